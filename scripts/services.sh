@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# Real local services for Darooghe without Docker:
+#   Apache Kafka 4.1 (KRaft, combined broker + controller), Redis, and a MongoDB-wire-compatible
+#   server (mongo-java-server), all on loopback.
+#
+#   scripts/services.sh up|down|status|logs [kafka|redis|mongo]
+#
+# Environment (all optional):
+#   KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 REDIS_PORT=6379 MONGO_PORT=27017
+#   MONGO_BACKEND=h2|memory (h2 keeps data on disk)   SERVICES_HOST=127.0.0.1
+#   DAROOGHE_SERVICES_DIR=<repo>/.services  (pids, logs, data; git-ignored)
+#   DAROOGHE_CACHE_DIR=~/.cache/darooghe    (downloaded jars, compiled launchers)
+#
+# `up` is idempotent and reuses a service that already answers on its port with the right
+# protocol; `down` stops only the processes that `up` started (tracked by pid files).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HOST=${SERVICES_HOST:-127.0.0.1}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+REDIS_PORT=${REDIS_PORT:-6379}
+MONGO_PORT=${MONGO_PORT:-27017}
+MONGO_BACKEND=${MONGO_BACKEND:-h2}
+STATE=${DAROOGHE_SERVICES_DIR:-$ROOT/.services}
+CACHE=${DAROOGHE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/darooghe}
+POM=$ROOT/scripts/services/pom.xml
+JAVA_SRC=$ROOT/scripts/services/java
+KAFKA_WAIT=${KAFKA_WAIT_SECONDS:-120}
+
+LOGS=$STATE/logs
+PIDS=$STATE/pids
+mkdir -p "$LOGS" "$PIDS"
+
+say() { printf '%s\n' "$*"; }
+fail() {
+  printf 'services: %s\n' "$*" >&2
+  exit 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+read_pid() { [ -f "$PIDS/$1.pid" ] && cat "$PIDS/$1.pid" || true; }
+
+holder_of() {
+  # Best effort: name the process listening on a port, for error messages.
+  if command -v ss >/dev/null 2>&1; then
+    ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\("[^"]*",pid=[0-9]*\).*/\1/p' | head -n1
+  fi
+}
+
+need_java() {
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+    JAVA=$JAVA_HOME/bin/java
+    JAVAC=$JAVA_HOME/bin/javac
+  else
+    JAVA=$(command -v java || true)
+    JAVAC=$(command -v javac || true)
+  fi
+  [ -n "$JAVA" ] || fail "Java not found: Kafka and the MongoDB stand-in need a JDK 17+; install one (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
+  [ -n "$JAVAC" ] || fail "javac not found: the service launchers are compiled on first use; install a full JDK 17+ (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
+  local major
+  major=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+  [ "${major%%.*}" -ge 17 ] 2>/dev/null || fail "Java $major found at $JAVA, but Kafka 4 needs Java 17+; install a newer JDK or set JAVA_HOME"
+}
+
+# Jars come from Maven Central through a throwaway pom; cached by the pom's hash.
+ensure_jars() {
+  local key
+  key=$(sha256sum "$POM" | cut -c1-12)
+  JARS=$CACHE/jars-$key
+  if [ -f "$JARS/.complete" ]; then return; fi
+  command -v mvn >/dev/null 2>&1 || fail "Maven (mvn) not found: it fetches the Kafka jars from Maven Central once; install it (apt-get install maven)"
+  say "fetching Kafka and mongo-java-server jars from Maven Central (once) ..."
+  rm -rf "$JARS"
+  mkdir -p "$JARS"
+  if ! mvn -B -q -f "$POM" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$JARS" >"$LOGS/maven.log" 2>&1; then
+    tail -n 20 "$LOGS/maven.log" >&2
+    fail "could not fetch jars with Maven (log: $LOGS/maven.log); check access to Maven Central"
+  fi
+  touch "$JARS/.complete"
+}
+
+ensure_launchers() {
+  local key
+  key=$(cat "$JAVA_SRC"/*.java "$POM" | sha256sum | cut -c1-12)
+  CLASSES=$CACHE/classes-$key
+  if [ ! -f "$CLASSES/.complete" ]; then
+    mkdir -p "$CLASSES"
+    "$JAVAC" -nowarn -d "$CLASSES" -cp "$JARS/*" "$JAVA_SRC"/*.java >"$LOGS/javac.log" 2>&1 ||
+      fail "could not compile the service launchers (log: $LOGS/javac.log)"
+    touch "$CLASSES/.complete"
+  fi
+  CP="$CLASSES:$JARS/*"
+}
+
+prepare_java() {
+  need_java
+  ensure_jars
+  ensure_launchers
+}
+
+# probe KIND PORT [WAIT_SECONDS] [PID] -> exit code of DaroogheProbe
+probe() {
+  "$JAVA" -Xshare:auto -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=off \
+    -Dlog4j2.level=OFF -cp "$CP" DaroogheProbe "$1" "$HOST:$2" "${3:-0}" "${4:-}" >/dev/null 2>&1
+}
+
+# Decides what to do with a port before starting: 0 = free, 10 = ours/compatible and healthy.
+check_port() {
+  local kind=$1 port=$2 rc=0
+  port_open "$port" || return 0
+  probe "$kind" "$port" 5 || rc=$?
+  if [ "$rc" -eq 0 ]; then return 10; fi
+  local who
+  who=$(holder_of "$port")
+  fail "port $port is in use by something that is not $kind${who:+ ($who)}; stop it or choose another port (e.g. ${kind^^}_PORT=...)"
+}
+
+wait_ready() {
+  local name=$1 kind=$2 port=$3 seconds=$4 pid=$5 rc=0
+  probe "$kind" "$port" "$seconds" "$pid" || rc=$?
+  case $rc in
+  0) return 0 ;;
+  4)
+    tail -n 30 "$LOGS/$name.log" >&2 || true
+    rm -f "$PIDS/$name.pid"
+    fail "$name exited during start-up (log above, full log: $LOGS/$name.log)"
+    ;;
+  *)
+    tail -n 30 "$LOGS/$name.log" >&2 || true
+    fail "$name did not become ready on $HOST:$port within ${seconds}s (log: $LOGS/$name.log)"
+    ;;
+  esac
+}
+
+report_running() {
+  local pid
+  pid=$(read_pid "$1")
+  if pid_alive "$pid"; then
+    say "$(printf '%-7s' "$1") $HOST:$2 already running (pid $pid)"
+  else
+    say "$(printf '%-7s' "$1") $HOST:$2 already answering (not started by us), reused"
+  fi
+}
+
+# ---------------------------------------------------------------- Kafka
+kafka_config() {
+  local dir=$STATE/kafka
+  mkdir -p "$dir/data"
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=6
+num.network.threads=3
+num.io.threads=4
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=6
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+delete.topic.enable=true
+log.retention.hours=24
+log.segment.bytes=268435456
+EOF
+  cat >"$dir/log4j2.properties" <<EOF
+status = error
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.cleaner.name = kafka.log.LogCleaner
+logger.cleaner.level = WARN
+EOF
+}
+
+kafka_up() {
+  local rc=0
+  check_port kafka "$KAFKA_PORT" || rc=$?
+  if [ "$rc" -eq 10 ]; then
+    report_running kafka "$KAFKA_PORT"
+    return
+  fi
+  port_open "$KAFKA_CONTROLLER_PORT" && fail "controller port $KAFKA_CONTROLLER_PORT is in use; free it or set KAFKA_CONTROLLER_PORT"
+  kafka_config
+  local dir=$STATE/kafka
+  local jvm=(-Xms512m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+    "-Dlog4j2.configurationFile=$dir/log4j2.properties")
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$("$JAVA" -cp "$CP" org.apache.kafka.common.Uuid 2>/dev/null || true)
+    [ -n "$cluster_id" ] || cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+    "$JAVA" "${jvm[@]}" -cp "$CP" kafka.tools.StorageTool format -t "$cluster_id" \
+      -c "$dir/server.properties" --ignore-formatted >"$LOGS/kafka-format.log" 2>&1 ||
+      fail "could not format Kafka storage (log: $LOGS/kafka-format.log)"
+  fi
+  nohup "$JAVA" "${jvm[@]}" -cp "$CP" kafka.Kafka "$dir/server.properties" >"$LOGS/kafka.log" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$PIDS/kafka.pid"
+  wait_ready kafka kafka "$KAFKA_PORT" "$KAFKA_WAIT" "$pid"
+  say "kafka   $HOST:$KAFKA_PORT started (pid $pid)"
+}
+
+# ---------------------------------------------------------------- Redis
+ensure_redis_server() {
+  if command -v redis-server >/dev/null 2>&1; then return; fi
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing redis-server from Debian (once) ..."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } \
+      >"$LOGS/apt-redis.log" 2>&1 || fail "apt-get could not install redis-server (log: $LOGS/apt-redis.log)"
+    # Debian's package starts a system service on 6379; we run our own instance instead.
+    if command -v systemctl >/dev/null 2>&1; then systemctl stop redis-server >/dev/null 2>&1 || true; fi
+    return
+  fi
+  fail "redis-server not found: install Redis 7 (apt-get install redis-server) or start one on $HOST:$REDIS_PORT"
+}
+
+redis_up() {
+  local rc=0
+  check_port redis "$REDIS_PORT" || rc=$?
+  if [ "$rc" -eq 10 ]; then
+    report_running redis "$REDIS_PORT"
+    return
+  fi
+  ensure_redis_server
+  mkdir -p "$STATE/redis"
+  rm -f "$PIDS/redis.pid"
+  # AOF with fsync every second: the state store must survive a restart of Redis itself.
+  redis-server --bind "$HOST" --port "$REDIS_PORT" --dir "$STATE/redis" --save "" \
+    --appendonly yes --appendfsync everysec --daemonize yes --pidfile "$PIDS/redis.pid" \
+    --logfile "$LOGS/redis.log" --protected-mode no >/dev/null ||
+    fail "redis-server failed to start (log: $LOGS/redis.log)"
+  local i pid=""
+  for i in $(seq 1 50); do
+    pid=$(read_pid redis)
+    [ -n "$pid" ] && break
+    sleep 0.1
+  done
+  wait_ready redis redis "$REDIS_PORT" 20 "$pid"
+  say "redis   $HOST:$REDIS_PORT started (pid $pid)"
+}
+
+# ---------------------------------------------------------------- MongoDB stand-in
+mongo_up() {
+  local rc=0
+  check_port mongo "$MONGO_PORT" || rc=$?
+  if [ "$rc" -eq 10 ]; then
+    report_running mongo "$MONGO_PORT"
+    return
+  fi
+  mkdir -p "$STATE/mongo"
+  nohup "$JAVA" -Xms128m -Xmx2g -XX:+UseG1GC -cp "$CP" DaroogheMongo "$HOST" "$MONGO_PORT" \
+    "$MONGO_BACKEND" "$STATE/mongo/darooghe.mv.db" >"$LOGS/mongo.log" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$PIDS/mongo.pid"
+  wait_ready mongo mongo "$MONGO_PORT" 60 "$pid"
+  say "mongo   $HOST:$MONGO_PORT started (pid $pid, mongo-java-server, $MONGO_BACKEND backend)"
+}
+
+# ---------------------------------------------------------------- commands
+stop_one() {
+  local name=$1 pid
+  pid=$(read_pid "$name")
+  if [ -z "$pid" ]; then
+    say "$name: not started by us"
+    return
+  fi
+  if ! pid_alive "$pid"; then
+    rm -f "$PIDS/$name.pid"
+    say "$name: already stopped"
+    return
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for i in $(seq 1 300); do
+    pid_alive "$pid" || break
+    sleep 0.1
+  done
+  if pid_alive "$pid"; then
+    say "$name: did not stop within 30 s, killing pid $pid"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PIDS/$name.pid"
+  say "$name: stopped (pid $pid)"
+}
+
+status_one() {
+  local name=$1 kind=$2 port=$3 pid owner rc=0
+  pid=$(read_pid "$name")
+  if pid_alive "$pid"; then owner="pid $pid, ours"; else owner="not ours"; fi
+  if ! port_open "$port"; then
+    say "$name $HOST:$port down"
+    return 1
+  fi
+  probe "$kind" "$port" 3 || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    say "$name $HOST:$port healthy ($owner)"
+  else
+    say "$name $HOST:$port unhealthy: the port answers but not as $kind ($owner)"
+    return 1
+  fi
+}
+
+services_for() {
+  if [ $# -eq 0 ]; then echo "kafka redis mongo"; else echo "$@"; fi
+}
+
+check_names() {
+  local s
+  for s in "$@"; do
+    case $s in kafka | redis | mongo) ;; *) fail "unknown service '$s': expected kafka, redis or mongo" ;; esac
+  done
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+check_names "$@"
+case $cmd in
+up)
+  prepare_java
+  for s in $(services_for "$@"); do "${s}_up"; done
+  ;;
+down)
+  # Reverse order: clients of Kafka go first, Kafka last.
+  for s in $(services_for "$@" | tr ' ' '\n' | tac); do stop_one "$s"; done
+  ;;
+status)
+  prepare_java
+  bad=0
+  for s in $(services_for "$@"); do
+    case $s in
+    kafka) status_one kafka kafka "$KAFKA_PORT" || bad=1 ;;
+    redis) status_one redis redis "$REDIS_PORT" || bad=1 ;;
+    mongo) status_one mongo mongo "$MONGO_PORT" || bad=1 ;;
+    esac
+  done
+  exit $bad
+  ;;
+logs)
+  for s in $(services_for "$@"); do
+    if [ -f "$LOGS/$s.log" ]; then
+      say "==> $LOGS/$s.log <=="
+      tail -n "${LINES_PER_LOG:-50}" "$LOGS/$s.log"
+    else
+      say "==> $s: no log yet ($LOGS/$s.log)"
+    fi
+  done
+  ;;
+-h | --help | help | "")
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  [ -n "$cmd" ] || exit 2
+  ;;
+*)
+  fail "unknown command '$cmd': expected up, down, status or logs"
+  ;;
+esac

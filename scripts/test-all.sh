@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): installs what the tests need, starts the real services,
+# type-checks, lints and runs every suite, then stops the services it started.
+# Works on a fresh machine with nothing installed by hand.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "browser for the e2e tests"
+bash scripts/ensure-chromium.sh
+
+step "services"
+started_here=0
+if ! bash scripts/services.sh status >/dev/null 2>&1; then
+  bash scripts/services.sh up
+  started_here=1
+else
+  bash scripts/services.sh status
+fi
+cleanup() {
+  if [ "$started_here" = 1 ]; then
+    step "services down"
+    bash scripts/services.sh down || true
+  fi
+}
+trap cleanup EXIT
+
+step "typecheck"
+npx tsc -p tsconfig.json --noEmit
+
+step "lint"
+npx eslint .
+npx prettier --check . --log-level warn
+
+step "tests"
+node --import tsx scripts/run-tests.ts unit topology integration e2e

@@ -1,0 +1,2 @@
+export { openInput, readLines, readNdjsonBatches, type NdjsonSourceOptions } from './ndjson-source.ts'
+export { formatOutputLine, NdjsonSink } from './ndjson-sink.ts'

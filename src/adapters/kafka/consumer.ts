@@ -1,0 +1,185 @@
+import {
+  Consumer,
+  FetchIsolationLevels,
+  type MessagesStream,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  stringDeserializer
+} from '@platformatic/kafka'
+import { DaroogheError } from '../../errors.ts'
+import type {
+  BatchHandler,
+  ConsumerOptions,
+  LogConsumer,
+  LogRecord,
+  TopicPartition
+} from '../../ports/log.ts'
+import { baseOptions, type KafkaConnection } from './options.ts'
+import { toLogRecord } from './records.ts'
+
+type Stream = MessagesStream<Buffer, Buffer, string, string>
+
+export interface KafkaConsumerOptions extends KafkaConnection, ConsumerOptions {
+  /** Session timeout of the group member, ms. Default 10 000. */
+  readonly sessionTimeoutMs?: number
+  /** Heartbeat interval, ms. Default 1 000. */
+  readonly heartbeatIntervalMs?: number
+}
+
+/**
+ * Batch-shaped consumer on @platformatic/kafka. The client's stream is drained into batches
+ * of up to `maxBatchRecords`; each batch is handed to `onBatch`, and its offsets (last + 1 per
+ * partition) are committed only once `onBatch` resolved. Records of partitions that a rebalance
+ * took away while they sat in the buffer are dropped here: their new owner reads them again
+ * from the committed offset.
+ */
+export class KafkaLogConsumer implements LogConsumer {
+  readonly #consumer: Consumer<Buffer, Buffer, string, string>
+  readonly #options: KafkaConsumerOptions
+  #stream: Stream | null = null
+  #assignment: TopicPartition[] = []
+  #owned = new Set<string>()
+  #assignmentChanged = false
+  #closing = false
+  #wake: (() => void) | null = null
+
+  constructor(options: KafkaConsumerOptions) {
+    this.#options = options
+    this.#consumer = new Consumer({
+      ...baseOptions(options, 'consumer'),
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+      rebalanceTimeout: 30_000,
+      deserializers: { headerKey: stringDeserializer, headerValue: stringDeserializer }
+    })
+    this.#consumer.on('consumer:group:join', payload => {
+      const assigned: TopicPartition[] = []
+      for (const a of payload.assignments ?? []) {
+        for (const partition of a.partitions) assigned.push({ topic: a.topic, partition })
+      }
+      this.#assignment = assigned
+      this.#owned = new Set(assigned.map(tp => `${tp.topic}:${tp.partition}`))
+      this.#assignmentChanged = true
+    })
+  }
+
+  assignment(): readonly TopicPartition[] {
+    return this.#assignment
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    const o = this.#options
+    const max = o.maxBatchRecords ?? 5_000
+    let stream: Stream
+    try {
+      stream = await this.#consumer.consume({
+        topics: [...o.topics],
+        mode: MessagesStreamModes.COMMITTED,
+        fallbackMode:
+          (o.fromBeginning ?? true)
+            ? MessagesStreamFallbackModes.EARLIEST
+            : MessagesStreamFallbackModes.LATEST,
+        autocommit: false,
+        maxWaitTime: o.maxWaitMs ?? 100,
+        isolationLevel:
+          (o.readCommitted ?? true)
+            ? FetchIsolationLevels.READ_COMMITTED
+            : FetchIsolationLevels.READ_UNCOMMITTED,
+        highWaterMark: Math.max(1024, max * 2)
+      })
+    } catch (cause) {
+      throw new DaroogheError('KAFKA', `could not join group '${o.groupId}' on ${o.topics.join(', ')}`, {
+        cause
+      })
+    }
+    this.#stream = stream
+    let failure: unknown = null
+    let ended = false
+    const wake = (): void => {
+      const w = this.#wake
+      this.#wake = null
+      w?.()
+    }
+    stream.on('readable', wake)
+    stream.on('error', err => {
+      failure = err
+      wake()
+    })
+    stream.on('end', () => {
+      ended = true
+      wake()
+    })
+    stream.on('close', () => {
+      ended = true
+      wake()
+    })
+
+    const batch: LogRecord[] = []
+    while (!this.#closing) {
+      if (failure) throw new DaroogheError('KAFKA', 'consumer stream failed', { cause: failure })
+      if (this.#assignmentChanged) {
+        this.#assignmentChanged = false
+        await handler.onAssignment?.(this.#assignment)
+      }
+      batch.length = 0
+      let m = stream.read() as Parameters<typeof toLogRecord>[0] | null
+      while (m !== null) {
+        if (this.#owned.has(`${m.topic}:${m.partition}`)) batch.push(toLogRecord(m))
+        if (batch.length >= max) break
+        m = stream.read() as Parameters<typeof toLogRecord>[0] | null
+      }
+      if (batch.length === 0) {
+        if (ended) break
+        await new Promise<void>(resolve => {
+          this.#wake = resolve
+          // The stream may have become readable between read() returning null and now.
+          if (stream.readableLength > 0 || failure || ended || this.#closing) wake()
+        })
+        continue
+      }
+      await handler.onBatch(batch.slice())
+      await this.#commit(batch)
+    }
+  }
+
+  async #commit(batch: readonly LogRecord[]): Promise<void> {
+    const next = new Map<string, { topic: string; partition: number; offset: number }>()
+    for (const r of batch) {
+      const k = `${r.topic}:${r.partition}`
+      const cur = next.get(k)
+      if (!cur || r.offset + 1 > cur.offset)
+        next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
+    }
+    const offsets = [...next.values()]
+      .filter(o => this.#owned.has(`${o.topic}:${o.partition}`))
+      .map(o => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 }))
+    if (offsets.length === 0) return
+    try {
+      await this.#consumer.commit({ offsets })
+    } catch (cause) {
+      // A rebalance between processing and commit makes the commit fail; the new owner
+      // re-reads from the last committed offset and the processor's dedupe absorbs it.
+      if (this.#closing) return
+      if (isRebalanceError(cause)) return
+      throw new DaroogheError('KAFKA', 'offset commit failed', { cause })
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return
+    this.#closing = true
+    this.#wake?.()
+    try {
+      await this.#stream?.close()
+    } finally {
+      await this.#consumer.close(true)
+    }
+  }
+}
+
+function isRebalanceError(error: unknown): boolean {
+  const text =
+    String((error as Error)?.message ?? '') + JSON.stringify((error as { errors?: unknown })?.errors ?? '')
+  return /REBALANCE_IN_PROGRESS|ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|FENCED|rebalanc/i.test(text)
+}

@@ -1,0 +1,4 @@
+export { KafkaLogAdmin } from './admin.ts'
+export { KafkaLogConsumer, type KafkaConsumerOptions } from './consumer.ts'
+export { parseBrokers, type KafkaConnection } from './options.ts'
+export { KafkaLogProducer, type KafkaProducerOptions } from './producer.ts'

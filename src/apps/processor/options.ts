@@ -1,0 +1,103 @@
+import { DaroogheError } from '../../errors.ts'
+import { DEFAULT_VALIDATION, type ValidationOptions } from '../../domain/validate.ts'
+import type { Clock } from '../../stream/clock.ts'
+
+/** Output topics of the processor (SPEC 2 and 5.5). Every name is configurable. */
+export interface ProcessorTopics {
+  /** Approved decisions. Default 'darooghe.transactions.approved'. */
+  readonly approved: string
+  /** Fraud decisions. Default 'darooghe.transactions.fraud'. */
+  readonly fraud: string
+  /** Alerts (fraud, or risk score above the threshold). Default 'darooghe.fraud_alerts'. */
+  readonly alerts: string
+  /** Validation failures. Default 'darooghe.error_logs'. */
+  readonly errors: string
+  /** Events older than the watermark (side output). Default 'darooghe.late_events'. */
+  readonly late: string
+}
+
+export const DEFAULT_TOPICS: ProcessorTopics = Object.freeze({
+  approved: 'darooghe.transactions.approved',
+  fraud: 'darooghe.transactions.fraud',
+  alerts: 'darooghe.fraud_alerts',
+  errors: 'darooghe.error_logs',
+  late: 'darooghe.late_events'
+})
+
+export interface ProcessorOptions {
+  readonly topics: ProcessorTopics
+  /** How far behind a partition's largest event time an event may be and still be scored, ms. Default 30 000. */
+  readonly allowedLatenessMs: number
+  /** An alert is raised when the decision is fraud or the risk score is above this. Default 80. */
+  readonly alertThreshold: number
+  /** Validation bounds (clock skew, maximum age, amount tolerance). Default DEFAULT_VALIDATION. */
+  readonly validation: ValidationOptions
+  /** Keyed-state values kept in memory; least recently used are evicted beyond. Default 200 000. */
+  readonly maxCachedEntries: number
+  /** Recent transactions kept per customer (on top of the time horizon). Default 64. */
+  readonly maxRecentPerCustomer: number
+  /** Known locations kept per customer. Default 20. */
+  readonly maxKnownLocations: number
+  /** Known merchants kept per customer. Default 20. */
+  readonly maxKnownMerchants: number
+  /** Prefix of every state key (the Redis store adds its own prefix too). Default ''. */
+  readonly keyPrefix: string
+  /** Return a per-record outcome summary with each batch (backtests). Default false. */
+  readonly collectOutcomes: boolean
+}
+
+export const DEFAULT_PROCESSOR_OPTIONS: ProcessorOptions = Object.freeze({
+  topics: DEFAULT_TOPICS,
+  allowedLatenessMs: 30_000,
+  alertThreshold: 80,
+  validation: DEFAULT_VALIDATION,
+  maxCachedEntries: 200_000,
+  maxRecentPerCustomer: 64,
+  maxKnownLocations: 20,
+  maxKnownMerchants: 20,
+  keyPrefix: '',
+  collectOutcomes: false
+})
+
+export type ProcessorOverrides = Partial<Omit<ProcessorOptions, 'topics' | 'validation'>> & {
+  readonly topics?: Partial<ProcessorTopics>
+  readonly validation?: Partial<ValidationOptions>
+}
+
+/** Merges overrides onto the defaults, validates, and freezes. Throws CONFIG with a one-line reason. */
+export function processorOptions(overrides: ProcessorOverrides = {}): ProcessorOptions {
+  const o: ProcessorOptions = {
+    ...DEFAULT_PROCESSOR_OPTIONS,
+    ...stripUndefined(overrides),
+    topics: Object.freeze({ ...DEFAULT_TOPICS, ...stripUndefined(overrides.topics ?? {}) }),
+    validation: Object.freeze({ ...DEFAULT_VALIDATION, ...stripUndefined(overrides.validation ?? {}) })
+  }
+  const nonNegative = (name: string, v: number): void => {
+    if (!(Number.isFinite(v) && v >= 0)) throw new DaroogheError('CONFIG', `processor option ${name} must be a number >= 0 (got ${v})`)
+  }
+  const positiveInt = (name: string, v: number): void => {
+    if (!(Number.isInteger(v) && v > 0)) throw new DaroogheError('CONFIG', `processor option ${name} must be a positive integer (got ${v})`)
+  }
+  nonNegative('allowedLatenessMs', o.allowedLatenessMs)
+  nonNegative('alertThreshold', o.alertThreshold)
+  nonNegative('validation.maxFutureSkewMs', o.validation.maxFutureSkewMs)
+  nonNegative('validation.maxAgeMs', o.validation.maxAgeMs)
+  nonNegative('validation.amountTolerance', o.validation.amountTolerance)
+  positiveInt('maxCachedEntries', o.maxCachedEntries)
+  positiveInt('maxRecentPerCustomer', o.maxRecentPerCustomer)
+  positiveInt('maxKnownLocations', o.maxKnownLocations)
+  positiveInt('maxKnownMerchants', o.maxKnownMerchants)
+  for (const [k, v] of Object.entries(o.topics)) {
+    if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(v)) {
+      throw new DaroogheError('CONFIG', `topic name for ${k} must be 1-249 characters of letters, digits, . _ - (got '${v}')`)
+    }
+  }
+  return Object.freeze(o)
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** The wall clock, for production; tests pass a ManualClock. */
+export const systemClock: Clock = Object.freeze({ now: () => Date.now() })

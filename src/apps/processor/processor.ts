@@ -1,0 +1,108 @@
+import { RuleEngine } from '../../domain/rules/engine.ts'
+import type { RuleSet } from '../../domain/rules/types.ts'
+import type { LogRecord, OutRecord, TopicPartition } from '../../ports/log.ts'
+import type { StateStore } from '../../ports/state-store.ts'
+import type { Clock } from '../../stream/clock.ts'
+import { ByteSlab } from '../../stream/slab.ts'
+import { StreamTask, type TaskStats } from '../../stream/task.ts'
+import { FraudLogic, LogicStats, type Outcome } from './fraud-logic.ts'
+import { DEFAULT_PROCESSOR_OPTIONS, systemClock, type ProcessorOptions } from './options.ts'
+import { STORES } from './stores.ts'
+
+export interface ProcessorDeps {
+  /** Durable keyed state (Redis, or the in-memory store). */
+  readonly store: StateStore
+  /** The rules to apply (see loadRuleSet). */
+  readonly ruleSet: RuleSet
+  /** Processing-time clock; latency and processed_at come from it. Default: the wall clock. */
+  readonly clock?: Clock
+  /** Frozen options (processorOptions()). Default DEFAULT_PROCESSOR_OPTIONS. */
+  readonly options?: ProcessorOptions
+}
+
+export interface BatchStats extends TaskStats {
+  approved: number
+  fraud: number
+  alerts: number
+  errors: number
+  /** Events whose transaction id was already among the customer's recent ones (included in duplicatesSkipped). */
+  duplicateTransactionIds: number
+  errorCodes: LogicStats['errorCodes']
+  ruleHits: Record<string, number>
+  /** Processing latency (processed_at − record timestamp) over the batch's decisions. */
+  latencyMaxMs: number
+  latencySumMs: number
+  /** The `nowMs` the batch was handed in with. */
+  receivedAtMs: number
+}
+
+export interface BatchResult {
+  /** In record order; produce them all, then commit the batch's offsets. */
+  readonly outputs: OutRecord[]
+  readonly stats: BatchStats
+  /** Per first-time record, when `collectOutcomes` is on; empty otherwise. */
+  readonly outcomes: Outcome[]
+}
+
+export interface Processor {
+  readonly options: ProcessorOptions
+  readonly ruleSet: RuleSet
+  /**
+   * Decodes, validates, evaluates and routes a poll batch: one state read for what is not hot,
+   * one atomic state write (state + processed offsets + replay log), then the outputs. The
+   * caller produces the outputs and commits offsets only after this resolved. If it rejects,
+   * nothing of the batch is in the store and the batch can be retried as is.
+   * `nowMs` is when the batch was received (stats only): processing time is read from the clock.
+   */
+  processBatch(records: readonly LogRecord[], nowMs?: number): Promise<BatchResult>
+  /** The partitions this instance owns now: state of the others is dropped from memory. */
+  onAssignment(partitions: readonly TopicPartition[]): void
+  /** Stream time and processed offset of the partitions in memory. */
+  partitions(): { topic: string; partition: number; streamTimeMs: number; processedOffset: number }[]
+  cachedEntries(): number
+}
+
+/** Builds the fraud processor over a state store (Kafka driver, embedded log and file mode share it). */
+export function createProcessor(deps: ProcessorDeps): Processor {
+  const options = deps.options ?? DEFAULT_PROCESSOR_OPTIONS
+  const clock = deps.clock ?? systemClock
+  const logic = new FraudLogic(new RuleEngine(deps.ruleSet), options)
+  const task = new StreamTask(logic, {
+    store: deps.store,
+    stores: STORES,
+    clock,
+    allowedLatenessMs: options.allowedLatenessMs,
+    maxCachedEntries: options.maxCachedEntries,
+    keyPrefix: options.keyPrefix
+  })
+  return {
+    options,
+    ruleSet: deps.ruleSet,
+    async processBatch(records, nowMs = clock.now()) {
+      const s = (logic.stats = new LogicStats())
+      logic.slab = new ByteSlab()
+      const { outputs, stats } = await task.run(records)
+      return {
+        outputs,
+        outcomes: s.outcomes,
+        stats: {
+          ...stats,
+          duplicatesSkipped: stats.duplicatesSkipped + s.duplicateTransactionIds,
+          approved: s.approved,
+          fraud: s.fraud,
+          alerts: s.alerts,
+          errors: s.errors,
+          duplicateTransactionIds: s.duplicateTransactionIds,
+          errorCodes: s.errorCodes,
+          ruleHits: s.ruleHits,
+          latencyMaxMs: s.latencyMaxMs,
+          latencySumMs: s.latencySumMs,
+          receivedAtMs: nowMs
+        }
+      }
+    },
+    onAssignment: partitions => task.onAssignment(partitions),
+    partitions: () => task.partitions(),
+    cachedEntries: () => task.cachedEntries()
+  }
+}

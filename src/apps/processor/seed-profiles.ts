@@ -1,0 +1,54 @@
+import { DaroogheError } from '../../errors.ts'
+import type { StateStore } from '../../ports/state-store.ts'
+import { profileKey } from './stores.ts'
+
+/**
+ * Populates the feature store with customer profiles, as seed 001 does by hand
+ * (`user_123_avg_spend: 50.00`): each NDJSON line `{"customer_id": "cust_1", "avg_spend": 50}`
+ * becomes key `f:<customer_id>` = `{"avg_spend":50}`. Rule sets with an amount_anomaly rule of
+ * `averageSource: "profile"` prefer this average over the customer's running one. Written in
+ * batches of `batchSize` (one writeBatch each). Returns the number of profiles written.
+ * A processor reads a profile when the customer first enters its cache: seed before starting.
+ */
+export async function seedProfiles(
+  store: StateStore,
+  lines: Iterable<string> | AsyncIterable<string>,
+  options: { keyPrefix?: string; batchSize?: number; source?: string } = {}
+): Promise<number> {
+  const prefix = options.keyPrefix ?? ''
+  const size = options.batchSize ?? 1_000
+  const source = options.source ?? 'profiles'
+  let puts: [string, string][] = []
+  let written = 0
+  let lineNo = 0
+  for await (const line of lines) {
+    lineNo++
+    if (line.trim().length === 0) continue
+    const { customerId, avg } = parseProfileLine(line, `${source}:${lineNo}`)
+    puts.push([profileKey(prefix, customerId), JSON.stringify({ avg_spend: avg })])
+    if (puts.length >= size) {
+      await store.writeBatch(puts)
+      written += puts.length
+      puts = []
+    }
+  }
+  if (puts.length > 0) await store.writeBatch(puts)
+  return written + puts.length
+}
+
+function parseProfileLine(line: string, where: string): { customerId: string; avg: number } {
+  let v: unknown
+  try {
+    v = JSON.parse(line)
+  } catch {
+    throw new DaroogheError('CONFIG', `${where}: not valid JSON; expected {"customer_id": "...", "avg_spend": 50}`)
+  }
+  const o = v as { customer_id?: unknown; avg_spend?: unknown } | null
+  if (typeof o?.customer_id !== 'string' || o.customer_id.length === 0) {
+    throw new DaroogheError('CONFIG', `${where}: customer_id must be a non-empty string`)
+  }
+  if (typeof o.avg_spend !== 'number' || !Number.isFinite(o.avg_spend) || o.avg_spend <= 0) {
+    throw new DaroogheError('CONFIG', `${where}: avg_spend must be a positive number`)
+  }
+  return { customerId: o.customer_id, avg: o.avg_spend }
+}

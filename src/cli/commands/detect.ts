@@ -1,0 +1,156 @@
+import type { Command } from 'commander'
+import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
+import { NdjsonSink, openInput, readLines, readNdjsonBatches } from '../../adapters/file/index.ts'
+import {
+  Backtest,
+  createProcessor,
+  loadRuleSet,
+  processorOptions,
+  seedProfiles,
+  systemClock,
+  type Processor
+} from '../../apps/processor/index.ts'
+import { DaroogheError } from '../../errors.ts'
+import type { StateStore } from '../../ports/state-store.ts'
+import { fixedClock, type Clock } from '../../stream/clock.ts'
+
+/** Flags shared by every mode of `darooghe detect`. */
+export interface DetectFlags {
+  input?: string
+  output: string
+  rules: string
+  now?: string
+  allowedLateness: string
+  alertThreshold: string
+  maxEventAge: string
+  maxClockSkew: string
+  labels?: string
+  profiles?: string
+  batchSize: string
+  quiet?: boolean
+}
+
+export function registerDetect(program: Command): void {
+  program
+    .command('detect')
+    .description('run the fraud-detection processor (Kafka, or --input/--output files)')
+    .option('-i, --input <file|->', 'read events as NDJSON from a file or stdin (file mode)')
+    .option('-o, --output <file|->', 'write outputs as NDJSON {topic, key, value}', '-')
+    .option('-r, --rules <name|file>', 'rule set: a shipped name (default, redis-feature-store, baag-hum-baag, kafka-mini) or a JSON file', 'default')
+    .option('--now <iso>', 'ingestion and processing time of every event (reproducible output); default: the wall clock')
+    .option('--allowed-lateness <duration>', 'how late (event time) an event may be and still be scored', '30s')
+    .option('--alert-threshold <score>', 'alert when the risk score is above this (0-100)', '80')
+    .option('--max-event-age <duration>', 'ERR_TIME when an event is older than this before ingestion', '1d')
+    .option('--max-clock-skew <duration>', 'ERR_TIME when an event is later than ingestion by more than this', '60s')
+    .option('--labels <file>', "print precision/recall against the generator's labels file to stderr")
+    .option('--profiles <file>', 'seed feature-store profiles (NDJSON {customer_id, avg_spend}) before processing')
+    .option('--batch-size <n>', 'records per processing batch', '5000')
+    .option('-q, --quiet', 'no progress or summary on stderr')
+    .action(async (flags: DetectFlags) => {
+      if (flags.input === undefined) {
+        throw new DaroogheError('USAGE', "Kafka mode of 'darooghe detect' is not built yet: use --input FILE|- (and --output FILE|-)")
+      }
+      await runFileDetect(flags)
+    })
+}
+
+/** Builds the processor from the flags common to file and Kafka modes. */
+export function processorFromFlags(flags: DetectFlags, store: StateStore, clock: Clock): Processor {
+  const threshold = Number(flags.alertThreshold)
+  if (!(threshold >= 0 && threshold <= 100)) {
+    throw new DaroogheError('USAGE', `--alert-threshold must be a number from 0 to 100 (got '${flags.alertThreshold}')`)
+  }
+  const options = processorOptions({
+    allowedLatenessMs: parseDuration(flags.allowedLateness, '--allowed-lateness'),
+    alertThreshold: threshold,
+    validation: {
+      maxAgeMs: parseDuration(flags.maxEventAge, '--max-event-age'),
+      maxFutureSkewMs: parseDuration(flags.maxClockSkew, '--max-clock-skew')
+    },
+    collectOutcomes: flags.labels !== undefined
+  })
+  return createProcessor({ store, ruleSet: loadRuleSet(flags.rules), clock, options })
+}
+
+export interface DetectSummary {
+  records: number
+  approved: number
+  fraud: number
+  alerts: number
+  errors: number
+  late: number
+  seconds: number
+}
+
+/** File mode: NDJSON in, the same processor on the in-memory store, NDJSON out. */
+export async function runFileDetect(flags: DetectFlags): Promise<DetectSummary> {
+  const nowMs = flags.now === undefined ? undefined : parseIso(flags.now)
+  const batchSize = Number(flags.batchSize)
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new DaroogheError('USAGE', `--batch-size must be a positive integer (got '${flags.batchSize}')`)
+  }
+  const store = new MemoryStateStore()
+  // --now pins processing time too, so the same input always gives the same bytes out.
+  const processor = processorFromFlags(flags, store, nowMs === undefined ? systemClock : fixedClock(nowMs))
+  if (flags.profiles !== undefined) await seedProfiles(store, readLines(flags.profiles), { source: flags.profiles })
+  const backtest = flags.labels === undefined ? null : new Backtest(processor.ruleSet)
+  if (backtest && flags.labels) {
+    let n = 0
+    for await (const line of readLines(flags.labels)) backtest.addLabel(line, `${flags.labels}:${++n}`)
+  }
+  const sink = NdjsonSink.open(flags.output)
+  const sum: DetectSummary = { records: 0, approved: 0, fraud: 0, alerts: 0, errors: 0, late: 0, seconds: 0 }
+  const started = performance.now()
+  const progress = !flags.quiet && process.stderr.isTTY
+  let lastProgress = started
+  const input = openInput(flags.input!)
+  const batches = readNdjsonBatches(input, { batchSize, ...(nowMs === undefined ? {} : { timestamp: nowMs }) })
+  try {
+    for await (const batch of batches) {
+      const { outputs, stats, outcomes } = await processor.processBatch(batch)
+      await sink.write(outputs)
+      backtest?.observe(outcomes)
+      sum.records += stats.records
+      sum.approved += stats.approved
+      sum.fraud += stats.fraud
+      sum.alerts += stats.alerts
+      sum.errors += stats.errors
+      sum.late += stats.late
+      if (progress && performance.now() - lastProgress > 1000) {
+        lastProgress = performance.now()
+        process.stderr.write(`\rdetect: ${sum.records} records…`)
+      }
+    }
+  } catch (cause) {
+    if (cause instanceof DaroogheError) throw cause
+    throw new DaroogheError('IO', `cannot read ${flags.input}: ${(cause as Error).message}`, { cause })
+  }
+  await sink.close()
+  sum.seconds = (performance.now() - started) / 1000
+  if (!flags.quiet) {
+    const rate = sum.seconds > 0 ? Math.round(sum.records / sum.seconds) : sum.records
+    process.stderr.write(
+      `${progress ? '\r' : ''}detect: ${sum.records} records: ${sum.approved} approved, ${sum.fraud} fraud, ${sum.alerts} alerts, ` +
+        `${sum.errors} errors, ${sum.late} late in ${sum.seconds.toFixed(2)} s (${rate} events/s)\n`
+    )
+  }
+  if (backtest) process.stderr.write(backtest.format())
+  return sum
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** '30s', '500ms', '2m', '1h', '1d'; a bare number is seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim())
+  if (!m) throw new DaroogheError('USAGE', `${flag} must be a duration like 30s, 500ms, 2m, 1h or 1d (got '${text}')`)
+  return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!)
+}
+
+function parseIso(text: string): number {
+  const ms = Date.parse(text)
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
+    throw new DaroogheError('USAGE', `--now must be an ISO-8601 time like 2025-05-01T12:00:00Z (got '${text}')`)
+  }
+  return ms
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander'
+import { DaroogheError } from '../../errors.ts'
+import { registerDetect } from './detect.ts'
+import { registerGenerate } from './generate.ts'
+
+type Register = (program: Command) => void
+
+/** Subcommands still to be built report it clearly instead of pretending. */
+function pending(name: string, description: string): Register {
+  return program => {
+    program
+      .command(name)
+      .description(description)
+      .allowUnknownOption(true)
+      .action(() => {
+        throw new DaroogheError('USAGE', `'darooghe ${name}' is not built yet`)
+      })
+  }
+}
+
+const commands: Register[] = [
+  pending('demo', 'run the whole pipeline embedded, with the dashboard'),
+  registerGenerate,
+  pending('produce', 'produce payment events to Kafka'),
+  registerDetect,
+  pending('dispatch', 'deliver fraud alerts to files, HTTP endpoints and chat webhooks'),
+  pending('serve', 'serve the HTTP API, metrics and the dashboard'),
+  pending('analyze', 'batch analytics and the visual report'),
+  pending('replay', 'reprocess from an offset or a timestamp'),
+  pending('bench', 'run the benchmarks')
+]
+
+export function registerCommands(program: Command): void {
+  for (const register of commands) register(program)
+}

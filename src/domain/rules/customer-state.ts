@@ -1,0 +1,172 @@
+import { haversineKm } from '../geo.ts'
+
+/**
+ * Per-customer features the rules read (SPEC 5.2), held hot in memory by the processor and
+ * persisted in the state store once per batch. Pure data plus pure update functions.
+ *
+ * Ordering: `recent` is kept in EVENT-time order, so windows and "the previous transaction"
+ * are right for out-of-order events. The running `count`/`sum` (the average) and the known
+ * locations and merchants are all-time aggregates updated in ARRIVAL order: an out-of-order
+ * event sees the average of everything processed before it, which differs from a strict
+ * event-time average only within the allowed lateness.
+ */
+export class RecentTxn {
+  /** Encoded form, cached: state is written every batch, and formatting doubles is not free. */
+  enc: string | undefined = undefined
+  constructor(
+    readonly t: number,
+    readonly amount: number,
+    readonly lat: number,
+    readonly lng: number,
+    readonly id: string
+  ) {}
+}
+
+/** A place the customer paid from. Immutable, so its encoded form can be cached. */
+export class KnownLocation {
+  enc: string | undefined = undefined
+  constructor(
+    readonly lat: number,
+    readonly lng: number
+  ) {}
+}
+
+export class CustomerState {
+  /** Transactions within the retention horizon, sorted by event time (ties: arrival order). */
+  recent: RecentTxn[] = []
+  /** Running count and sum of amounts of all scored transactions. */
+  count = 0
+  sum = 0
+  /** Latest transaction in event time (NaN before the first). */
+  lastT = Number.NaN
+  lastLat = Number.NaN
+  lastLng = Number.NaN
+  /** Home: where the customer first paid from (NaN before the first transaction). */
+  homeLat = Number.NaN
+  homeLng = Number.NaN
+  /** Distinct places (merged within LOCATION_MERGE_KM); bounded; least recently seen first. */
+  locations: KnownLocation[] = []
+  /** Bounded; least recently seen first. */
+  merchants: string[] = []
+  /** Seeded feature-store profile (`avg_spend`), not persisted with the customer. */
+  avgSpend: number | null = null
+}
+
+/** Locations closer than this are one place: bounds churn of the known-locations list. */
+export const LOCATION_MERGE_KM = 0.1
+
+export interface StateLimits {
+  /** How far behind the customer's latest event time `recent` keeps transactions, ms. */
+  readonly retentionMs: number
+  readonly maxRecent: number
+  readonly maxLocations: number
+  readonly maxMerchants: number
+}
+
+/** Index at which a transaction at `t` enters `recent`: after every entry with time <= t. */
+export function insertionIndex(recent: readonly RecentTxn[], t: number): number {
+  let lo = 0
+  let hi = recent.length
+  // Most events arrive in order: check the end before the binary search.
+  if (hi === 0 || recent[hi - 1]!.t <= t) return hi
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (recent[mid]!.t <= t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Whether `id` is among the retained recent transactions (redelivered duplicates). */
+export function hasRecent(state: CustomerState, id: string): boolean {
+  const r = state.recent
+  for (let i = r.length - 1; i >= 0; i--) if (r[i]!.id === id) return true
+  return false
+}
+
+/** Folds one scored transaction into the state. `pos` is its `insertionIndex`. */
+export function applyTransaction(
+  state: CustomerState,
+  txn: RecentTxn,
+  pos: number,
+  merchantId: string,
+  limits: StateLimits
+): void {
+  const recent = state.recent
+  if (pos === recent.length) recent.push(txn)
+  else recent.splice(pos, 0, txn)
+  const latest = recent[recent.length - 1]!.t
+  const horizon = latest - limits.retentionMs
+  let drop = 0
+  while (drop < recent.length && recent[drop]!.t < horizon) drop++
+  if (recent.length - drop > limits.maxRecent) drop = recent.length - limits.maxRecent
+  if (drop > 0) dropFirst(recent, drop)
+
+  state.count += 1
+  state.sum += txn.amount
+  if (state.count === 1) {
+    state.homeLat = txn.lat
+    state.homeLng = txn.lng
+  }
+  if (!(txn.t < state.lastT)) {
+    state.lastT = txn.t
+    state.lastLat = txn.lat
+    state.lastLng = txn.lng
+  }
+  rememberLocation(state.locations, txn, limits.maxLocations)
+  rememberMerchant(state.merchants, merchantId, limits.maxMerchants)
+}
+
+/** 0.1 km is less than 0.001 degree of latitude (111 m): a cheap exact reject before haversine. */
+const MERGE_LAT_DEG = 0.001
+
+function rememberLocation(locations: KnownLocation[], txn: RecentTxn, max: number): void {
+  for (let i = locations.length - 1; i >= 0; i--) {
+    const loc = locations[i]!
+    if (Math.abs(loc.lat - txn.lat) > MERGE_LAT_DEG) continue
+    if (haversineKm(loc.lat, loc.lng, txn.lat, txn.lng) <= LOCATION_MERGE_KM) {
+      moveToEnd(locations, i)
+      return
+    }
+  }
+  locations.push(new KnownLocation(txn.lat, txn.lng))
+  if (locations.length > max) dropFirst(locations, locations.length - max)
+}
+
+function rememberMerchant(merchants: string[], id: string, max: number): void {
+  const i = merchants.lastIndexOf(id)
+  if (i >= 0) {
+    moveToEnd(merchants, i)
+    return
+  }
+  merchants.push(id)
+  if (merchants.length > max) dropFirst(merchants, merchants.length - max)
+}
+
+// In-place list edits: splice() allocates an array of the removed items on every call.
+function moveToEnd<T>(a: T[], i: number): void {
+  const x = a[i]!
+  for (let j = i; j < a.length - 1; j++) a[j] = a[j + 1]!
+  a[a.length - 1] = x
+}
+
+function dropFirst<T>(a: T[], n: number): void {
+  a.copyWithin(0, n)
+  a.length -= n
+}
+
+/** Distance in km from (lat, lng) to the nearest known location, or Infinity when none is known. */
+export function nearestKnownKm(state: CustomerState, lat: number, lng: number): number {
+  let best = Number.POSITIVE_INFINITY
+  for (const loc of state.locations) {
+    const d = haversineKm(loc.lat, loc.lng, lat, lng)
+    if (d < best) best = d
+  }
+  return best
+}
+
+/** Per-merchant history (SPEC 5.2, merchant profile): decisions and how many were fraud. */
+export class MerchantState {
+  count = 0
+  fraud = 0
+}

@@ -1,0 +1,167 @@
+import { haversineKm } from '../geo.ts'
+import { nearestKnownKm, type CustomerState } from './customer-state.ts'
+import type { RuleSpec, RuleTrace } from './types.ts'
+
+/**
+ * What a rule sees of one event: the customer's state BEFORE the event, and `pos`, the
+ * event's place in `customer.recent` (event-time order), so `recent[pos - 1]` is the previous
+ * transaction in event time. The engine reuses one context object for every event.
+ */
+export interface RuleContext {
+  customer: CustomerState
+  t: number
+  amount: number
+  lat: number
+  lng: number
+  pos: number
+}
+
+export interface CompiledRule {
+  readonly spec: RuleSpec
+  /** How much event-time history the rule needs, ms (drives state retention). */
+  readonly windowMs: number
+  evaluate(ctx: RuleContext): RuleTrace
+}
+
+const NOT_FIRED: RuleTrace = Object.freeze({ fired: false, history: 0 })
+
+/**
+ * Transactions of the customer within [t - windowMs, t], this one included. The window
+ * includes its start: an event exactly `windowMs` earlier counts ("within 2 minutes").
+ */
+export function countInWindow(ctx: RuleContext, windowMs: number): number {
+  const recent = ctx.customer.recent
+  const from = ctx.t - windowMs
+  let n = 1
+  for (let j = ctx.pos - 1; j >= 0 && recent[j]!.t >= from; j--) n++
+  return n
+}
+
+export class VelocityRule implements CompiledRule {
+  readonly windowMs: number
+  readonly #max: number
+  readonly #windowS: number
+  constructor(readonly spec: RuleSpec) {
+    this.#max = spec.params.maxCount as number
+    this.#windowS = spec.params.windowSeconds as number
+    this.windowMs = Math.round(this.#windowS * 1000)
+  }
+  evaluate(ctx: RuleContext): RuleTrace {
+    const count = countInWindow(ctx, this.windowMs)
+    return { fired: count > this.#max, count, window_s: this.#windowS, max_count: this.#max }
+  }
+}
+
+/** impossible_travel and location_change: far from the previous transaction, too soon after it. */
+export class TravelRule implements CompiledRule {
+  readonly windowMs: number
+  readonly #minKm: number
+  readonly #maxMinutes: number
+  constructor(readonly spec: RuleSpec) {
+    this.#minKm = spec.params.minKm as number
+    this.#maxMinutes = spec.params.maxMinutes as number
+    this.windowMs = Math.round(this.#maxMinutes * 60_000)
+  }
+  evaluate(ctx: RuleContext): RuleTrace {
+    if (ctx.pos === 0) return NOT_FIRED
+    const prev = ctx.customer.recent[ctx.pos - 1]!
+    const km = haversineKm(prev.lat, prev.lng, ctx.lat, ctx.lng)
+    const dt = ctx.t - prev.t
+    return {
+      fired: km > this.#minKm && dt < this.windowMs,
+      km: round(km, 1),
+      minutes: round(dt / 60_000, 2),
+      min_km: this.#minKm,
+      max_minutes: this.#maxMinutes
+    }
+  }
+}
+
+export class AmountAnomalyRule implements CompiledRule {
+  readonly windowMs = 0
+  readonly #multiplier: number
+  readonly #minHistory: number
+  readonly #profile: boolean
+  constructor(readonly spec: RuleSpec) {
+    this.#multiplier = spec.params.multiplier as number
+    this.#minHistory = spec.params.minHistory as number
+    this.#profile = spec.params.averageSource === 'profile'
+  }
+  evaluate(ctx: RuleContext): RuleTrace {
+    const c = ctx.customer
+    const fromProfile = this.#profile && c.avgSpend !== null
+    const average = fromProfile ? (c.avgSpend as number) : c.count > 0 ? c.sum / c.count : Number.NaN
+    if (!(average > 0)) return NOT_FIRED
+    const enough = fromProfile || c.count >= this.#minHistory
+    return {
+      fired: enough && ctx.amount > this.#multiplier * average,
+      ratio: round(ctx.amount / average, 2),
+      average: round(average, 2),
+      history: c.count,
+      multiplier: this.#multiplier,
+      source: fromProfile ? 'profile' : 'history'
+    }
+  }
+}
+
+export class NewLocationAmountRule implements CompiledRule {
+  readonly windowMs = 0
+  readonly #minAmount: number
+  readonly #radiusKm: number
+  readonly #minHistory: number
+  constructor(readonly spec: RuleSpec) {
+    this.#minAmount = spec.params.minAmount as number
+    this.#radiusKm = spec.params.radiusKm as number
+    this.#minHistory = spec.params.minHistory as number
+  }
+  evaluate(ctx: RuleContext): RuleTrace {
+    const c = ctx.customer
+    if (c.count < this.#minHistory || c.locations.length === 0) {
+      return { fired: false, amount: ctx.amount, history: c.count }
+    }
+    // Only pay for the distances when the amount could fire the rule.
+    if (!(ctx.amount > this.#minAmount)) return { fired: false, amount: ctx.amount, min_amount: this.#minAmount }
+    const nearest = nearestKnownKm(c, ctx.lat, ctx.lng)
+    return {
+      fired: nearest > this.#radiusKm,
+      amount: ctx.amount,
+      min_amount: this.#minAmount,
+      nearest_km: round(nearest, 2),
+      radius_km: this.#radiusKm,
+      known_locations: c.locations.length
+    }
+  }
+}
+
+export class AmountThresholdRule implements CompiledRule {
+  readonly windowMs = 0
+  readonly #amount: number
+  constructor(readonly spec: RuleSpec) {
+    this.#amount = spec.params.amount as number
+  }
+  evaluate(ctx: RuleContext): RuleTrace {
+    return { fired: ctx.amount > this.#amount, amount: ctx.amount, threshold: this.#amount }
+  }
+}
+
+export function compileRule(spec: RuleSpec): CompiledRule {
+  switch (spec.type) {
+    case 'velocity':
+      return new VelocityRule(spec)
+    case 'impossible_travel':
+    case 'location_change':
+      return new TravelRule(spec)
+    case 'amount_anomaly':
+      return new AmountAnomalyRule(spec)
+    case 'new_location_amount':
+      return new NewLocationAmountRule(spec)
+    case 'amount_threshold':
+      return new AmountThresholdRule(spec)
+  }
+}
+
+/** Rounds for display in traces only; verdicts always compare the exact values. */
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}

@@ -1,0 +1,93 @@
+/**
+ * The partitioned log (Kafka, or the embedded in-process log). The processor and the apps
+ * talk to these interfaces only; `src/adapters/kafka` and `src/adapters/memory` implement them
+ * with the same semantics: partitions, offsets, consumer groups, commits of the next offset.
+ */
+
+/** A record read from the log. Immutable. */
+export interface LogRecord {
+  readonly topic: string
+  readonly partition: number
+  /** Offsets are below 2^53 in any real log, so a number (not a bigint) keeps the hot path cheap. */
+  readonly offset: number
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  readonly headers: Readonly<Record<string, string>>
+  /** Record timestamp, epoch ms: the ingestion time of the event. */
+  readonly timestamp: number
+}
+
+/** A record to append. Keys route to partitions by the log's partitioner (murmur2 on Kafka). */
+export interface OutRecord {
+  readonly topic: string
+  readonly key?: Buffer | string | null
+  readonly value: Buffer | string | null
+  readonly headers?: Readonly<Record<string, string>>
+  readonly partition?: number
+  /** Record timestamp, epoch ms; default: the time of sending. */
+  readonly timestamp?: number
+}
+
+export interface TopicPartition {
+  readonly topic: string
+  readonly partition: number
+}
+
+/** The next offset to read, as committed to the group (last processed + 1). */
+export interface PartitionOffset extends TopicPartition {
+  readonly offset: number
+}
+
+export interface LogProducer {
+  /** Appends all records; resolves once every one is acknowledged by the log. */
+  send(records: readonly OutRecord[]): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * Callbacks of a consumer run. Batches are delivered one at a time: the next batch is not
+ * delivered before `onBatch` resolves, and the offsets of a batch are committed only after its
+ * `onBatch` resolved (at-least-once).
+ */
+export interface BatchHandler {
+  onBatch(records: readonly LogRecord[]): Promise<void>
+  /** The group gave us these partitions (and took away the ones no longer listed). */
+  onAssignment?(assigned: readonly TopicPartition[]): void | Promise<void>
+}
+
+export interface LogConsumer {
+  /** Consumes until `close()`; rejects on a fatal error. */
+  run(handler: BatchHandler): Promise<void>
+  /** Partitions currently owned by this member. */
+  assignment(): readonly TopicPartition[]
+  close(): Promise<void>
+}
+
+export interface ConsumerOptions {
+  readonly groupId: string
+  readonly topics: readonly string[]
+  /** Where to start when the group has no committed offset. Default 'earliest'. */
+  readonly fromBeginning?: boolean
+  /** Largest batch handed to `onBatch`. Default 5 000. */
+  readonly maxBatchRecords?: number
+  /** Longest the broker waits to fill a fetch, ms. Default 100. */
+  readonly maxWaitMs?: number
+  /** Only committed records of transactions (read_committed). Default true. */
+  readonly readCommitted?: boolean
+}
+
+export interface TopicInfo {
+  readonly name: string
+  readonly partitions: number
+}
+
+export interface LogAdmin {
+  createTopics(topics: readonly { name: string; partitions: number }[]): Promise<void>
+  deleteTopics(names: readonly string[]): Promise<void>
+  listTopics(): Promise<TopicInfo[]>
+  /** End offset (next offset to be written) of each partition. */
+  endOffsets(topic: string): Promise<number[]>
+  /** Committed offsets of a group for a topic, -1 where none. */
+  committedOffsets(groupId: string, topic: string): Promise<number[]>
+  close(): Promise<void>
+}

@@ -1,0 +1,70 @@
+/**
+ * Keyed state of a stream task: named stores of values, hot in memory, made durable in the
+ * StateStore port once per batch. Partition-scoped stores are owned by one partition (one
+ * writer: whoever owns the partition), so instances never overwrite each other's state and
+ * the state of a partition moves with it. Global stores are read-only here (e.g. feature-store
+ * profiles seeded by someone else).
+ */
+export interface StateCodec<V> {
+  /** `raw` is null for a key the store does not have: return the initial value. */
+  decode(raw: string | null): V
+  encode(value: V): string
+}
+
+export interface StoreSpec<V> {
+  /** Short name, first part of the store key. */
+  readonly name: string
+  /** Position of the store in the task's store list (handles are plain indexes, for speed). */
+  readonly slot: number
+  readonly scope: 'partition' | 'global'
+  readonly codec: StateCodec<V>
+}
+
+/** One cached value. `seq` is the batch that last touched it (for eviction); `dirty` = unwritten changes. */
+export class Entry<V> {
+  seq = 0
+  dirty = false
+  constructor(
+    readonly storeKey: string,
+    /** Slot of the store the value belongs to (its codec). */
+    readonly slot: number,
+    public value: V
+  ) {}
+}
+
+/**
+ * Store key layout (before the store adapter's own prefix):
+ *   partition-scoped value  <prefix><store>:<topic>:<partition>:<key>
+ *   global value            <prefix><store>:<key>
+ *   partition metadata      <prefix>p:<topic>:<partition>   processed offset and stream time
+ *   partition replay log    <prefix>b:<topic>:<partition>   outputs of the last written batch
+ */
+export function partitionKey(prefix: string, store: string, topic: string, partition: number, key: string): string {
+  return `${prefix}${store}:${topic}:${partition}:${key}`
+}
+
+export function globalKey(prefix: string, store: string, key: string): string {
+  return `${prefix}${store}:${key}`
+}
+
+export function metaKey(prefix: string, topic: string, partition: number): string {
+  return `${prefix}p:${topic}:${partition}`
+}
+
+export function logKey(prefix: string, topic: string, partition: number): string {
+  return `${prefix}b:${topic}:${partition}`
+}
+
+/** Partition metadata as stored: `{"v":1,"o":<processed offset>,"t":<stream time or null>}`. */
+export function encodeMeta(processedOffset: number, streamTimeMs: number): string {
+  return `{"v":1,"o":${processedOffset},"t":${Number.isFinite(streamTimeMs) ? streamTimeMs : 'null'}}`
+}
+
+export function decodeMeta(raw: string | null): { processedOffset: number; streamTimeMs: number } {
+  if (raw === null) return { processedOffset: -1, streamTimeMs: Number.NEGATIVE_INFINITY }
+  const m = JSON.parse(raw) as { v?: unknown; o?: unknown; t?: unknown }
+  if (m.v !== 1 || typeof m.o !== 'number' || (m.t !== null && typeof m.t !== 'number')) {
+    throw new Error('not a version-1 partition record')
+  }
+  return { processedOffset: m.o, streamTimeMs: m.t === null ? Number.NEGATIVE_INFINITY : (m.t as number) }
+}

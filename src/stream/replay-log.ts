@@ -1,0 +1,143 @@
+import type { OutRecord } from '../ports/log.ts'
+
+/**
+ * The outputs of a partition's last written batch, by source offset. Stored in the same atomic
+ * state write as the state they came from, so that a redelivered record (offset <= the
+ * partition's processed offset) re-emits exactly what it emitted the first time, without
+ * touching state. `starts[i]..starts[i + 1]` index the outputs of `offsets[i]` in `records`.
+ */
+export interface ReplayLog {
+  readonly offsets: number[]
+  readonly starts: number[]
+  readonly records: OutRecord[]
+}
+
+export const EMPTY_LOG: ReplayLog = Object.freeze({ offsets: [], starts: [0], records: [] }) as ReplayLog
+
+export function newLog(): ReplayLog {
+  return { offsets: [], starts: [0], records: [] }
+}
+
+/** Index of `offset` in the log, or -1. */
+export function findOffset(log: ReplayLog, offset: number): number {
+  const o = log.offsets
+  let lo = 0
+  let hi = o.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const v = o[mid]!
+    if (v === offset) return mid
+    if (v < offset) lo = mid + 1
+    else hi = mid - 1
+  }
+  return -1
+}
+
+/**
+ * Text form: a header block, an empty line, then every value back to back.
+ *   header  = offset \t topic \t key \t timestamp \t partition \t headers \t value-tag value-length
+ * topic, key and headers are JSON; key and value are tagged: s string, l Buffer as latin1 text
+ * (one char per byte: lossless for any bytes), n null. Values are not escaped, only
+ * length-prefixed (lengths count UTF-16 units, i.e. bytes for l). Buffers that sit back to
+ * back in memory (a batch's slab) are converted in one run.
+ */
+export function encodeReplayLog(log: ReplayLog): string {
+  if (log.records.length === 0) return ''
+  const headers: string[] = []
+  const values: string[] = []
+  let lastTopic = ''
+  let lastTopicJson = ''
+  let lastHeaders: object | undefined
+  let lastHeadersJson = 'null'
+  let run: ArrayBufferLike | null = null
+  let runStart = 0
+  let runEnd = 0
+  const flush = (): void => {
+    if (run !== null) values.push(Buffer.from(run, runStart, runEnd - runStart).toString('latin1'))
+    run = null
+  }
+  for (let i = 0; i < log.offsets.length; i++) {
+    const offset = log.offsets[i]!
+    for (let j = log.starts[i]!; j < log.starts[i + 1]!; j++) {
+      const r = log.records[j]!
+      if (r.topic !== lastTopic) {
+        lastTopic = r.topic
+        lastTopicJson = JSON.stringify(r.topic)
+      }
+      if (r.headers !== lastHeaders) {
+        lastHeaders = r.headers
+        lastHeadersJson = r.headers === undefined ? 'null' : JSON.stringify(r.headers)
+      }
+      const v = r.value
+      let tagLen: string
+      if (typeof v === 'string') {
+        flush()
+        values.push(v)
+        tagLen = `s${v.length}`
+      } else if (v == null) {
+        tagLen = 'n0'
+      } else {
+        if (run !== v.buffer || runEnd !== v.byteOffset) {
+          flush()
+          run = v.buffer
+          runStart = v.byteOffset
+        }
+        runEnd = v.byteOffset + v.length
+        tagLen = `l${v.length}`
+      }
+      headers.push(
+        `${offset}\t${lastTopicJson}\t${keyJson(r.key)}\t${r.timestamp ?? ''}\t${r.partition ?? ''}\t${lastHeadersJson}\t${tagLen}`
+      )
+    }
+  }
+  flush()
+  return headers.join('\n') + '\n\n' + values.join('')
+}
+
+function keyJson(k: Buffer | string | null | undefined): string {
+  if (k === null || k === undefined) return '"n"'
+  return JSON.stringify(typeof k === 'string' ? 's' + k : 'l' + k.toString('latin1'))
+}
+
+function untag(t: string): Buffer | string | null {
+  const tag = t.charCodeAt(0)
+  if (tag === 115 /* s */) return t.slice(1)
+  if (tag === 108 /* l */) return Buffer.from(t.slice(1), 'latin1')
+  return null
+}
+
+/** Inverse of `encodeReplayLog`; throws on text it did not write. */
+export function decodeReplayLog(raw: string | null): ReplayLog {
+  const log = newLog()
+  if (raw === null || raw.length === 0) return log
+  const split = raw.indexOf('\n\n')
+  if (split < 0) throw new Error('replay log without a value block')
+  let pos = split + 2
+  for (const line of raw.slice(0, split).split('\n')) {
+    const f = line.split('\t')
+    if (f.length !== 7) throw new Error('malformed replay log header')
+    const offset = Number(f[0])
+    const tag = f[6]!.charAt(0)
+    const len = Number(f[6]!.slice(1))
+    if (!Number.isInteger(len) || pos + len > raw.length) throw new Error('truncated replay log')
+    const text = raw.slice(pos, pos + len)
+    pos += len
+    const rec: { -readonly [K in keyof OutRecord]: OutRecord[K] } = {
+      topic: JSON.parse(f[1]!) as string,
+      key: untag(JSON.parse(f[2]!) as string),
+      value: tag === 's' ? text : tag === 'l' ? Buffer.from(text, 'latin1') : null
+    }
+    if (f[3] !== '') rec.timestamp = Number(f[3])
+    if (f[4] !== '') rec.partition = Number(f[4])
+    if (f[5] !== 'null') rec.headers = JSON.parse(f[5]!) as Record<string, string>
+    const n = log.offsets.length
+    if (n === 0 || log.offsets[n - 1] !== offset) {
+      log.offsets.push(offset)
+      log.starts.push(log.records.length)
+    }
+    log.records.push(rec)
+    log.starts[log.starts.length - 1] = log.records.length
+  }
+  if (pos !== raw.length) throw new Error('replay log has trailing bytes')
+  return log
+}

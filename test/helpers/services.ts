@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto'
+import type { TestContext } from 'node:test'
+import { KafkaLogAdmin } from '../../src/adapters/kafka/index.ts'
+
+/**
+ * Where the integration tests find the real services: the ones `scripts/services.sh up`
+ * starts, or any others named by the same variables the CLI reads.
+ */
+export const KAFKA_BROKERS = (
+  process.env.DAROOGHE_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`
+).split(',')
+export const REDIS_URL = process.env.DAROOGHE_REDIS ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`
+export const MONGO_URL =
+  process.env.DAROOGHE_MONGO ?? `mongodb://127.0.0.1:${process.env.MONGO_PORT ?? 27017}`
+
+/** A name no other test (or earlier run) uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+}
+
+/** Creates a topic for this test and deletes it when the test ends. */
+export async function createTopic(t: TestContext, prefix: string, partitions: number): Promise<string> {
+  const name = uniqueName(`t-${prefix}`)
+  const admin = new KafkaLogAdmin({ brokers: KAFKA_BROKERS, clientId: 'test-admin' })
+  await admin.createTopics([{ name, partitions }])
+  t.after(async () => {
+    try {
+      await admin.deleteTopics([name])
+    } finally {
+      await admin.close()
+    }
+  })
+  return name
+}
+
+export interface WaitOptions {
+  /** Give up after this long, ms. Default 30 000. */
+  timeoutMs?: number
+  /** Poll interval, ms. Default 50. */
+  intervalMs?: number
+  /** What we were waiting for, in the failure message. */
+  what?: string
+}
+
+/** Polls `condition` until it returns a truthy value; fails with `what` after the timeout. */
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  options: WaitOptions = {}
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+  let lastError: unknown = null
+  for (;;) {
+    try {
+      const v = await condition()
+      if (v) return v as NonNullable<T>
+    } catch (error) {
+      lastError = error
+    }
+    if (Date.now() > deadline) {
+      const why = lastError ? ` (last error: ${(lastError as Error).message})` : ''
+      throw new Error(
+        `timed out after ${options.timeoutMs ?? 30_000} ms waiting for ${options.what ?? 'condition'}${why}`
+      )
+    }
+    await new Promise(r => setTimeout(r, options.intervalMs ?? 50))
+  }
+}

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { RedisStateStore } from '../../src/adapters/redis/state-store.ts'
+import { REDIS_URL, uniqueName } from '../helpers/services.ts'
+
+test('Redis state store: pipelined MSET/MGET round trip and atomic batch', async t => {
+  const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `${uniqueName('test')}:` })
+  t.after(async () => {
+    await store.clear()
+    await store.close()
+  })
+  assert.equal(await store.ping(), true)
+  const puts = Array.from({ length: 5_000 }, (_, i) => [`cust:${i}`, JSON.stringify({ n: i })] as const)
+  await store.writeBatch(puts)
+  const keys = puts.map(p => p[0])
+  const values = await store.getMany([...keys, 'cust:missing'])
+  assert.equal(values.length, 5_001)
+  assert.deepEqual(JSON.parse(values[4_999]!), { n: 4_999 })
+  assert.equal(values[5_000], null)
+
+  await store.writeBatch([['cust:0', '{"n":-1}']], ['cust:1'])
+  const [a, b] = await store.getMany(['cust:0', 'cust:1'])
+  assert.equal(a, '{"n":-1}')
+  assert.equal(b, null)
+})
+
+test('Redis state store: an unreachable Redis fails with one clear retriable error', async () => {
+  await assert.rejects(
+    RedisStateStore.connect({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 500 }),
+    (e: Error & { code?: string; retriable?: boolean }) => {
+      assert.equal(e.code, 'DAROOGHE_ERR_REDIS')
+      assert.equal(e.retriable, true)
+      assert.match(e.message, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/)
+      return true
+    }
+  )
+})
