@@ -174,7 +174,8 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 delete.topic.enable=true
-log.retention.hours=24
+# History backfill carries event times up to days old; retention is by record time.
+log.retention.hours=720
 log.segment.bytes=268435456
 EOF
   cat >"$dir/log4j2.properties" <<EOF

@@ -149,7 +149,14 @@ export function encodeTrace(trace: Readonly<Record<string, RuleTrace>>): string 
     let firstField = true
     for (const k in t) {
       const v = t[k]
-      const enc = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : typeof v === 'string' ? JSON.stringify(v) : String(v)
+      const enc =
+        typeof v === 'number'
+          ? Number.isFinite(v)
+            ? String(v)
+            : 'null'
+          : typeof v === 'string'
+            ? JSON.stringify(v)
+            : String(v)
       out += `${firstField ? '' : ','}"${k}":${enc}`
       firstField = false
     }

@@ -33,7 +33,8 @@ export const FRAUD_FLOOR = 85
  */
 export function riskScore(s: ScoreInput): number {
   const amount = s.ratio > 1 ? 35 * clamp01(Math.log10(s.ratio)) : 0
-  const frequency = s.windowMax > 0 ? 20 * clamp01((s.windowCount - 1) / s.windowMax) : s.windowCount > 1 ? 20 : 0
+  const frequency =
+    s.windowMax > 0 ? 20 * clamp01((s.windowCount - 1) / s.windowMax) : s.windowCount > 1 ? 20 : 0
   const merchant = 15 * clamp01(s.merchantFraud / (s.merchantCount + 10) / 0.2)
   let score = amount + frequency + merchant + s.weightSum
   if (s.fraudHits > 0) score = Math.max(score, FRAUD_FLOOR + 5 * (s.fraudHits - 1))

@@ -38,9 +38,19 @@ export interface PartitionOffset extends TopicPartition {
   readonly offset: number
 }
 
+/** Where an appended record landed. */
+export interface RecordAck {
+  readonly partition: number
+  readonly offset: number
+}
+
 export interface LogProducer {
-  /** Appends all records; resolves once every one is acknowledged by the log. */
-  send(records: readonly OutRecord[]): Promise<void>
+  /**
+   * Appends all records; resolves once every one is acknowledged by the log, with one ack per
+   * record in the same order. Keyed records go to `hash(key) % partitions` with Kafka's Java
+   * murmur2 partitioner, so every client puts a customer's events on the same partition.
+   */
+  send(records: readonly OutRecord[]): Promise<RecordAck[]>
   close(): Promise<void>
 }
 

@@ -39,7 +39,13 @@ export class Entry<V> {
  *   partition metadata      <prefix>p:<topic>:<partition>   processed offset and stream time
  *   partition replay log    <prefix>b:<topic>:<partition>   outputs of the last written batch
  */
-export function partitionKey(prefix: string, store: string, topic: string, partition: number, key: string): string {
+export function partitionKey(
+  prefix: string,
+  store: string,
+  topic: string,
+  partition: number,
+  key: string
+): string {
   return `${prefix}${store}:${topic}:${partition}:${key}`
 }
 

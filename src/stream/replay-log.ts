@@ -12,6 +12,17 @@ export interface ReplayLog {
   readonly records: OutRecord[]
 }
 
+/**
+ * An output whose value begins with the first `inputPrefix` bytes of its input record's value
+ * (e.g. the event enriched with a decision). The log stores only the rest: a redelivered
+ * record carries the same bytes at the same offset, so the value is rebuilt exactly.
+ */
+export interface DerivedOutRecord extends OutRecord {
+  readonly inputPrefix?: number
+  /** Decoded from the store: `value` holds only the bytes after the prefix. */
+  readonly partial?: boolean
+}
+
 export const EMPTY_LOG: ReplayLog = Object.freeze({ offsets: [], starts: [0], records: [] }) as ReplayLog
 
 export function newLog(): ReplayLog {
@@ -19,6 +30,30 @@ export function newLog(): ReplayLog {
 }
 
 /** Index of `offset` in the log, or -1. */
+/**
+ * The output to re-emit for `input`: a stored remainder gets the input's bytes back in front.
+ * Null when the input is too short to be the record the output came from.
+ */
+export function expand(stored: DerivedOutRecord, input: Buffer | null): OutRecord | null {
+  if (stored.partial !== true) return stored
+  const prefix = stored.inputPrefix!
+  const rest = stored.value as Buffer
+  if (input === null || input.length < prefix) return null
+  const value = Buffer.allocUnsafe(prefix + rest.length)
+  input.copy(value, 0, 0, prefix)
+  rest.copy(value, prefix)
+  const full: { -readonly [K in keyof DerivedOutRecord]: DerivedOutRecord[K] } = {
+    topic: stored.topic,
+    key: stored.key,
+    value,
+    inputPrefix: prefix
+  }
+  if (stored.timestamp !== undefined) full.timestamp = stored.timestamp
+  if (stored.partition !== undefined) full.partition = stored.partition
+  if (stored.headers !== undefined) full.headers = stored.headers
+  return full
+}
+
 export function findOffset(log: ReplayLog, offset: number): number {
   const o = log.offsets
   let lo = 0
@@ -37,7 +72,8 @@ export function findOffset(log: ReplayLog, offset: number): number {
  * Text form: a header block, an empty line, then every value back to back.
  *   header  = offset \t topic \t key \t timestamp \t partition \t headers \t value-tag value-length
  * topic, key and headers are JSON; key and value are tagged: s string, l Buffer as latin1 text
- * (one char per byte: lossless for any bytes), n null. Values are not escaped, only
+ * (one char per byte: lossless for any bytes), d<prefix>: a derived Buffer (latin1, stored
+ * without its first <prefix> bytes, which are the input's), n null. Values are not escaped, only
  * length-prefixed (lengths count UTF-16 units, i.e. bytes for l). Buffers that sit back to
  * back in memory (a batch's slab) are converted in one run.
  */
@@ -68,7 +104,12 @@ export function encodeReplayLog(log: ReplayLog): string {
         lastHeaders = r.headers
         lastHeadersJson = r.headers === undefined ? 'null' : JSON.stringify(r.headers)
       }
-      const v = r.value
+      const d = r as DerivedOutRecord
+      const prefix = d.inputPrefix
+      const v =
+        prefix === undefined || d.partial === true || !(r.value instanceof Buffer)
+          ? r.value
+          : r.value.subarray(prefix)
       let tagLen: string
       if (typeof v === 'string') {
         flush()
@@ -83,7 +124,7 @@ export function encodeReplayLog(log: ReplayLog): string {
           runStart = v.byteOffset
         }
         runEnd = v.byteOffset + v.length
-        tagLen = `l${v.length}`
+        tagLen = prefix === undefined ? `l${v.length}` : `d${prefix}:${v.length}`
       }
       headers.push(
         `${offset}\t${lastTopicJson}\t${keyJson(r.key)}\t${r.timestamp ?? ''}\t${r.partition ?? ''}\t${lastHeadersJson}\t${tagLen}`
@@ -118,14 +159,19 @@ export function decodeReplayLog(raw: string | null): ReplayLog {
     if (f.length !== 7) throw new Error('malformed replay log header')
     const offset = Number(f[0])
     const tag = f[6]!.charAt(0)
-    const len = Number(f[6]!.slice(1))
+    const colon = f[6]!.indexOf(':')
+    const len = Number(f[6]!.slice(colon < 0 ? 1 : colon + 1))
     if (!Number.isInteger(len) || pos + len > raw.length) throw new Error('truncated replay log')
     const text = raw.slice(pos, pos + len)
     pos += len
-    const rec: { -readonly [K in keyof OutRecord]: OutRecord[K] } = {
+    const rec: { -readonly [K in keyof DerivedOutRecord]: DerivedOutRecord[K] } = {
       topic: JSON.parse(f[1]!) as string,
       key: untag(JSON.parse(f[2]!) as string),
-      value: tag === 's' ? text : tag === 'l' ? Buffer.from(text, 'latin1') : null
+      value: tag === 's' ? text : tag === 'l' || tag === 'd' ? Buffer.from(text, 'latin1') : null
+    }
+    if (tag === 'd') {
+      rec.inputPrefix = Number(f[6]!.slice(1, colon))
+      rec.partial = true
     }
     if (f[3] !== '') rec.timestamp = Number(f[3])
     if (f[4] !== '') rec.partition = Number(f[4])

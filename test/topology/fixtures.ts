@@ -40,7 +40,7 @@ export function makeEvent(over: Partial<PaymentEvent> & { t?: number } = {}): Pa
 
 /** Wraps values as log records of one partition, from `offset` on; `timestamp` is the ingestion time. */
 export function toRecords(
-  values: readonly (PaymentEvent | string | null)[],
+  values: readonly (PaymentEvent | Record<string, unknown> | string | null)[],
   opts: { topic?: string; partition?: number; offset?: number; timestamp?: number } = {}
 ): LogRecord[] {
   const start = opts.offset ?? 0

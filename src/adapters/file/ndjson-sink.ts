@@ -10,7 +10,8 @@ import type { OutRecord } from '../../ports/log.ts'
  * Values are the processor's JSON texts and are embedded as they are, not re-encoded.
  */
 export function formatOutputLine(r: OutRecord): string {
-  const key = r.key == null ? 'null' : JSON.stringify(typeof r.key === 'string' ? r.key : r.key.toString('utf8'))
+  const key =
+    r.key == null ? 'null' : JSON.stringify(typeof r.key === 'string' ? r.key : r.key.toString('utf8'))
   const value = r.value == null ? 'null' : typeof r.value === 'string' ? r.value : r.value.toString('utf8')
   return `{"topic":${JSON.stringify(r.topic)},"key":${key},"value":${value}}`
 }
@@ -62,7 +63,9 @@ export class NdjsonSink {
 
   #check(): void {
     if (this.#failure) {
-      throw new DaroogheError('IO', `cannot write ${this.#name}: ${this.#failure.message}`, { cause: this.#failure })
+      throw new DaroogheError('IO', `cannot write ${this.#name}: ${this.#failure.message}`, {
+        cause: this.#failure
+      })
     }
   }
 }

@@ -25,7 +25,10 @@ const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
  * bytes reach the processor intact and end up base64 in error_logs). Empty lines are skipped
  * but still counted. Lines are cut from the raw Buffers, so no text decoding happens here.
  */
-export async function* readNdjsonBatches(input: Readable, options: NdjsonSourceOptions = {}): AsyncGenerator<LogRecord[]> {
+export async function* readNdjsonBatches(
+  input: Readable,
+  options: NdjsonSourceOptions = {}
+): AsyncGenerator<LogRecord[]> {
   const topic = options.topic ?? 'file'
   const partition = options.partition ?? 0
   const size = options.batchSize ?? 5_000

@@ -1,6 +1,6 @@
-import { ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka'
+import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
-import type { LogProducer, OutRecord } from '../../ports/log.ts'
+import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import { toKafkaMessage } from './records.ts'
 
@@ -14,11 +14,21 @@ export interface KafkaProducerOptions extends KafkaConnection {
 }
 
 const acksValue = { all: ProduceAcks.ALL, leader: ProduceAcks.LEADER, none: ProduceAcks.NO_RESPONSE } as const
+const PARTITION_COUNT_MAX_AGE_MS = 60_000
 
-/** LogProducer on @platformatic/kafka: one `send` is one produce request per broker. */
+/**
+ * LogProducer on @platformatic/kafka. Partitions are chosen here, with the Java client's
+ * murmur2 (the library's default partitioner masks differently, which would split a
+ * customer's events across partitions when another client produces too), so each record's
+ * offset is known from the partition's base offset in the produce response.
+ *
+ * A failed `send` leaves the producer's sequence numbers unchanged: sending the SAME records
+ * again is deduplicated by the broker (idempotence), which is how callers must retry.
+ */
 export class KafkaLogProducer implements LogProducer {
   readonly #producer: Producer<Buffer, Buffer, string, string>
   readonly #acks: number
+  readonly #partitionCounts = new Map<string, { count: number; at: number }>()
   #closed = false
 
   constructor(options: KafkaProducerOptions) {
@@ -34,15 +44,53 @@ export class KafkaLogProducer implements LogProducer {
     })
   }
 
-  async send(records: readonly OutRecord[]): Promise<void> {
+  async #partitionCount(topic: string): Promise<number> {
+    const cached = this.#partitionCounts.get(topic)
+    if (cached && Date.now() - cached.at < PARTITION_COUNT_MAX_AGE_MS) return cached.count
+    const md = await this.#producer.metadata({ topics: [topic], autocreateTopics: true })
+    const count = md.topics.get(topic)?.partitionsCount ?? 0
+    if (count <= 0) throw new DaroogheError('KAFKA', `topic '${topic}' has no partitions`)
+    this.#partitionCounts.set(topic, { count, at: Date.now() })
+    return count
+  }
+
+  async send(records: readonly OutRecord[]): Promise<RecordAck[]> {
     if (this.#closed) throw new DaroogheError('CLOSED', 'producer is closed')
-    if (records.length === 0) return
+    if (records.length === 0) return []
     const messages = new Array(records.length)
-    for (let i = 0; i < records.length; i++) messages[i] = toKafkaMessage(records[i]!)
+    const partitions = new Array<number>(records.length)
+    const roundRobin = new Map<string, number>()
     try {
-      await this.#producer.send({ messages, acks: this.#acks })
+      // One metadata look-up per topic of the batch, not one await per record.
+      const counts = new Map<string, number>()
+      for (const r of records) {
+        if (r.partition === undefined && !counts.has(r.topic)) counts.set(r.topic, 0)
+      }
+      for (const topic of counts.keys()) counts.set(topic, await this.#partitionCount(topic))
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!
+        const m = toKafkaMessage(r)
+        if (m.partition === undefined) {
+          const count = counts.get(r.topic)!
+          if (m.key) {
+            m.partition = compatibilityPartitioner(m, m.key) % count
+          } else {
+            const next = roundRobin.get(r.topic) ?? Math.floor(Math.random() * count)
+            m.partition = next % count
+            roundRobin.set(r.topic, next + 1)
+          }
+        }
+        partitions[i] = m.partition
+        messages[i] = m
+      }
+      const result = await this.#producer.send({ messages, acks: this.#acks })
+      return acksFor(records, partitions, result.offsets ?? [])
     } catch (cause) {
-      throw new DaroogheError('KAFKA', `produce of ${records.length} records failed`, { cause })
+      if (cause instanceof DaroogheError) throw cause
+      const retriable = kafkaRetriable(cause)
+      throw new DaroogheError(retriable ? 'KAFKA' : 'KAFKA_FATAL', `produce of ${records.length} records failed`, {
+        cause
+      })
     }
   }
 
@@ -51,4 +99,34 @@ export class KafkaLogProducer implements LogProducer {
     this.#closed = true
     await this.#producer.close()
   }
+}
+
+/** Record i's offset = its partition's base offset + its index among that partition's records. */
+function acksFor(
+  records: readonly OutRecord[],
+  partitions: readonly number[],
+  offsets: readonly { topic: string; partition: number; offset: bigint }[]
+): RecordAck[] {
+  const base = new Map<string, number>()
+  for (const o of offsets) base.set(`${o.topic}:${o.partition}`, Number(o.offset))
+  const next = new Map<string, number>()
+  const acks = new Array<RecordAck>(records.length)
+  for (let i = 0; i < records.length; i++) {
+    const k = `${records[i]!.topic}:${partitions[i]}`
+    const idx = next.get(k) ?? 0
+    next.set(k, idx + 1)
+    const b = base.get(k)
+    acks[i] = { partition: partitions[i]!, offset: b === undefined ? -1 : b + idx }
+  }
+  return acks
+}
+
+/**
+ * The client marks each error in a chain with `canRetry`; a produce is worth retrying only
+ * when none of them says no (e.g. an invalid timestamp or a too-large record never succeeds).
+ */
+export function kafkaRetriable(error: unknown): boolean {
+  const e = error as { findBy?: (key: string, value: unknown) => unknown } | null
+  if (e && typeof e.findBy === 'function') return !e.findBy('canRetry', false)
+  return true
 }

@@ -19,7 +19,10 @@ export class MemoryStateStore implements StateStore {
     return out
   }
 
-  async writeBatch(puts: ReadonlyArray<readonly [key: string, value: string]>, deletes: readonly string[] = []): Promise<void> {
+  async writeBatch(
+    puts: ReadonlyArray<readonly [key: string, value: string]>,
+    deletes: readonly string[] = []
+  ): Promise<void> {
     this.#check()
     for (const [k, v] of puts) {
       if (typeof k !== 'string' || typeof v !== 'string') {

@@ -1,7 +1,7 @@
 import type { ScenarioLabel, ValidationCode } from '../../domain/event.ts'
 import type { RuleSet, RuleType } from '../../domain/rules/types.ts'
 import { DaroogheError } from '../../errors.ts'
-import type { Outcome } from './fraud-logic.ts'
+import type { Outcome } from './records.ts'
 
 /** Fraud labels of the generator and the rule types that are meant to catch each. */
 export const FRAUD_LABELS: Readonly<Partial<Record<ScenarioLabel, readonly RuleType[]>>> = {
@@ -63,7 +63,10 @@ export class Backtest {
     try {
       o = JSON.parse(line) as typeof o
     } catch {
-      throw new DaroogheError('USAGE', `${where}: not valid JSON; expected {"transaction_id","label","scenario_id"}`)
+      throw new DaroogheError(
+        'USAGE',
+        `${where}: not valid JSON; expected {"transaction_id","label","scenario_id"}`
+      )
     }
     if (typeof o.transaction_id !== 'string' || typeof o.label !== 'string') {
       throw new DaroogheError('USAGE', `${where}: transaction_id and label must be strings`)
@@ -84,7 +87,18 @@ export class Backtest {
 
   #row(label: string): LabelRow {
     let row = this.#rows.get(label)
-    if (!row) this.#rows.set(label, (row = { label, events: 0, caught: 0, caughtByRule: 0, scenarios: new Set(), scenariosCaught: new Set() }))
+    if (!row)
+      this.#rows.set(
+        label,
+        (row = {
+          label,
+          events: 0,
+          caught: 0,
+          caughtByRule: 0,
+          scenarios: new Set(),
+          scenariosCaught: new Set()
+        })
+      )
     return row
   }
 
@@ -123,30 +137,91 @@ export class Backtest {
     }
   }
 
-  /** A table for a person, one label or rule per line. */
-  format(): string {
+  /** The numbers of the backtest so far. */
+  report(): BacktestReport {
     // Labels with no outcome at all (e.g. malformed lines without a readable id).
     const missing = new Map<string, number>()
     for (const [id, l] of this.#labels) {
       if (!this.#seen.has(id)) missing.set(this.#row(l.label).label, (missing.get(l.label) ?? 0) + 1)
     }
-    const pct = (a: number, b: number): string => (b === 0 ? '   -  ' : `${((100 * a) / b).toFixed(1).padStart(5)}%`)
-    const lines: string[] = ['backtest against labels', 'label                        events  caught (matching rule / code)  scenarios caught   missing']
-    for (const row of [...this.#rows.values()].sort((a, b) => a.label.localeCompare(b.label))) {
-      const isFraud = row.label in FRAUD_LABELS
-      const isError = row.label in ERROR_LABELS
-      const what = isFraud || isError ? `${row.caughtByRule}/${row.events} ${pct(row.caughtByRule, row.events)}` : `${row.caught} flagged fraud ${pct(row.caught, row.events)}`
-      const sc = row.scenarios.size > 0 ? `${row.scenariosCaught.size}/${row.scenarios.size} ${pct(row.scenariosCaught.size, row.scenarios.size)}` : '-'
-      lines.push(`${row.label.padEnd(28)} ${String(row.events).padStart(7)}  ${what.padEnd(30)} ${sc.padEnd(18)} ${missing.get(row.label) ?? 0}`)
-    }
-    lines.push('rule                         fired   true pos  on legit  precision')
-    for (const [id, r] of this.#rules) {
-      lines.push(`${id.padEnd(28)} ${String(r.fired).padStart(6)} ${String(r.tp).padStart(10)} ${String(r.legit).padStart(9)}  ${pct(r.tp, r.fired)}`)
-    }
+    const labels = [...this.#rows.values()]
+      .sort((a, b) => a.label.localeCompare(b.label))
+      .map(r => ({
+        label: r.label,
+        kind:
+          r.label in FRAUD_LABELS
+            ? ('fraud' as const)
+            : r.label in ERROR_LABELS
+              ? ('error' as const)
+              : ('other' as const),
+        events: r.events,
+        flaggedFraud: r.label in ERROR_LABELS ? 0 : r.caught,
+        caught: r.caughtByRule,
+        scenarios: r.scenarios.size,
+        scenariosCaught: r.scenariosCaught.size,
+        missing: missing.get(r.label) ?? 0
+      }))
+    const rules = [...this.#rules].map(([id, r]) => ({
+      id,
+      fired: r.fired,
+      truePositives: r.tp,
+      onLegit: r.legit
+    }))
     const precision = this.#tp + this.#fp === 0 ? 0 : this.#tp / (this.#tp + this.#fp)
     const recall = this.#tp + this.#fn === 0 ? 0 : this.#tp / (this.#tp + this.#fn)
     const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall)
-    lines.push(`overall (fraud decision vs fraud labels, events): precision ${precision.toFixed(3)} recall ${recall.toFixed(3)} F1 ${f1.toFixed(3)}`)
+    return { labels, rules, precision, recall, f1 }
+  }
+
+  /** A table for a person, one label or rule per line. */
+  format(report: BacktestReport = this.report()): string {
+    const pct = (a: number, b: number): string =>
+      b === 0 ? '    -  ' : `${((100 * a) / b).toFixed(1).padStart(6)}%`
+    const lines: string[] = [
+      'backtest against labels',
+      'label                        events  caught (matching rule or code)  scenarios caught     missing'
+    ]
+    for (const l of report.labels) {
+      const what =
+        l.kind === 'other'
+          ? `${l.flaggedFraud} flagged fraud ${pct(l.flaggedFraud, l.events)}`
+          : `${l.caught}/${l.events} ${pct(l.caught, l.events)}`
+      const sc =
+        l.scenarios > 0 && l.kind === 'fraud'
+          ? `${l.scenariosCaught}/${l.scenarios} ${pct(l.scenariosCaught, l.scenarios)}`
+          : '-'
+      lines.push(
+        `${l.label.padEnd(28)} ${String(l.events).padStart(7)}  ${what.padEnd(31)} ${sc.padEnd(20)} ${l.missing}`
+      )
+    }
+    lines.push('rule                         fired   true pos  on legit  precision')
+    for (const r of report.rules) {
+      lines.push(
+        `${r.id.padEnd(28)} ${String(r.fired).padStart(6)} ${String(r.truePositives).padStart(10)} ${String(r.onLegit).padStart(9)}  ${pct(r.truePositives, r.fired)}`
+      )
+    }
+    lines.push(
+      `overall (fraud decision vs fraud labels, events): precision ${report.precision.toFixed(3)} recall ${report.recall.toFixed(3)} F1 ${report.f1.toFixed(3)}`
+    )
     return lines.join('\n') + '\n'
   }
+}
+
+export interface BacktestReport {
+  /** Per label: for fraud labels `caught` = flagged by a rule of the matching type; for error labels = in error_logs with the code. */
+  labels: {
+    label: string
+    kind: 'fraud' | 'error' | 'other'
+    events: number
+    flaggedFraud: number
+    caught: number
+    scenarios: number
+    scenariosCaught: number
+    missing: number
+  }[]
+  rules: { id: string; fired: number; truePositives: number; onLegit: number }[]
+  /** Event level: fraud decisions against fraud labels. */
+  precision: number
+  recall: number
+  f1: number
 }

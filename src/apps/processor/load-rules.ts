@@ -44,7 +44,10 @@ export function loadRuleSet(nameOrPath: string): RuleSet {
   }
   const ext = extname(path).toLowerCase()
   if (ext === '.yaml' || ext === '.yml') {
-    throw new DaroogheError('RULES', `${source}: YAML rule sets are not supported; write the same fields as JSON`)
+    throw new DaroogheError(
+      'RULES',
+      `${source}: YAML rule sets are not supported; write the same fields as JSON`
+    )
   }
   let text: string
   try {

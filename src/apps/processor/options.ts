@@ -73,10 +73,12 @@ export function processorOptions(overrides: ProcessorOverrides = {}): ProcessorO
     validation: Object.freeze({ ...DEFAULT_VALIDATION, ...stripUndefined(overrides.validation ?? {}) })
   }
   const nonNegative = (name: string, v: number): void => {
-    if (!(Number.isFinite(v) && v >= 0)) throw new DaroogheError('CONFIG', `processor option ${name} must be a number >= 0 (got ${v})`)
+    if (!(Number.isFinite(v) && v >= 0))
+      throw new DaroogheError('CONFIG', `processor option ${name} must be a number >= 0 (got ${v})`)
   }
   const positiveInt = (name: string, v: number): void => {
-    if (!(Number.isInteger(v) && v > 0)) throw new DaroogheError('CONFIG', `processor option ${name} must be a positive integer (got ${v})`)
+    if (!(Number.isInteger(v) && v > 0))
+      throw new DaroogheError('CONFIG', `processor option ${name} must be a positive integer (got ${v})`)
   }
   nonNegative('allowedLatenessMs', o.allowedLatenessMs)
   nonNegative('alertThreshold', o.alertThreshold)
@@ -89,7 +91,10 @@ export function processorOptions(overrides: ProcessorOverrides = {}): ProcessorO
   positiveInt('maxKnownMerchants', o.maxKnownMerchants)
   for (const [k, v] of Object.entries(o.topics)) {
     if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(v)) {
-      throw new DaroogheError('CONFIG', `topic name for ${k} must be 1-249 characters of letters, digits, . _ - (got '${v}')`)
+      throw new DaroogheError(
+        'CONFIG',
+        `topic name for ${k} must be 1-249 characters of letters, digits, . _ - (got '${v}')`
+      )
     }
   }
   return Object.freeze(o)

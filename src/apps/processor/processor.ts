@@ -5,7 +5,8 @@ import type { StateStore } from '../../ports/state-store.ts'
 import type { Clock } from '../../stream/clock.ts'
 import { ByteSlab } from '../../stream/slab.ts'
 import { StreamTask, type TaskStats } from '../../stream/task.ts'
-import { FraudLogic, LogicStats, type Outcome } from './fraud-logic.ts'
+import { FraudLogic } from './fraud-logic.ts'
+import { LogicStats, type Outcome } from './records.ts'
 import { DEFAULT_PROCESSOR_OPTIONS, systemClock, type ProcessorOptions } from './options.ts'
 import { STORES } from './stores.ts'
 
@@ -79,8 +80,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     options,
     ruleSet: deps.ruleSet,
     async processBatch(records, nowMs = clock.now()) {
-      const s = (logic.stats = new LogicStats())
-      logic.slab = new ByteSlab()
+      const s = (logic.renderer.stats = new LogicStats())
+      logic.renderer.slab = new ByteSlab()
       const { outputs, stats } = await task.run(records)
       return {
         outputs,

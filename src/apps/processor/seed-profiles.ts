@@ -41,7 +41,10 @@ function parseProfileLine(line: string, where: string): { customerId: string; av
   try {
     v = JSON.parse(line)
   } catch {
-    throw new DaroogheError('CONFIG', `${where}: not valid JSON; expected {"customer_id": "...", "avg_spend": 50}`)
+    throw new DaroogheError(
+      'CONFIG',
+      `${where}: not valid JSON; expected {"customer_id": "...", "avg_spend": 50}`
+    )
   }
   const o = v as { customer_id?: unknown; avg_spend?: unknown } | null
   if (typeof o?.customer_id !== 'string' || o.customer_id.length === 0) {

@@ -8,6 +8,7 @@ import {
   processorOptions,
   seedProfiles,
   systemClock,
+  type BacktestReport,
   type Processor
 } from '../../apps/processor/index.ts'
 import { DaroogheError } from '../../errors.ts'
@@ -36,19 +37,40 @@ export function registerDetect(program: Command): void {
     .description('run the fraud-detection processor (Kafka, or --input/--output files)')
     .option('-i, --input <file|->', 'read events as NDJSON from a file or stdin (file mode)')
     .option('-o, --output <file|->', 'write outputs as NDJSON {topic, key, value}', '-')
-    .option('-r, --rules <name|file>', 'rule set: a shipped name (default, redis-feature-store, baag-hum-baag, kafka-mini) or a JSON file', 'default')
-    .option('--now <iso>', 'ingestion and processing time of every event (reproducible output); default: the wall clock')
-    .option('--allowed-lateness <duration>', 'how late (event time) an event may be and still be scored', '30s')
+    .option(
+      '-r, --rules <name|file>',
+      'rule set: a shipped name (default, redis-feature-store, baag-hum-baag, kafka-mini) or a JSON file',
+      'default'
+    )
+    .option(
+      '--now <iso>',
+      'ingestion and processing time of every event (reproducible output); default: the wall clock'
+    )
+    .option(
+      '--allowed-lateness <duration>',
+      'how late (event time) an event may be and still be scored',
+      '30s'
+    )
     .option('--alert-threshold <score>', 'alert when the risk score is above this (0-100)', '80')
     .option('--max-event-age <duration>', 'ERR_TIME when an event is older than this before ingestion', '1d')
-    .option('--max-clock-skew <duration>', 'ERR_TIME when an event is later than ingestion by more than this', '60s')
+    .option(
+      '--max-clock-skew <duration>',
+      'ERR_TIME when an event is later than ingestion by more than this',
+      '60s'
+    )
     .option('--labels <file>', "print precision/recall against the generator's labels file to stderr")
-    .option('--profiles <file>', 'seed feature-store profiles (NDJSON {customer_id, avg_spend}) before processing')
+    .option(
+      '--profiles <file>',
+      'seed feature-store profiles (NDJSON {customer_id, avg_spend}) before processing'
+    )
     .option('--batch-size <n>', 'records per processing batch', '5000')
     .option('-q, --quiet', 'no progress or summary on stderr')
     .action(async (flags: DetectFlags) => {
       if (flags.input === undefined) {
-        throw new DaroogheError('USAGE', "Kafka mode of 'darooghe detect' is not built yet: use --input FILE|- (and --output FILE|-)")
+        throw new DaroogheError(
+          'USAGE',
+          "Kafka mode of 'darooghe detect' is not built yet: use --input FILE|- (and --output FILE|-)"
+        )
       }
       await runFileDetect(flags)
     })
@@ -58,7 +80,10 @@ export function registerDetect(program: Command): void {
 export function processorFromFlags(flags: DetectFlags, store: StateStore, clock: Clock): Processor {
   const threshold = Number(flags.alertThreshold)
   if (!(threshold >= 0 && threshold <= 100)) {
-    throw new DaroogheError('USAGE', `--alert-threshold must be a number from 0 to 100 (got '${flags.alertThreshold}')`)
+    throw new DaroogheError(
+      'USAGE',
+      `--alert-threshold must be a number from 0 to 100 (got '${flags.alertThreshold}')`
+    )
   }
   const options = processorOptions({
     allowedLatenessMs: parseDuration(flags.allowedLateness, '--allowed-lateness'),
@@ -73,6 +98,7 @@ export function processorFromFlags(flags: DetectFlags, store: StateStore, clock:
 }
 
 export interface DetectSummary {
+  backtest: BacktestReport | null
   records: number
   approved: number
   fraud: number
@@ -92,19 +118,32 @@ export async function runFileDetect(flags: DetectFlags): Promise<DetectSummary> 
   const store = new MemoryStateStore()
   // --now pins processing time too, so the same input always gives the same bytes out.
   const processor = processorFromFlags(flags, store, nowMs === undefined ? systemClock : fixedClock(nowMs))
-  if (flags.profiles !== undefined) await seedProfiles(store, readLines(flags.profiles), { source: flags.profiles })
+  if (flags.profiles !== undefined)
+    await seedProfiles(store, readLines(flags.profiles), { source: flags.profiles })
   const backtest = flags.labels === undefined ? null : new Backtest(processor.ruleSet)
   if (backtest && flags.labels) {
     let n = 0
     for await (const line of readLines(flags.labels)) backtest.addLabel(line, `${flags.labels}:${++n}`)
   }
   const sink = NdjsonSink.open(flags.output)
-  const sum: DetectSummary = { records: 0, approved: 0, fraud: 0, alerts: 0, errors: 0, late: 0, seconds: 0 }
+  const sum: DetectSummary = {
+    backtest: null,
+    records: 0,
+    approved: 0,
+    fraud: 0,
+    alerts: 0,
+    errors: 0,
+    late: 0,
+    seconds: 0
+  }
   const started = performance.now()
   const progress = !flags.quiet && process.stderr.isTTY
   let lastProgress = started
   const input = openInput(flags.input!)
-  const batches = readNdjsonBatches(input, { batchSize, ...(nowMs === undefined ? {} : { timestamp: nowMs }) })
+  const batches = readNdjsonBatches(input, {
+    batchSize,
+    ...(nowMs === undefined ? {} : { timestamp: nowMs })
+  })
   try {
     for await (const batch of batches) {
       const { outputs, stats, outcomes } = await processor.processBatch(batch)
@@ -134,7 +173,10 @@ export async function runFileDetect(flags: DetectFlags): Promise<DetectSummary> 
         `${sum.errors} errors, ${sum.late} late in ${sum.seconds.toFixed(2)} s (${rate} events/s)\n`
     )
   }
-  if (backtest) process.stderr.write(backtest.format())
+  if (backtest) {
+    sum.backtest = backtest.report()
+    if (!flags.quiet) process.stderr.write(backtest.format(sum.backtest))
+  }
   return sum
 }
 
@@ -143,14 +185,21 @@ const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000
 /** '30s', '500ms', '2m', '1h', '1d'; a bare number is seconds. */
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim())
-  if (!m) throw new DaroogheError('USAGE', `${flag} must be a duration like 30s, 500ms, 2m, 1h or 1d (got '${text}')`)
+  if (!m)
+    throw new DaroogheError(
+      'USAGE',
+      `${flag} must be a duration like 30s, 500ms, 2m, 1h or 1d (got '${text}')`
+    )
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!)
 }
 
 function parseIso(text: string): number {
   const ms = Date.parse(text)
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
-    throw new DaroogheError('USAGE', `--now must be an ISO-8601 time like 2025-05-01T12:00:00Z (got '${text}')`)
+    throw new DaroogheError(
+      'USAGE',
+      `--now must be an ISO-8601 time like 2025-05-01T12:00:00Z (got '${text}')`
+    )
   }
   return ms
 }

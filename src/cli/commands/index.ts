@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { DaroogheError } from '../../errors.ts'
+import { registerProduce } from './produce.ts'
 import { registerDetect } from './detect.ts'
 import { registerGenerate } from './generate.ts'
 
@@ -21,7 +22,7 @@ function pending(name: string, description: string): Register {
 const commands: Register[] = [
   pending('demo', 'run the whole pipeline embedded, with the dashboard'),
   registerGenerate,
-  pending('produce', 'produce payment events to Kafka'),
+  registerProduce,
   registerDetect,
   pending('dispatch', 'deliver fraud alerts to files, HTTP endpoints and chat webhooks'),
   pending('serve', 'serve the HTTP API, metrics and the dashboard'),

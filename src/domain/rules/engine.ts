@@ -36,10 +36,25 @@ export class RuleEngine {
   constructor(readonly ruleSet: RuleSet) {
     this.rules = ruleSet.rules.map(compileRule)
     this.historyMs = Math.max(DEFAULT_FREQUENCY.windowMs, ...this.rules.map(r => r.windowMs))
-    this.usesProfiles = ruleSet.rules.some(r => r.type === 'amount_anomaly' && r.params.averageSource === 'profile')
+    this.usesProfiles = ruleSet.rules.some(
+      r => r.type === 'amount_anomaly' && r.params.averageSource === 'profile'
+    )
     const velocity = ruleSet.rules.find(r => r.type === 'velocity')
-    this.#freqWindowMs = velocity ? Math.round((velocity.params.windowSeconds as number) * 1000) : DEFAULT_FREQUENCY.windowMs
+    this.#freqWindowMs = velocity
+      ? Math.round((velocity.params.windowSeconds as number) * 1000)
+      : DEFAULT_FREQUENCY.windowMs
     this.#freqMax = velocity ? (velocity.params.maxCount as number) : DEFAULT_FREQUENCY.max
+  }
+
+  /** JSON of an evaluation's trace (same as JSON.stringify(ev.trace), several times faster). */
+  encodeTrace(ev: Evaluation): string {
+    let out = '{'
+    const rules = this.rules
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!
+      out += `${i === 0 ? '' : ','}"${r.spec.id}":${r.encode(ev.trace[r.spec.id]!)}`
+    }
+    return out + '}'
   }
 
   evaluate(ctx: RuleContext): Evaluation {

@@ -21,9 +21,34 @@ export interface CompiledRule {
   /** How much event-time history the rule needs, ms (drives state retention). */
   readonly windowMs: number
   evaluate(ctx: RuleContext): RuleTrace
+  /** JSON of a trace this rule returned; a fixed template per rule, as it runs for every event. */
+  encode(trace: RuleTrace): string
 }
 
 const NOT_FIRED: RuleTrace = Object.freeze({ fired: false, history: 0 })
+const NOT_FIRED_JSON = '{"fired":false,"history":0}'
+
+/** JSON of any flat trace (the shapes a rule's template does not cover). */
+export function encodeFields(t: RuleTrace): string {
+  let out = ''
+  for (const k in t) {
+    const v = t[k]
+    const enc =
+      typeof v === 'number'
+        ? Number.isFinite(v)
+          ? String(v)
+          : 'null'
+        : typeof v === 'string'
+          ? JSON.stringify(v)
+          : String(v)
+    out += `${out.length === 0 ? '' : ','}"${k}":${enc}`
+  }
+  return `{${out}}`
+}
+
+function num(n: unknown): string {
+  return Number.isFinite(n) ? String(n) : 'null'
+}
 
 /**
  * Transactions of the customer within [t - windowMs, t], this one included. The window
@@ -50,6 +75,9 @@ export class VelocityRule implements CompiledRule {
     const count = countInWindow(ctx, this.windowMs)
     return { fired: count > this.#max, count, window_s: this.#windowS, max_count: this.#max }
   }
+  encode(t: RuleTrace): string {
+    return `{"fired":${t.fired},"count":${t.count},"window_s":${this.#windowS},"max_count":${this.#max}}`
+  }
 }
 
 /** impossible_travel and location_change: far from the previous transaction, too soon after it. */
@@ -74,6 +102,10 @@ export class TravelRule implements CompiledRule {
       min_km: this.#minKm,
       max_minutes: this.#maxMinutes
     }
+  }
+  encode(t: RuleTrace): string {
+    if (t === NOT_FIRED) return NOT_FIRED_JSON
+    return `{"fired":${t.fired},"km":${num(t.km)},"minutes":${num(t.minutes)},"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`
   }
 }
 
@@ -102,6 +134,10 @@ export class AmountAnomalyRule implements CompiledRule {
       source: fromProfile ? 'profile' : 'history'
     }
   }
+  encode(t: RuleTrace): string {
+    if (t === NOT_FIRED) return NOT_FIRED_JSON
+    return `{"fired":${t.fired},"ratio":${num(t.ratio)},"average":${num(t.average)},"history":${t.history},"multiplier":${this.#multiplier},"source":"${t.source}"}`
+  }
 }
 
 export class NewLocationAmountRule implements CompiledRule {
@@ -120,7 +156,8 @@ export class NewLocationAmountRule implements CompiledRule {
       return { fired: false, amount: ctx.amount, history: c.count }
     }
     // Only pay for the distances when the amount could fire the rule.
-    if (!(ctx.amount > this.#minAmount)) return { fired: false, amount: ctx.amount, min_amount: this.#minAmount }
+    if (!(ctx.amount > this.#minAmount))
+      return { fired: false, amount: ctx.amount, min_amount: this.#minAmount }
     const nearest = nearestKnownKm(c, ctx.lat, ctx.lng)
     return {
       fired: nearest > this.#radiusKm,
@@ -130,6 +167,9 @@ export class NewLocationAmountRule implements CompiledRule {
       radius_km: this.#radiusKm,
       known_locations: c.locations.length
     }
+  }
+  encode(t: RuleTrace): string {
+    return encodeFields(t)
   }
 }
 
@@ -141,6 +181,9 @@ export class AmountThresholdRule implements CompiledRule {
   }
   evaluate(ctx: RuleContext): RuleTrace {
     return { fired: ctx.amount > this.#amount, amount: ctx.amount, threshold: this.#amount }
+  }
+  encode(t: RuleTrace): string {
+    return `{"fired":${t.fired},"amount":${num(t.amount)},"threshold":${this.#amount}}`
   }
 }
 

@@ -20,15 +20,18 @@ export function parseRuleSet(doc: unknown, source: string): RuleSet {
     throw new DaroogheError('RULES', `${source}: ${path} ${what}`)
   }
   if (!isObject(doc)) return fail('the document', 'must be a JSON object with name, description and rules')
-  for (const k of Object.keys(doc)) if (!TOP_KEYS.has(k)) fail(k, `is not a rule-set field (expected ${[...TOP_KEYS].join(', ')})`)
+  for (const k of Object.keys(doc))
+    if (!TOP_KEYS.has(k)) fail(k, `is not a rule-set field (expected ${[...TOP_KEYS].join(', ')})`)
   if (typeof doc.name !== 'string' || doc.name.length === 0) fail('name', 'must be a non-empty string')
-  if (doc.description !== undefined && typeof doc.description !== 'string') fail('description', 'must be a string')
+  if (doc.description !== undefined && typeof doc.description !== 'string')
+    fail('description', 'must be a string')
   if (!Array.isArray(doc.rules) || doc.rules.length === 0) fail('rules', 'must be a non-empty array')
   const rules: RuleSpec[] = []
   const ids = new Set<string>()
   ;(doc.rules as unknown[]).forEach((r, i) => {
     const spec = parseRule(r, `rules[${i}]`, fail)
-    if (ids.has(spec.id)) fail(`rules[${i}].id`, `'${spec.id}' is used by an earlier rule; ids must be unique`)
+    if (ids.has(spec.id))
+      fail(`rules[${i}].id`, `'${spec.id}' is used by an earlier rule; ids must be unique`)
     ids.add(spec.id)
     rules.push(spec)
   })
@@ -42,7 +45,8 @@ export function parseRuleSet(doc: unknown, source: string): RuleSet {
 
 function parseRule(r: unknown, at: string, fail: (path: string, what: string) => never): RuleSpec {
   if (!isObject(r)) return fail(at, 'must be an object with id, type and params')
-  for (const k of Object.keys(r)) if (!RULE_KEYS.has(k)) fail(`${at}.${k}`, `is not a rule field (expected ${[...RULE_KEYS].join(', ')})`)
+  for (const k of Object.keys(r))
+    if (!RULE_KEYS.has(k)) fail(`${at}.${k}`, `is not a rule field (expected ${[...RULE_KEYS].join(', ')})`)
   if (typeof r.id !== 'string' || !ID.test(r.id)) {
     fail(`${at}.id`, 'must be a string of letters, digits, _ . - starting with a letter')
   }
@@ -52,15 +56,20 @@ function parseRule(r: unknown, at: string, fail: (path: string, what: string) =>
   const type = r.type as RuleType
   if (r.fraud !== undefined && typeof r.fraud !== 'boolean') fail(`${at}.fraud`, 'must be true or false')
   const fraud = (r.fraud as boolean | undefined) ?? true
-  if (r.weight !== undefined && !(typeof r.weight === 'number' && Number.isFinite(r.weight) && r.weight >= 0)) {
+  if (
+    r.weight !== undefined &&
+    !(typeof r.weight === 'number' && Number.isFinite(r.weight) && r.weight >= 0)
+  ) {
     fail(`${at}.weight`, 'must be a number >= 0')
   }
-  if (r.description !== undefined && typeof r.description !== 'string') fail(`${at}.description`, 'must be a string')
+  if (r.description !== undefined && typeof r.description !== 'string')
+    fail(`${at}.description`, 'must be a string')
   if (r.params !== undefined && !isObject(r.params)) fail(`${at}.params`, 'must be an object')
   const given = (r.params ?? {}) as Record<string, unknown>
   const schema = PARAMS[type]
   for (const k of Object.keys(given)) {
-    if (!(k in schema)) fail(`${at}.params.${k}`, `is not a parameter of ${type} (expected ${Object.keys(schema).join(', ')})`)
+    if (!(k in schema))
+      fail(`${at}.params.${k}`, `is not a parameter of ${type} (expected ${Object.keys(schema).join(', ')})`)
   }
   const params: Record<string, ParamValue> = {}
   for (const [name, p] of Object.entries(schema)) {

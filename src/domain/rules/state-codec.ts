@@ -50,12 +50,19 @@ export function decodeCustomer(raw: string | null): CustomerState {
   const r = array(a[8], 5)
   const recent: RecentTxn[] = new Array(r.length / 5)
   for (let i = 0, j = 0; i < r.length; i += 5, j++) {
-    recent[j] = new RecentTxn(finite(r[i]), finite(r[i + 1]), finite(r[i + 2]), finite(r[i + 3]), str(r[i + 4]))
+    recent[j] = new RecentTxn(
+      finite(r[i]),
+      finite(r[i + 1]),
+      finite(r[i + 2]),
+      finite(r[i + 3]),
+      str(r[i + 4])
+    )
   }
   s.recent = recent
   const l = array(a[9], 2)
   const locations: KnownLocation[] = new Array(l.length / 2)
-  for (let i = 0, j = 0; i < l.length; i += 2, j++) locations[j] = new KnownLocation(finite(l[i]), finite(l[i + 1]))
+  for (let i = 0, j = 0; i < l.length; i += 2, j++)
+    locations[j] = new KnownLocation(finite(l[i]), finite(l[i + 1]))
   s.locations = locations
   s.merchants = array(a[10], 1).map(str)
   return s

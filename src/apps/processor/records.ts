@@ -1,0 +1,56 @@
+import type { ValidationCode } from '../../domain/event.ts'
+import type { Evaluation } from '../../domain/rules/engine.ts'
+import type { Validated } from '../../domain/validate.ts'
+
+/** A decoded, validated record. */
+export class Prepared {
+  constructor(
+    /** The value as text (null when the record had no value). */
+    readonly raw: string | null,
+    /** The parsed JSON; undefined when the bytes were not JSON. */
+    readonly value: unknown,
+    readonly validated: Validated,
+    readonly eventTimeMs: number
+  ) {}
+}
+
+export const ERROR = 0
+export const LATE = 1
+export const DECIDED = 2
+export const DUPLICATE = 3
+
+/** What processing a record produced; outputs are encoded from it once processing time is known. */
+export class Result {
+  constructor(
+    readonly kind: typeof ERROR | typeof LATE | typeof DECIDED | typeof DUPLICATE,
+    readonly prepared: Prepared,
+    readonly evaluation: Evaluation | null = null,
+    readonly riskScore = 0,
+    readonly watermarkMs = 0
+  ) {}
+}
+
+/** One record's outcome, for backtests (`collectOutcomes`). */
+export interface Outcome {
+  readonly transactionId: string | null
+  readonly partition: number
+  readonly offset: number
+  readonly outcome: 'approved' | 'fraud' | 'error' | 'late' | 'duplicate'
+  readonly alert: boolean
+  readonly rulesFired: readonly string[]
+  readonly errorCodes: readonly ValidationCode[]
+}
+
+/** Per-batch counters of the logic; reset by the processor before each batch. */
+export class LogicStats {
+  approved = 0
+  fraud = 0
+  alerts = 0
+  errors = 0
+  duplicateTransactionIds = 0
+  errorCodes: Partial<Record<ValidationCode, number>> = {}
+  ruleHits: Record<string, number> = {}
+  latencyMaxMs = 0
+  latencySumMs = 0
+  outcomes: Outcome[] = []
+}

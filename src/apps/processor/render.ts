@@ -1,0 +1,205 @@
+import type { PaymentEvent, ValidationCode } from '../../domain/event.ts'
+import {
+  decisionSplicePoint,
+  decisionSuffix,
+  encodeAlert,
+  encodeDecision,
+  encodeError,
+  encodeLate,
+  encodeSource,
+  isAlert,
+  type DecisionParts
+} from '../../domain/decision.ts'
+import type { RuleEngine } from '../../domain/rules/engine.ts'
+import { issueCodes, type Validated } from '../../domain/validate.ts'
+import type { LogRecord, OutRecord } from '../../ports/log.ts'
+import type { DerivedOutRecord } from '../../stream/replay-log.ts'
+import { ByteSlab } from '../../stream/slab.ts'
+import type { ProcessorOptions } from './options.ts'
+import { DECIDED, ERROR, LATE, LogicStats, type Outcome, type Prepared, type Result } from './records.ts'
+
+/**
+ * Encodes a processed record into its output records (SPEC 5.5) and counts what it emitted.
+ * Decisions and alerts are written into the batch's byte slab; keys are the customer id (error
+ * records: the transaction id, or null); record timestamps and headers are the input's.
+ */
+export class Renderer {
+  stats = new LogicStats()
+  /** Output bytes of the current batch (replaced by the processor for every batch). */
+  slab = new ByteSlab()
+  readonly #engine: RuleEngine
+  readonly #o: ProcessorOptions
+  #isoMs = Number.NaN
+  #iso = ''
+
+  constructor(engine: RuleEngine, options: ProcessorOptions) {
+    this.#engine = engine
+    this.#o = options
+  }
+
+  render(r: Result, rec: LogRecord, processedAtMs: number, out: OutRecord[]): void {
+    const processedAt = this.#isoOf(processedAtMs)
+    const source = this.#sourceJson(rec)
+    if (r.kind === DECIDED) this.#renderDecision(r, rec, processedAtMs, processedAt, source, out)
+    else if (r.kind === ERROR) this.#renderError(r.prepared, rec, processedAt, out)
+    else if (r.kind === LATE) this.#renderLate(r, rec, processedAt, out)
+    else {
+      this.stats.duplicateTransactionIds++
+      if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, 'duplicate', false)
+    }
+  }
+
+  #renderDecision(
+    r: Result,
+    rec: LogRecord,
+    processedAtMs: number,
+    processedAt: string,
+    source: string,
+    out: OutRecord[]
+  ): void {
+    const v = r.prepared.validated as Extract<Validated, { ok: true }>
+    const e = v.event
+    const ev = r.evaluation!
+    // Clamped: a producer clock ahead of ours would otherwise give negative latencies.
+    const latencyMs = Math.max(0, processedAtMs - rec.timestamp)
+    const parts: DecisionParts = {
+      decision: ev.fraud ? 'fraud' : 'approved',
+      riskScore: r.riskScore,
+      firedJson: ev.fired.length === 0 ? '[]' : JSON.stringify(ev.fired),
+      traceJson: this.#engine.encodeTrace(ev),
+      eventTime: new Date(v.eventTimeMs).toISOString(),
+      latencyMs,
+      processedAt,
+      sourceJson: source
+    }
+    const s = this.stats
+    const topics = this.#o.topics
+    const end = decisionSplicePoint(rec.value!)
+    const decision: DerivedOutRecord = {
+      topic: ev.fraud ? topics.fraud : topics.approved,
+      key: e.customer_id,
+      // The event's own bytes, then the decision fields: re-emits rebuild it from the redelivered event.
+      value:
+        end > 0
+          ? this.slab.concat(rec.value, end, decisionSuffix(parts))
+          : this.slab.from(encodeDecision(r.prepared.raw!, e, parts)),
+      timestamp: rec.timestamp,
+      headers: rec.headers,
+      inputPrefix: end > 0 ? end : undefined
+    }
+    out.push(decision)
+    const alert = isAlert(parts.decision, r.riskScore, this.#o.alertThreshold)
+    if (alert) {
+      out.push({
+        topic: topics.alerts,
+        key: e.customer_id,
+        value: this.slab.from(encodeAlert(e, parts)),
+        timestamp: rec.timestamp,
+        headers: rec.headers
+      })
+      s.alerts++
+    }
+    if (ev.fraud) s.fraud++
+    else s.approved++
+    for (const id of ev.fired) s.ruleHits[id] = (s.ruleHits[id] ?? 0) + 1
+    if (latencyMs > s.latencyMaxMs) s.latencyMaxMs = latencyMs
+    s.latencySumMs += latencyMs
+    if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, parts.decision, alert, ev.fired)
+  }
+
+  #renderError(p: Prepared, rec: LogRecord, processedAt: string, out: OutRecord[]): void {
+    const v = p.validated as Extract<Validated, { ok: false }>
+    const codes = issueCodes(v.issues)
+    const decoded = p.value !== undefined
+    const value = encodeError({
+      error_codes: codes,
+      issues: v.issues,
+      transaction_id: v.transactionId,
+      customer_id: v.customerId,
+      original: decoded ? p.value : null,
+      original_base64: !decoded && rec.value !== null ? rec.value.toString('base64') : null,
+      source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
+      ingestion_time: Number.isFinite(rec.timestamp) ? new Date(rec.timestamp).toISOString() : '',
+      processed_at: processedAt
+    })
+    out.push({
+      topic: this.#o.topics.errors,
+      key: v.transactionId,
+      value,
+      timestamp: rec.timestamp,
+      headers: rec.headers
+    })
+    const s = this.stats
+    s.errors++
+    for (const c of codes) s.errorCodes[c] = (s.errorCodes[c] ?? 0) + 1
+    if (this.#o.collectOutcomes) this.#outcome(p, rec, 'error', false, [], codes)
+  }
+
+  #renderLate(r: Result, rec: LogRecord, processedAt: string, out: OutRecord[]): void {
+    const v = r.prepared.validated as Extract<Validated, { ok: true }>
+    const e: PaymentEvent = v.event
+    const value = encodeLate({
+      transaction_id: e.transaction_id,
+      customer_id: e.customer_id,
+      event_time: new Date(v.eventTimeMs).toISOString(),
+      watermark: new Date(r.watermarkMs).toISOString(),
+      lateness_ms: r.watermarkMs - v.eventTimeMs,
+      allowed_lateness_ms: this.#o.allowedLatenessMs,
+      original: e,
+      source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
+      ingestion_time: new Date(rec.timestamp).toISOString(),
+      processed_at: processedAt
+    })
+    out.push({
+      topic: this.#o.topics.late,
+      key: e.customer_id,
+      value,
+      timestamp: rec.timestamp,
+      headers: rec.headers
+    })
+    if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, 'late', false)
+  }
+
+  #outcome(
+    p: Prepared,
+    rec: LogRecord,
+    outcome: Outcome['outcome'],
+    alert: boolean,
+    rulesFired: readonly string[] = [],
+    errorCodes: readonly ValidationCode[] = []
+  ): void {
+    const v = p.validated
+    const transactionId = v.ok ? v.event.transaction_id : v.transactionId
+    this.stats.outcomes.push({
+      transactionId,
+      partition: rec.partition,
+      offset: rec.offset,
+      outcome,
+      alert,
+      rulesFired,
+      errorCodes
+    })
+  }
+
+  #srcTopic = ''
+  #srcPartition = -1
+  #srcPrefix = ''
+  /** `{"topic":…,"partition":…,"offset":N}`, with the constant part cached per partition. */
+  #sourceJson(rec: LogRecord): string {
+    if (rec.topic !== this.#srcTopic || rec.partition !== this.#srcPartition) {
+      this.#srcTopic = rec.topic
+      this.#srcPartition = rec.partition
+      this.#srcPrefix = encodeSource(rec.topic, rec.partition, 0).slice(0, -2)
+    }
+    return `${this.#srcPrefix}${rec.offset}}`
+  }
+
+  /** Records of one batch share processing times to the millisecond: format each once. */
+  #isoOf(ms: number): string {
+    if (ms !== this.#isoMs) {
+      this.#isoMs = ms
+      this.#iso = new Date(ms).toISOString()
+    }
+    return this.#iso
+  }
+}

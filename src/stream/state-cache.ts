@@ -1,0 +1,235 @@
+import { DaroogheError } from '../errors.ts'
+import type { TopicPartition } from '../ports/log.ts'
+import type { StateStore } from '../ports/state-store.ts'
+import {
+  decodeMeta,
+  encodeMeta,
+  Entry,
+  globalKey,
+  logKey,
+  metaKey,
+  partitionKey,
+  type StoreSpec
+} from './keyed-state.ts'
+import { decodeReplayLog, encodeReplayLog, EMPTY_LOG, type ReplayLog } from './replay-log.ts'
+import { NO_EVENT_TIME } from './watermark.ts'
+
+/** What the task knows of one input partition: progress, stream time, replay log and its state. */
+export class PartitionState {
+  /** Last batch that saw the partition. */
+  seq = 0
+  requested = false
+  loaded = false
+  /** Last offset whose effects are in the state (-1: none). */
+  processedOffset = -1
+  /** Largest event time seen (the watermark trails it by the allowed lateness). */
+  streamTimeMs = NO_EVENT_TIME
+  /** Processed a new record in the current batch: its state must be written. */
+  dirty = false
+  /** Outputs of the last written batch, by offset. */
+  log: ReplayLog = EMPTY_LOG
+  /** Outputs of the current batch, to become `log` once written. */
+  next: ReplayLog | null = null
+  /** One map per partition-scoped store (indexed by slot). */
+  readonly slots: Map<string, Entry<unknown>>[]
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    slotCount: number
+  ) {
+    this.slots = Array.from({ length: slotCount }, () => new Map())
+  }
+}
+
+interface Request {
+  readonly map: Map<string, Entry<unknown>>
+  readonly key: string
+  readonly spec: StoreSpec<unknown>
+}
+
+/**
+ * The hot copy of the keyed state: per partition (dropped when the partition leaves) plus the
+ * read-only global stores; knows what a batch must load and what it dirtied. Least recently
+ * used clean values are evicted after each batch beyond `maxEntries`.
+ */
+export class StateCache {
+  readonly #stores: readonly StoreSpec<unknown>[]
+  readonly #prefix: string
+  readonly #parts = new Map<string, Map<number, PartitionState>>()
+  readonly #global: Map<string, Entry<unknown>>[]
+  readonly #requested = new Map<string, Request>()
+  #dirty: Entry<unknown>[] = []
+  #size = 0
+
+  constructor(stores: readonly StoreSpec<unknown>[], keyPrefix: string) {
+    stores.forEach((s, i) => {
+      if (s.slot !== i)
+        throw new DaroogheError('INTERNAL', `store '${s.name}' has slot ${s.slot}, expected ${i}`)
+    })
+    this.#stores = stores
+    this.#prefix = keyPrefix
+    this.#global = stores.map(() => new Map())
+  }
+
+  get size(): number {
+    return this.#size
+  }
+
+  partition(topic: string, partition: number): PartitionState {
+    let byPartition = this.#parts.get(topic)
+    if (byPartition === undefined) this.#parts.set(topic, (byPartition = new Map()))
+    let part = byPartition.get(partition)
+    if (part === undefined) {
+      part = new PartitionState(topic, partition, this.#stores.length)
+      byPartition.set(partition, part)
+    }
+    return part
+  }
+
+  #map(part: PartitionState, store: StoreSpec<unknown>): Map<string, Entry<unknown>> {
+    return store.scope === 'partition' ? part.slots[store.slot]! : this.#global[store.slot]!
+  }
+
+  /** Registers a key for the batch's load unless it is hot; returns whether it must be loaded. */
+  need(part: PartitionState, store: StoreSpec<unknown>, key: string): boolean {
+    const map = this.#map(part, store)
+    if (map.has(key)) return false
+    const storeKey =
+      store.scope === 'partition'
+        ? partitionKey(this.#prefix, store.name, part.topic, part.partition, key)
+        : globalKey(this.#prefix, store.name, key)
+    if (!this.#requested.has(storeKey)) this.#requested.set(storeKey, { map, key, spec: store })
+    return true
+  }
+
+  /** A hot value; touching it makes it most recently used. */
+  get<V>(part: PartitionState, store: StoreSpec<V>, key: string, seq: number): Entry<V> {
+    const map = this.#map(part, store as StoreSpec<unknown>)
+    const e = map.get(key)
+    if (e === undefined)
+      throw new DaroogheError('INTERNAL', `state '${store.name}:${key}' was read without being requested`)
+    if (e.seq !== seq) {
+      e.seq = seq
+      map.delete(key)
+      map.set(key, e)
+    }
+    return e as Entry<V>
+  }
+
+  markDirty(entry: Entry<unknown>): void {
+    if (entry.dirty) return
+    entry.dirty = true
+    this.#dirty.push(entry)
+  }
+
+  /** One getMany for the partitions seen for the first time and every requested key. Returns keys read. */
+  async load(store: StateStore, toLoad: readonly PartitionState[], seq: number): Promise<number> {
+    const requests = [...this.#requested.values()]
+    const keys: string[] = []
+    for (const p of toLoad)
+      keys.push(metaKey(this.#prefix, p.topic, p.partition), logKey(this.#prefix, p.topic, p.partition))
+    for (const k of this.#requested.keys()) keys.push(k)
+    this.#requested.clear()
+    if (keys.length === 0) return 0
+    const values = await store.getMany(keys)
+    let i = 0
+    for (const part of toLoad) {
+      const meta = decodeWith(keys[i]!, values[i] ?? null, decodeMeta)
+      part.processedOffset = meta.processedOffset
+      part.streamTimeMs = meta.streamTimeMs
+      part.log = decodeWith(keys[i + 1]!, values[i + 1] ?? null, decodeReplayLog)
+      part.loaded = true
+      part.requested = false
+      i += 2
+    }
+    for (const r of requests) {
+      const storeKey = keys[i]!
+      const value = decodeWith(storeKey, values[i++] ?? null, raw => r.spec.codec.decode(raw))
+      const entry = new Entry<unknown>(storeKey, r.spec.slot, value)
+      entry.seq = seq
+      r.map.set(r.key, entry)
+      this.#size++
+    }
+    return keys.length
+  }
+
+  /** Everything the batch changed: dirty partitions' progress and replay logs, dirty values. */
+  puts(touched: readonly PartitionState[]): [string, string][] {
+    const puts: [string, string][] = []
+    for (const p of touched) {
+      if (!p.dirty) continue
+      puts.push([metaKey(this.#prefix, p.topic, p.partition), encodeMeta(p.processedOffset, p.streamTimeMs)])
+      puts.push([logKey(this.#prefix, p.topic, p.partition), encodeReplayLog(p.next ?? EMPTY_LOG)])
+    }
+    for (const e of this.#dirty) puts.push([e.storeKey, this.#stores[e.slot]!.codec.encode(e.value)])
+    return puts
+  }
+
+  /** The batch's writes are durable: everything is clean again. */
+  committed(touched: readonly PartitionState[]): void {
+    for (const p of touched) {
+      // A partition with only re-emits keeps its stored log, which still covers them.
+      if (p.dirty) p.log = p.next ?? EMPTY_LOG
+      p.next = null
+      p.dirty = false
+    }
+    for (const e of this.#dirty) e.dirty = false
+    this.#dirty = []
+  }
+
+  /** The batch failed: memory may be ahead of the store, so forget its partitions entirely. */
+  abort(touched: readonly PartitionState[]): void {
+    for (const p of touched) this.drop(p)
+    for (const e of this.#dirty) e.dirty = false
+    this.#dirty = []
+    this.#requested.clear()
+  }
+
+  /** Evicts least recently used values (never those of batch `seq`) down to `max`. */
+  evict(seq: number, max: number): void {
+    let excess = this.#size - max
+    if (excess <= 0) return
+    const maps: Map<string, Entry<unknown>>[] = [...this.#global]
+    for (const byPartition of this.#parts.values())
+      for (const p of byPartition.values()) maps.push(...p.slots)
+    // Values move to the end of their map when touched, so each map's head is its LRU.
+    for (const map of maps) {
+      for (const [key, e] of map) {
+        if (excess <= 0) return
+        if (e.seq === seq) break
+        map.delete(key)
+        this.#size--
+        excess--
+      }
+    }
+  }
+
+  drop(part: PartitionState): void {
+    for (const map of part.slots) this.#size -= map.size
+    this.#parts.get(part.topic)?.delete(part.partition)
+  }
+
+  /** Drops every partition not in `assigned`. */
+  retain(assigned: readonly TopicPartition[]): void {
+    const keep = new Set(assigned.map(tp => `${tp.topic}\u0000${tp.partition}`))
+    for (const p of this.list()) if (!keep.has(`${p.topic}\u0000${p.partition}`)) this.drop(p)
+  }
+
+  list(): PartitionState[] {
+    const out: PartitionState[] = []
+    for (const byPartition of this.#parts.values()) out.push(...byPartition.values())
+    return out
+  }
+}
+
+function decodeWith<T>(key: string, raw: string | null, decode: (raw: string | null) => T): T {
+  try {
+    return decode(raw)
+  } catch (cause) {
+    throw new DaroogheError(
+      'CONFIG',
+      `state key '${key}' is not in this version's format: clear the state store or use another key prefix`,
+      { cause }
+    )
+  }
+}

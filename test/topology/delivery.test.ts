@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { MemoryStateStore } from '../../src/adapters/memory/state-store.ts'
+import type { PaymentEvent } from '../../src/domain/event.ts'
+import { northOf } from '../../src/domain/geo.ts'
+import type { LogRecord } from '../../src/ports/log.ts'
+import type { StateStore } from '../../src/ports/state-store.ts'
+import { makeEvent, T0, TEHRAN, toRecords } from './fixtures.ts'
+import { TopologyDriver, wire } from './driver.ts'
+
+/** A mixed stream for one partition: bursts, travel, spikes, errors, late events. */
+function stream(n: number, opts: { partition?: number; customers?: number } = {}): LogRecord[] {
+  const events: (PaymentEvent | string)[] = []
+  for (let i = 0; i < n; i++) {
+    const c = `cust_${i % (opts.customers ?? 7)}`
+    const t = T0 + i * 9_000 - (i % 11 === 0 ? 20_000 : 0) - (i % 37 === 0 ? 200_000 : 0)
+    if (i % 29 === 0) events.push('{"broken":')
+    else if (i % 13 === 0)
+      events.push(makeEvent({ t, customer_id: c, location: northOf(TEHRAN.lat, TEHRAN.lng, 80) }))
+    else if (i % 17 === 0) events.push(makeEvent({ t, customer_id: c, amount: 5_000_000 }))
+    else events.push(makeEvent({ t, customer_id: c, merchant_id: `merch_${i % 3}` }))
+  }
+  return toRecords(events, { partition: opts.partition ?? 0, timestamp: T0 + n * 9_000 })
+}
+
+/** Runs batches with the clock stepping 7 ms per batch, as a real run would. */
+async function runAll(d: TopologyDriver, batches: LogRecord[][]): Promise<string[]> {
+  const out: string[] = []
+  for (const b of batches) {
+    d.clock.advance(7)
+    out.push(...(await d.run(b)).outputs.map(wire))
+  }
+  return out
+}
+
+describe('redelivery without double counting, with identical re-emits', () => {
+  test('a batch replayed after a crash (new instance, same store) re-emits identical bytes and leaves state as it was', async () => {
+    const recs = stream(60)
+    const a = new TopologyDriver()
+    const first = await a.run(recs)
+    const stateAfter = a.state()
+    assert.ok(
+      first.stats.late > 0 && first.stats.fraud > 0 && first.stats.errors > 0 && first.stats.alerts > 0
+    )
+    a.clock.advance(5_000) // the restart happens later: latency must not change in re-emits
+    a.restart()
+    const again = await a.run(recs)
+    assert.deepEqual(again.outputs.map(wire), first.outputs.map(wire))
+    assert.equal(again.stats.replayed, 60 - again.stats.duplicatesSkipped)
+    assert.equal(again.stats.processed, 0)
+    assert.deepEqual(a.state(), stateAfter)
+  })
+
+  test('the same instance retrying a batch (outputs not acknowledged) re-emits identical bytes', async () => {
+    const recs = stream(30)
+    const a = new TopologyDriver()
+    const first = await a.run(recs)
+    a.clock.advance(1_000)
+    assert.deepEqual((await a.run(recs)).outputs.map(wire), first.outputs.map(wire))
+  })
+
+  test('a batch replayed partially plus new records equals an uninterrupted run', async () => {
+    const recs = stream(80)
+    const ref = new TopologyDriver()
+    const expected = await runAll(ref, [recs.slice(0, 50), recs.slice(50)])
+
+    const a = new TopologyDriver()
+    const got = await runAll(a, [recs.slice(0, 50)])
+    a.restart()
+    // Redelivery from the last commit (offset 0) returns a bigger batch: 0..64, then the rest.
+    const replay = await runAll(a, [recs.slice(0, 65), recs.slice(65)])
+    assert.deepEqual(replay.slice(0, got.length), got)
+    assert.deepEqual([...got, ...replay.slice(got.length)].length, expected.length)
+    // Decisions of 50..79 are those of an uninterrupted run except for processing time.
+    const strip = (w: string): string =>
+      w.replace(/"processing_latency_ms":\d+|"processed_at":"[^"]+"|"created_at":"[^"]+"/g, '')
+    const dec = (xs: string[]): string[] =>
+      xs.map(x => strip(Buffer.from(JSON.parse(x)[2], 'base64').toString()))
+    assert.deepEqual(dec(replay.slice(got.length)), dec(expected.slice(got.length)))
+    assert.deepEqual(
+      a.state().filter(([k]) => !k.startsWith('b:')),
+      ref.state().filter(([k]) => !k.startsWith('b:'))
+    )
+  })
+
+  test('a crash during the replay itself: the third attempt still re-emits everything identically', async () => {
+    const recs = stream(40)
+    const a = new TopologyDriver()
+    await a.run(recs.slice(0, 25))
+    a.restart()
+    const second = (await a.run(recs.slice(0, 40))).outputs.map(wire) // 0..24 re-emitted, 25..39 new; not committed
+    a.restart()
+    const third = (await a.run(recs.slice(0, 40))).outputs.map(wire)
+    assert.deepEqual(third, second)
+  })
+
+  test('records older than the last written batch are skipped (already committed), counted', async () => {
+    const recs = stream(20)
+    const a = new TopologyDriver()
+    await a.run(recs.slice(0, 10))
+    await a.run(recs.slice(10))
+    const old = await a.run(recs.slice(0, 10))
+    assert.equal(old.outputs.length, 0)
+    assert.equal(old.stats.duplicatesSkipped, 10)
+  })
+})
+
+describe('state moves with the partition', () => {
+  test('a fresh instance restores state from the store and decides exactly as an uninterrupted one', async () => {
+    const recs = stream(90, { customers: 3 })
+    const batches = [recs.slice(0, 30), recs.slice(30, 60), recs.slice(60)]
+    const ref = await runAll(new TopologyDriver(), batches)
+    const store = new MemoryStateStore()
+    const a = new TopologyDriver({ store })
+    const out = await runAll(a, batches.slice(0, 1))
+    const b = new TopologyDriver({ store })
+    b.clock.set(a.clock.now())
+    out.push(...(await runAll(b, batches.slice(1))))
+    assert.deepEqual(out, ref)
+  })
+
+  test('a partition that moves away and back reloads the state written meanwhile by its other owner', async () => {
+    const store = new MemoryStateStore()
+    const a = new TopologyDriver({ store })
+    const b = new TopologyDriver({ store })
+    const burst = (from: number, n: number, offset: number): LogRecord[] =>
+      toRecords(
+        Array.from({ length: n }, (_, i) => makeEvent({ t: T0 + (from + i) * 1_000 })),
+        { offset, timestamp: T0 + 100_000 }
+      )
+    await a.run(burst(0, 3, 0)) // a owns partition 0: 3 events
+    a.processor.onAssignment([{ topic: 'darooghe.transactions', partition: 1 }])
+    await b.run(burst(3, 2, 3)) // b owns it: 2 more
+    a.processor.onAssignment([
+      { topic: 'darooghe.transactions', partition: 0 },
+      { topic: 'darooghe.transactions', partition: 1 }
+    ])
+    const [out] = await a.pipe(burst(5, 1, 5))
+    assert.equal(out!.value.trace.velocity.count, 6, "a sees b's events: it reloaded the partition")
+    assert.equal(out!.value.decision, 'fraud')
+  })
+
+  test('without being told, a stale copy would be used: onAssignment is what makes the difference', async () => {
+    const store = new MemoryStateStore()
+    const a = new TopologyDriver({ store })
+    const b = new TopologyDriver({ store })
+    const e = (i: number): LogRecord[] => toRecords([makeEvent({ t: T0 + i * 1000 })], { offset: i })
+    await a.run(e(0))
+    await b.run(e(1))
+    const stale = await a.pipe(e(2))
+    assert.equal(stale[0]!.value.trace.velocity.count, 2)
+  })
+
+  test('a failed state write leaves nothing half-done: the retried batch is counted once', async () => {
+    const inner = new MemoryStateStore()
+    let fail = true
+    const flaky: StateStore = {
+      getMany: keys => inner.getMany(keys),
+      writeBatch: async (puts, deletes) => {
+        if (fail) {
+          fail = false
+          throw new Error('connection reset')
+        }
+        return inner.writeBatch(puts, deletes)
+      },
+      ping: () => inner.ping(),
+      close: () => inner.close()
+    }
+    const recs = stream(30)
+    const ref = new TopologyDriver()
+    const expected = (await ref.run(recs)).outputs.map(wire)
+    const a = new TopologyDriver({ store: flaky })
+    await assert.rejects(a.run(recs), /connection reset/)
+    assert.deepEqual((await a.run(recs)).outputs.map(wire), expected)
+    assert.deepEqual(inner.snapshot(), ref.state())
+  })
+
+  test('a tiny cache (constant eviction and reloads) decides exactly as an unbounded one', async () => {
+    const recs = stream(120, { customers: 20 })
+    const batches = [0, 20, 40, 60, 80, 100].map(i => recs.slice(i, i + 20))
+    const ref = await runAll(new TopologyDriver(), batches)
+    const small = new TopologyDriver({ options: { maxCachedEntries: 3 } })
+    assert.deepEqual(await runAll(small, batches), ref)
+    assert.ok(small.processor.cachedEntries() <= 3 + 20)
+  })
+
+  test('several partitions in one batch keep separate watermarks, offsets and replay logs', async () => {
+    const p0 = stream(20, { partition: 0 })
+    const p1 = stream(20, { partition: 1 })
+    const mixed = p0.flatMap((r, i) => [r, p1[i]!])
+    const a = new TopologyDriver()
+    const first = (await a.run(mixed)).outputs.map(wire)
+    a.restart()
+    const again = await a.run([...p1, ...p0]) // a different interleaving of the same records
+    const sorted = (xs: string[]): string[] => [...xs].sort()
+    assert.deepEqual(sorted(again.outputs.map(wire)), sorted(first))
+    assert.deepEqual(
+      a.processor
+        .partitions()
+        .map(p => [p.partition, p.processedOffset])
+        .sort(),
+      [
+        [0, 19],
+        [1, 19]
+      ]
+    )
+  })
+})

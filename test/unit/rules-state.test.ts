@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { northOf } from '../../src/domain/geo.ts'
+import {
+  applyTransaction,
+  CustomerState,
+  hasRecent,
+  insertionIndex,
+  RecentTxn
+} from '../../src/domain/rules/customer-state.ts'
+import {
+  decodeCustomer,
+  decodeMerchant,
+  decodeProfile,
+  encodeCustomer,
+  encodeMerchant,
+  StateFormatError
+} from '../../src/domain/rules/state-codec.ts'
+import { MerchantState } from '../../src/domain/rules/customer-state.ts'
+import { TEHRAN, T0 } from '../topology/fixtures.ts'
+
+const LIMITS = { retentionMs: 150_000, maxRecent: 4, maxLocations: 3, maxMerchants: 2 }
+
+function add(
+  s: CustomerState,
+  t: number,
+  opts: { amount?: number; km?: number; merchant?: string; id?: string } = {}
+): void {
+  const p = northOf(TEHRAN.lat, TEHRAN.lng, opts.km ?? 0)
+  applyTransaction(
+    s,
+    new RecentTxn(t, opts.amount ?? 10, p.lat, p.lng, opts.id ?? `t${t}`),
+    insertionIndex(s.recent, t),
+    opts.merchant ?? 'm',
+    LIMITS
+  )
+}
+
+test('recent stays sorted by event time, drops what is older than the retention horizon, and is capped', () => {
+  const s = new CustomerState()
+  add(s, T0 + 50_000)
+  add(s, T0 + 10_000)
+  add(s, T0 + 30_000)
+  assert.deepEqual(
+    s.recent.map(r => r.t - T0),
+    [10_000, 30_000, 50_000]
+  )
+  add(s, T0 + 170_000) // horizon 20 000: drops +10 000
+  assert.deepEqual(
+    s.recent.map(r => r.t - T0),
+    [30_000, 50_000, 170_000]
+  )
+  add(s, T0 + 171_000)
+  add(s, T0 + 172_000) // cap 4
+  assert.deepEqual(
+    s.recent.map(r => r.t - T0),
+    [50_000, 170_000, 171_000, 172_000]
+  )
+  assert.equal(s.count, 6)
+  assert.equal(s.sum, 60)
+  assert.equal(s.lastT, T0 + 172_000)
+  assert.equal(hasRecent(s, `t${T0 + 171_000}`), true)
+  assert.equal(hasRecent(s, `t${T0 + 10_000}`), false)
+})
+
+test('last location follows event time; home is the first; known places are merged, bounded, most recent last', () => {
+  const s = new CustomerState()
+  add(s, T0 + 10_000, { km: 0 })
+  add(s, T0 + 5_000, { km: 20 }) // earlier in event time: not the last location
+  assert.equal(s.lastT, T0 + 10_000)
+  assert.equal(s.lastLat, TEHRAN.lat)
+  assert.equal(s.homeLat, TEHRAN.lat)
+  add(s, T0 + 11_000, { km: 0.05 }) // within 0.1 km of Tehran: same place, moved to the end
+  assert.equal(s.locations.length, 2)
+  assert.equal(s.locations[1]!.lat, TEHRAN.lat)
+  add(s, T0 + 12_000, { km: 40 })
+  add(s, T0 + 13_000, { km: 60 }) // max 3: the 20 km place goes
+  assert.equal(s.locations.length, 3)
+  assert.deepEqual(
+    s.locations.map(l => Math.round((l.lat - TEHRAN.lat) * 111.2)),
+    [0, 40, 60].map(k => Math.round(k * 1.0))
+  )
+})
+
+test('known merchants are bounded, most recent last', () => {
+  const s = new CustomerState()
+  for (const m of ['a', 'b', 'a', 'c']) add(s, T0, { merchant: m, id: m + Math.random() })
+  assert.deepEqual(s.merchants, ['a', 'c'])
+})
+
+test('customer state round-trips exactly through its encoding', () => {
+  const s = new CustomerState()
+  add(s, T0, { amount: 123.45, km: 3.3 })
+  add(s, T0 + 1, { amount: 7, km: 77.7, merchant: 'x', id: 'id "quoted" \\ ü' })
+  const back = decodeCustomer(encodeCustomer(s))
+  back.avgSpend = s.avgSpend
+  // `enc` is a formatting cache, not state.
+  const plain = (x: CustomerState): unknown =>
+    JSON.parse(JSON.stringify(x, (k, v: unknown) => (k === 'enc' ? undefined : v)))
+  assert.deepEqual(plain(back), plain(s))
+  assert.equal(encodeCustomer(back), encodeCustomer(s))
+  const empty = decodeCustomer(null)
+  assert.equal(empty.count, 0)
+  assert.ok(Number.isNaN(decodeCustomer(encodeCustomer(empty)).lastT))
+})
+
+test('merchant and profile encodings; foreign formats are rejected', () => {
+  const m = new MerchantState()
+  m.count = 9
+  m.fraud = 2
+  assert.deepEqual(decodeMerchant(encodeMerchant(m)), m)
+  assert.equal(decodeProfile('{"avg_spend":50.5}'), 50.5)
+  assert.equal(decodeProfile(null), null)
+  assert.throws(() => decodeProfile('{"avg_spend":0}'), StateFormatError)
+  assert.throws(() => decodeCustomer('[2,0]'), StateFormatError)
+  assert.throws(() => decodeCustomer('not json'), StateFormatError)
+  assert.throws(() => decodeMerchant('[1,"a",0]'), StateFormatError)
+})

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import type { PaymentEvent, ValidationCode } from '../../src/domain/event.ts'
+import { DEFAULT_VALIDATION, issueCodes, validateEvent, type Validated } from '../../src/domain/validate.ts'
+import { makeEvent, T0 } from '../topology/fixtures.ts'
+
+const INGESTION = T0 + 60_000
+
+function codes(value: unknown, ingestion = INGESTION): ValidationCode[] {
+  const v = validateEvent(value, ingestion)
+  return v.ok ? [] : issueCodes(v.issues)
+}
+
+function withFields(over: Record<string, unknown>, drop: string[] = []): Record<string, unknown> {
+  const e: Record<string, unknown> = { ...makeEvent(), ...over }
+  for (const k of drop) delete e[k]
+  return e
+}
+
+test('a well-formed event is valid and its event time is parsed', () => {
+  const e = makeEvent({ t: T0 })
+  const v = validateEvent(e, INGESTION)
+  assert.equal(v.ok, true)
+  assert.equal((v as Extract<Validated, { ok: true }>).eventTimeMs, T0)
+})
+
+describe('ERR_SCHEMA', () => {
+  test('not an object', () => {
+    for (const v of [null, 42, 'x', [], true]) assert.deepEqual(codes(v), ['ERR_SCHEMA'])
+  })
+  test('missing or mistyped fields', () => {
+    assert.deepEqual(codes(withFields({}, ['transaction_id'])), ['ERR_SCHEMA'])
+    assert.deepEqual(codes(withFields({ customer_id: 7 })), ['ERR_SCHEMA'])
+    assert.deepEqual(codes(withFields({ merchant_category: 'casino' })), ['ERR_SCHEMA'])
+    assert.deepEqual(codes(withFields({ payment_method: 'cash' })), ['ERR_SCHEMA'])
+    assert.deepEqual(codes(withFields({ location: { lat: 95, lng: 51 } })), ['ERR_SCHEMA'])
+    assert.deepEqual(codes(withFields({ location: null })), ['ERR_SCHEMA'])
+    assert.deepEqual(codes(withFields({ risk_level: 6 })), ['ERR_SCHEMA'])
+    assert.deepEqual(codes(withFields({ failure_reason: 'bad_luck' })), ['ERR_SCHEMA'])
+    assert.deepEqual(codes(withFields({ device_info: 'phone' })), ['ERR_SCHEMA'])
+  })
+  test('mistyped amounts are a schema error, not an amount error', () => {
+    assert.deepEqual(codes(withFields({ amount: '100' })), ['ERR_SCHEMA'])
+  })
+  test('the issues name the field', () => {
+    const v = validateEvent(withFields({ merchant_id: '' }), INGESTION)
+    assert.equal(v.ok, false)
+    assert.deepEqual(
+      (v as Extract<Validated, { ok: false }>).issues.map(i => [i.code, i.field]),
+      [['ERR_SCHEMA', 'merchant_id']]
+    )
+  })
+  test(
+    'a missing timestamp is a missing field: ERR_SCHEMA (SPEC 5.1)',
+    { todo: 'validate.ts reports ERR_TIME for a missing timestamp' },
+    () => {
+      assert.ok(codes(withFields({}, ['timestamp'])).includes('ERR_SCHEMA'))
+    }
+  )
+})
+
+describe('ERR_AMOUNT: |total − (amount + vat + commission)| > 0.01', () => {
+  const e = makeEvent({ amount: 1000, vat_amount: 90, commission_amount: 10 })
+  test('exact and within 0.01 pass; beyond fails', () => {
+    assert.deepEqual(codes({ ...e, total_amount: 1100 }), [])
+    assert.deepEqual(codes({ ...e, total_amount: 1100.01 }), [])
+    assert.deepEqual(codes({ ...e, total_amount: 1100.02 }), ['ERR_AMOUNT'])
+    assert.deepEqual(codes({ ...e, total_amount: 1099 }), ['ERR_AMOUNT'])
+  })
+  test('a non-positive amount', () => {
+    assert.deepEqual(codes(makeEvent({ amount: 0, vat_amount: 0, commission_amount: 0 })), ['ERR_AMOUNT'])
+  })
+})
+
+describe('ERR_TIME: unparsable, after ingestion beyond the skew, or older than the maximum age', () => {
+  const at = (timestamp: string | number): PaymentEvent => ({ ...makeEvent(), timestamp })
+  const skew = DEFAULT_VALIDATION.maxFutureSkewMs
+  const age = DEFAULT_VALIDATION.maxAgeMs
+  test('ISO-8601, epoch seconds and epoch millis (numbers or digit strings) all parse to the same time', () => {
+    for (const ts of [
+      '2025-05-01T12:00:00.000Z',
+      '2025-05-01T12:00:00Z',
+      T0,
+      T0 / 1000,
+      String(T0),
+      String(T0 / 1000),
+      '2025-05-01T15:30:00+03:30'
+    ]) {
+      const v = validateEvent(at(ts), INGESTION)
+      assert.equal(v.ok, true, String(ts))
+      assert.equal((v as Extract<Validated, { ok: true }>).eventTimeMs, T0, String(ts))
+    }
+  })
+  test('unparsable', () => {
+    for (const ts of ['yesterday', '', '1 May 2025', -5, 'NaN'])
+      assert.deepEqual(codes(at(ts)), ['ERR_TIME'], String(ts))
+  })
+  test('the future skew edge: exactly the skew passes, one millisecond more fails', () => {
+    assert.deepEqual(codes(at(INGESTION + skew)), [])
+    assert.deepEqual(codes(at(INGESTION + skew + 1)), ['ERR_TIME'])
+  })
+  test('the age edge: exactly the maximum age passes, one millisecond more fails', () => {
+    assert.deepEqual(codes(at(INGESTION - age)), [])
+    assert.deepEqual(codes(at(INGESTION - age - 1)), ['ERR_TIME'])
+  })
+  test('bounds are configurable', () => {
+    const v = validateEvent(at(INGESTION + 5_000), INGESTION, {
+      ...DEFAULT_VALIDATION,
+      maxFutureSkewMs: 1_000
+    })
+    assert.equal(v.ok, false)
+  })
+})
+
+describe('ERR_DEVICE: a mobile payment must come from iOS or Android', () => {
+  test('mobile with iOS or Android passes; another OS or none fails', () => {
+    assert.deepEqual(codes(makeEvent({ payment_method: 'mobile', device_info: { os: 'iOS' } })), [])
+    assert.deepEqual(codes(makeEvent({ payment_method: 'mobile', device_info: { os: 'Android' } })), [])
+    assert.deepEqual(codes(makeEvent({ payment_method: 'mobile', device_info: { os: 'Windows' } })), [
+      'ERR_DEVICE'
+    ])
+    assert.deepEqual(codes(makeEvent({ payment_method: 'mobile', device_info: {} })), ['ERR_DEVICE'])
+    assert.deepEqual(codes(makeEvent({ payment_method: 'mobile', device_info: { os: 'ios' } })), [
+      'ERR_DEVICE'
+    ])
+  })
+  test('other payment methods need no device', () => {
+    assert.deepEqual(codes(makeEvent({ payment_method: 'pos', device_info: {} })), [])
+    assert.deepEqual(codes(makeEvent({ payment_method: 'online', device_info: { os: 'Windows' } })), [])
+  })
+})
+
+test('several errors on one event are all reported, in catalogue order, each once', () => {
+  const e = {
+    ...makeEvent({ payment_method: 'mobile', device_info: { os: 'Symbian' } }),
+    total_amount: 1,
+    timestamp: 'soon',
+    risk_level: 0,
+    status: 'maybe'
+  }
+  const v = validateEvent(e, INGESTION)
+  assert.equal(v.ok, false)
+  const failed = v as Extract<Validated, { ok: false }>
+  assert.deepEqual(issueCodes(failed.issues), ['ERR_SCHEMA', 'ERR_AMOUNT', 'ERR_TIME', 'ERR_DEVICE'])
+  assert.ok(failed.issues.filter(i => i.code === 'ERR_SCHEMA').length >= 2)
+  assert.equal(failed.transactionId, e.transaction_id)
+  assert.equal(failed.customerId, e.customer_id)
+  assert.equal(failed.eventTimeMs, null)
+})
