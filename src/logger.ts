@@ -12,7 +12,10 @@ export function createLogger(name: string, level = 'info'): Logger {
       name,
       level,
       base: { pid: process.pid },
-      redact: { paths: ['url', 'webhook', 'token', '*.url', '*.webhook', '*.token', 'headers.authorization'], censor: '***' }
+      redact: {
+        paths: ['url', 'webhook', 'token', '*.url', '*.webhook', '*.token', 'headers.authorization'],
+        censor: '***'
+      }
     },
     pino.destination({ dest: 2, sync: true })
   )

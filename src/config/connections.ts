@@ -18,7 +18,10 @@ function pick(flag: unknown, env: Env, names: readonly string[]): [string, strin
 
 /** `--brokers`, else DAROOGHE_BROKERS, else KAFKA_BROKER_URL (reference docker setup). */
 export function brokersFrom(flag: unknown, env: Env): string[] {
-  const [value, from] = pick(flag, env, ['DAROOGHE_BROKERS', 'KAFKA_BROKER_URL']) ?? [DEFAULT_BROKERS, 'default']
+  const [value, from] = pick(flag, env, ['DAROOGHE_BROKERS', 'KAFKA_BROKER_URL']) ?? [
+    DEFAULT_BROKERS,
+    'default'
+  ]
   const brokers = value
     .split(',')
     .map(s => s.trim().replace(/^(PLAINTEXT|kafka):\/\//i, ''))
@@ -33,11 +36,21 @@ export function brokersFrom(flag: unknown, env: Env): string[] {
   return brokers
 }
 
-function url(flag: unknown, env: Env, names: string[], fallback: string, flagName: string, schemes: RegExp): string {
+function url(
+  flag: unknown,
+  env: Env,
+  names: string[],
+  fallback: string,
+  flagName: string,
+  schemes: RegExp
+): string {
   const [value, from] = pick(flag, env, names) ?? [fallback, 'default']
   if (!schemes.test(value)) {
     const label = from === 'flag' ? flagName : from
-    throw new DaroogheError('USAGE', `${label} must be a URL like ${fallback} (got '${value.replace(/\/\/[^@]*@/, '//***@')}')`)
+    throw new DaroogheError(
+      'USAGE',
+      `${label} must be a URL like ${fallback} (got '${value.replace(/\/\/[^@]*@/, '//***@')}')`
+    )
   }
   return value
 }
@@ -47,7 +60,14 @@ export function redisFrom(flag: unknown, env: Env): string {
 }
 
 export function mongoFrom(flag: unknown, env: Env): string {
-  return url(flag, env, ['DAROOGHE_MONGO', 'MONGO_URL'], DEFAULT_MONGO, '--mongo', /^mongodb(\+srv)?:\/\/[^\s]+$/)
+  return url(
+    flag,
+    env,
+    ['DAROOGHE_MONGO', 'MONGO_URL'],
+    DEFAULT_MONGO,
+    '--mongo',
+    /^mongodb(\+srv)?:\/\/[^\s]+$/
+  )
 }
 
 /** Log level: `--log-level`, else LOG_LEVEL, else info. */
@@ -55,7 +75,10 @@ export function logLevelFrom(flag: unknown, env: Env): string {
   const [value, from] = pick(flag, env, ['LOG_LEVEL']) ?? ['info', 'default']
   const level = value.toLowerCase()
   if (!['fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace', 'silent'].includes(level)) {
-    throw new DaroogheError('USAGE', `${from === 'flag' ? '--log-level' : from} must be one of error, warn, info, debug, trace, silent (got '${value}')`)
+    throw new DaroogheError(
+      'USAGE',
+      `${from === 'flag' ? '--log-level' : from} must be one of error, warn, info, debug, trace, silent (got '${value}')`
+    )
   }
   return level === 'warning' ? 'warn' : level
 }

@@ -85,6 +85,8 @@ export function encodeReplayLog(log: ReplayLog): string {
   let lastTopicJson = ''
   let lastHeaders: object | undefined
   let lastHeadersJson = 'null'
+  let lastKey: Buffer | string | null | undefined
+  let lastKeyJson = ''
   let run: ArrayBufferLike | null = null
   let runStart = 0
   let runEnd = 0
@@ -105,11 +107,9 @@ export function encodeReplayLog(log: ReplayLog): string {
         lastHeadersJson = r.headers === undefined ? 'null' : JSON.stringify(r.headers)
       }
       const d = r as DerivedOutRecord
-      const prefix = d.inputPrefix
-      const v =
-        prefix === undefined || d.partial === true || !(r.value instanceof Buffer)
-          ? r.value
-          : r.value.subarray(prefix)
+      const v = r.value
+      // Derived values are stored from `skip` on (their prefix is the input's bytes).
+      const skip = d.inputPrefix === undefined || d.partial === true ? 0 : d.inputPrefix
       let tagLen: string
       if (typeof v === 'string') {
         flush()
@@ -118,16 +118,22 @@ export function encodeReplayLog(log: ReplayLog): string {
       } else if (v == null) {
         tagLen = 'n0'
       } else {
-        if (run !== v.buffer || runEnd !== v.byteOffset) {
+        const from = v.byteOffset + skip
+        if (run !== v.buffer || runEnd !== from) {
           flush()
           run = v.buffer
-          runStart = v.byteOffset
+          runStart = from
         }
         runEnd = v.byteOffset + v.length
-        tagLen = prefix === undefined ? `l${v.length}` : `d${prefix}:${v.length}`
+        tagLen = d.inputPrefix === undefined ? `l${v.length}` : `d${d.inputPrefix}:${v.length - skip}`
+      }
+      // A decision and its alert share key, time and headers: encode them once.
+      if (r.key !== lastKey || lastKeyJson === '') {
+        lastKey = r.key
+        lastKeyJson = keyJson(r.key)
       }
       headers.push(
-        `${offset}\t${lastTopicJson}\t${keyJson(r.key)}\t${r.timestamp ?? ''}\t${r.partition ?? ''}\t${lastHeadersJson}\t${tagLen}`
+        `${offset}\t${lastTopicJson}\t${lastKeyJson}\t${r.timestamp ?? ''}\t${r.partition ?? ''}\t${lastHeadersJson}\t${tagLen}`
       )
     }
   }

@@ -293,3 +293,10 @@ describe('enrichment', () => {
     )
   })
 })
+
+test('one batch at a time: an overlapping call is rejected, the running one completes', async () => {
+  const d = new TopologyDriver()
+  const first = d.run(toRecords([makeEvent({ t: T0 })]))
+  await assert.rejects(d.run(toRecords([makeEvent({ t: T0 })], { offset: 1 })), /another batch is running/)
+  assert.equal((await first).outputs.length, 1)
+})

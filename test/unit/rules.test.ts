@@ -200,3 +200,39 @@ test('the engine reports fired rules in rule-set order, fraud flag, weights, and
   const none = evaluate(engine, new CustomerState(), { t: T0, amount: 1 })
   assert.equal(engine.encodeTrace(none), JSON.stringify(none.trace))
 })
+
+test('trace numbers are formatted exactly as JSON.stringify would', async () => {
+  const { formatRounded, round } = await import('../../src/domain/rules/evaluators.ts')
+  let seed = 3
+  const rand = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff
+    return seed / 0x7fffffff
+  }
+  const samples = [
+    0,
+    0.004,
+    0.005,
+    0.01,
+    0.1,
+    0.95,
+    1,
+    1.005,
+    9.99,
+    10.1,
+    63.25,
+    100,
+    644444.444,
+    1e9 + 0.5,
+    5e13,
+    1e15 + 0.25,
+    3e21
+  ]
+  for (let i = 0; i < 20_000; i++) samples.push(rand() * 10 ** Math.floor(rand() * 10))
+  for (const x of samples) {
+    for (const d of [1, 2] as const) {
+      const v = round(x, d)
+      assert.equal(formatRounded(v, d), JSON.stringify(v), `${x} to ${d} digits`)
+    }
+  }
+  assert.equal(formatRounded(Number.NaN, 2), 'null')
+})

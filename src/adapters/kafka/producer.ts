@@ -88,9 +88,13 @@ export class KafkaLogProducer implements LogProducer {
     } catch (cause) {
       if (cause instanceof DaroogheError) throw cause
       const retriable = kafkaRetriable(cause)
-      throw new DaroogheError(retriable ? 'KAFKA' : 'KAFKA_FATAL', `produce of ${records.length} records failed`, {
-        cause
-      })
+      throw new DaroogheError(
+        retriable ? 'KAFKA' : 'KAFKA_FATAL',
+        `produce of ${records.length} records failed`,
+        {
+          cause
+        }
+      )
     }
   }
 

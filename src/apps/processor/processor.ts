@@ -1,3 +1,4 @@
+import { DaroogheError } from '../../errors.ts'
 import { RuleEngine } from '../../domain/rules/engine.ts'
 import type { RuleSet } from '../../domain/rules/types.ts'
 import type { LogRecord, OutRecord, TopicPartition } from '../../ports/log.ts'
@@ -54,6 +55,7 @@ export interface Processor {
    * caller produces the outputs and commits offsets only after this resolved. If it rejects,
    * nothing of the batch is in the store and the batch can be retried as is.
    * `nowMs` is when the batch was received (stats only): processing time is read from the clock.
+   * One batch at a time: a call while another batch runs is rejected.
    */
   processBatch(records: readonly LogRecord[], nowMs?: number): Promise<BatchResult>
   /** The partitions this instance owns now: state of the others is dropped from memory. */
@@ -76,13 +78,22 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     maxCachedEntries: options.maxCachedEntries,
     keyPrefix: options.keyPrefix
   })
+  let running = false
   return {
     options,
     ruleSet: deps.ruleSet,
     async processBatch(records, nowMs = clock.now()) {
+      if (running) throw new DaroogheError('INTERNAL', 'processBatch called while another batch is running')
+      running = true
       const s = (logic.renderer.stats = new LogicStats())
       logic.renderer.slab = new ByteSlab()
-      const { outputs, stats } = await task.run(records)
+      let result
+      try {
+        result = await task.run(records)
+      } finally {
+        running = false
+      }
+      const { outputs, stats } = result
       return {
         outputs,
         outcomes: s.outcomes,

@@ -7,7 +7,11 @@ export interface BackoffOptions {
 }
 
 /** Delay before retry `attempt` (1-based): uniform in [cap/2, cap], cap = min(max, initial·2^(attempt−1)). */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random
+): number {
   const initial = options.initialMs ?? 100
   const max = options.maxMs ?? 5_000
   const cap = Math.min(max, initial * 2 ** Math.max(0, attempt - 1))

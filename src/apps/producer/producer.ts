@@ -142,14 +142,21 @@ export async function runProducer(o: ProducerRunOptions): Promise<ProducerRunRes
     for (let attempt = 1; ; attempt++) {
       try {
         const acks = await o.producer.send(records)
-        if (attempt > 1) o.log.info({ attempt, records: batch.length }, 'broker reachable again: batch delivered')
+        if (attempt > 1)
+          o.log.info({ attempt, records: batch.length }, 'broker reachable again: batch delivered')
         return acks
       } catch (error) {
         if (!isRetriable(error)) throw error
         retries++
         const delay = backoffDelay(attempt, o.backoff)
         o.log.warn(
-          { attempt, delayMs: delay, records: batch.length, buffered: buffered(), error: describeError(error) },
+          {
+            attempt,
+            delayMs: delay,
+            records: batch.length,
+            buffered: buffered(),
+            error: describeError(error)
+          },
           'produce failed, retrying the same batch with backoff'
         )
         // Shutdown does not abandon a batch: records already generated are delivered.

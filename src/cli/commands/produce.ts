@@ -6,7 +6,9 @@ import type { NdjsonWriter } from '../../apps/generator/index.ts'
 import { runProducer, SentLog } from '../../apps/producer/index.ts'
 import { brokersFrom, logLevelFrom } from '../../config/connections.ts'
 import { DaroogheError } from '../../errors.ts'
-import { createLogger } from '../../logger.ts'
+import { createLogger, type Logger } from '../../logger.ts'
+import { withRetry } from '../../retry.ts'
+import type { GeneratorOptions } from '../../apps/generator/index.ts'
 import { DEFAULT_HISTORY_EVENTS } from '../../apps/generator/index.ts'
 import { addGeneratorOptions, capacityWarning, generatorOptionsFrom } from './generate.ts'
 import { createWriteStream } from 'node:fs'
@@ -18,7 +20,8 @@ type InitMode = (typeof INIT_MODES)[number]
 function positiveInt(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback
   const n = Number(value)
-  if (!Number.isSafeInteger(n) || n <= 0) throw new DaroogheError('USAGE', `${flag} must be a positive integer (got '${String(value)}')`)
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new DaroogheError('USAGE', `${flag} must be a positive integer (got '${String(value)}')`)
   return n
 }
 
@@ -26,7 +29,10 @@ function initModeFrom(flags: Flags, env: NodeJS.ProcessEnv): InitMode | undefine
   const raw = (flags.init as string | undefined) ?? env.EVENT_INIT_MODE
   if (raw === undefined || raw === '') return undefined
   if (!(INIT_MODES as readonly string[]).includes(raw)) {
-    throw new DaroogheError('USAGE', `${flags.init ? '--init' : 'EVENT_INIT_MODE'} must be flush, append or skip (got '${raw}')`)
+    throw new DaroogheError(
+      'USAGE',
+      `${flags.init ? '--init' : 'EVENT_INIT_MODE'} must be flush, append or skip (got '${raw}')`
+    )
   }
   return raw as InitMode
 }
@@ -49,7 +55,8 @@ async function produceAction(flags: Flags): Promise<void> {
   const lingerMs = positiveInt(flags.lingerMs, '--linger-ms', 5)
   const maxBuffered = positiveInt(flags.maxBuffered, '--max-buffered', 100_000)
   const acks = (flags.acks as string | undefined) ?? 'all'
-  if (!['all', 'leader', 'none'].includes(acks)) throw new DaroogheError('USAGE', `--acks must be all, leader or none (got '${acks}')`)
+  if (!['all', 'leader', 'none'].includes(acks))
+    throw new DaroogheError('USAGE', `--acks must be all, leader or none (got '${acks}')`)
   const init = initModeFrom(flags, env)
 
   const wallStart = Date.now()
@@ -62,25 +69,12 @@ async function produceAction(flags: Flags): Promise<void> {
   if (init !== undefined && genOptions.history === undefined) genOptions.history = DEFAULT_HISTORY_EVENTS
 
   // Init mode decides what happens to the topic and the history before the live stream.
-  const admin = new KafkaLogAdmin({ brokers, retries: 1_000_000, retryDelayMs: 1_000 })
-  try {
-    const existing = (await admin.listTopics()).find(t => t.name === topic)
-    if (init === 'flush' && existing) {
-      log.info({ topic }, 'init mode flush: deleting the topic')
-      await admin.deleteTopics([topic])
-      await waitUntilGone(admin, topic)
-    }
-    await admin.createTopics([{ name: topic, partitions }])
-    if (init === 'skip' && existing) {
-      const ends = await admin.endOffsets(topic)
-      if (ends.some(e => e > 0)) {
-        log.info({ topic }, 'init mode skip: the topic has data, no history backfill')
-        genOptions.history = 0
-      }
-    }
-  } finally {
-    await admin.close()
-  }
+  await withRetry(
+    `Kafka at ${brokers.join(',')}`,
+    () => prepareTopic(brokers, topic, partitions, init, genOptions, log),
+    log,
+    { initialMs: 250, maxMs: 5_000 }
+  )
 
   const generator = createGenerator(genOptions)
   const warning = capacityWarning(generator.options)
@@ -141,6 +135,39 @@ async function produceAction(flags: Flags): Promise<void> {
   }
 }
 
+async function prepareTopic(
+  brokers: string[],
+  topic: string,
+  partitions: number,
+  init: InitMode | undefined,
+  genOptions: GeneratorOptions,
+  log: Logger
+): Promise<void> {
+  const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
+  try {
+    const existing = (await admin.listTopics()).find(t => t.name === topic)
+    if (init === 'flush' && existing) {
+      log.info({ topic }, 'init mode flush: deleting the topic')
+      await admin.deleteTopics([topic])
+      await waitUntilGone(admin, topic)
+    }
+    await admin.createTopics([{ name: topic, partitions }])
+    if (init === 'skip' && existing) {
+      const ends = await admin.endOffsets(topic)
+      if (ends.some(e => e > 0)) {
+        log.info({ topic }, 'init mode skip: the topic has data, no history backfill')
+        genOptions.history = 0
+      }
+    }
+  } catch (cause) {
+    throw cause instanceof DaroogheError
+      ? cause
+      : new DaroogheError('KAFKA', 'cannot prepare the topic', { cause })
+  } finally {
+    await admin.close().catch(() => {})
+  }
+}
+
 async function waitUntilGone(admin: KafkaLogAdmin, topic: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (!(await admin.listTopics()).some(t => t.name === topic)) return
@@ -152,18 +179,35 @@ async function waitUntilGone(admin: KafkaLogAdmin, topic: string): Promise<void>
 export function registerProduce(program: Command): void {
   const cmd = program
     .command('produce')
-    .description('produce generated payment events to Kafka: idempotent, batched, keyed by customer_id, rate-controlled')
+    .description(
+      'produce generated payment events to Kafka: idempotent, batched, keyed by customer_id, rate-controlled'
+    )
   addGeneratorOptions(cmd)
-    .option('--brokers <list>', 'Kafka bootstrap brokers host:port[,…] (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option(
+      '--brokers <list>',
+      'Kafka bootstrap brokers host:port[,…] (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)'
+    )
     .option('--topic <name>', 'topic to write (env TRANSACTIONS_TOPIC; default darooghe.transactions)')
     .option('--nominal-rate <n>', 'with --rate max: the event-time spacing in events/s (default 50000)')
     .option('--partitions <n>', 'partitions when the topic is created (default 6)')
-    .option('--acks <all|leader|none>', 'acknowledgements; anything but all turns idempotence off (default all)')
+    .option(
+      '--acks <all|leader|none>',
+      'acknowledgements; anything but all turns idempotence off (default all)'
+    )
     .option('--batch-size <n>', 'records per produce request (default 2000)')
     .option('--linger-ms <ms>', 'how long a partial batch waits for more records (default 5)')
-    .option('--max-buffered <n>', 'records buffered while the broker is away before the generator waits (default 100000)')
-    .option('--init <mode>', 'flush | append | skip: what to do with the topic and the history first (env EVENT_INIT_MODE)')
-    .option('--sent-log <file>', 'append every acknowledged event: id, partition, offset, send and ack times (NDJSON)')
+    .option(
+      '--max-buffered <n>',
+      'records buffered while the broker is away before the generator waits (default 100000)'
+    )
+    .option(
+      '--init <mode>',
+      'flush | append | skip: what to do with the topic and the history first (env EVENT_INIT_MODE)'
+    )
+    .option(
+      '--sent-log <file>',
+      'append every acknowledged event: id, partition, offset, send and ack times (NDJSON)'
+    )
     .option('--labels <file>', 'write ground-truth labels as NDJSON {transaction_id, label, scenario_id}')
     .option('--no-label-headers', 'do not put labels in Kafka headers')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL; default info)')

@@ -51,6 +51,24 @@ function num(n: unknown): string {
 }
 
 /**
+ * JSON of a value produced by `round(x, digits)`, the same text String() gives, built with
+ * integer arithmetic (formatting doubles is the costliest part of a trace). Exact because
+ * the decimal int.frac has at most 15 significant digits, so it is the shortest form of the
+ * double; larger values fall back to String().
+ */
+export function formatRounded(v: unknown, digits: 1 | 2): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return 'null'
+  const scale = digits === 1 ? 10 : 100
+  const n = Math.round(v * scale)
+  if (n < 0 || n > 1e14) return String(v)
+  const int = Math.floor(n / scale)
+  const frac = n - int * scale
+  if (frac === 0) return String(int)
+  if (digits === 1) return `${int}.${frac}`
+  return frac % 10 === 0 ? `${int}.${frac / 10}` : `${int}.${frac < 10 ? '0' : ''}${frac}`
+}
+
+/**
  * Transactions of the customer within [t - windowMs, t], this one included. The window
  * includes its start: an event exactly `windowMs` earlier counts ("within 2 minutes").
  */
@@ -105,7 +123,7 @@ export class TravelRule implements CompiledRule {
   }
   encode(t: RuleTrace): string {
     if (t === NOT_FIRED) return NOT_FIRED_JSON
-    return `{"fired":${t.fired},"km":${num(t.km)},"minutes":${num(t.minutes)},"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`
+    return `{"fired":${t.fired},"km":${formatRounded(t.km, 1)},"minutes":${formatRounded(t.minutes, 2)},"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`
   }
 }
 
@@ -136,7 +154,7 @@ export class AmountAnomalyRule implements CompiledRule {
   }
   encode(t: RuleTrace): string {
     if (t === NOT_FIRED) return NOT_FIRED_JSON
-    return `{"fired":${t.fired},"ratio":${num(t.ratio)},"average":${num(t.average)},"history":${t.history},"multiplier":${this.#multiplier},"source":"${t.source}"}`
+    return `{"fired":${t.fired},"ratio":${formatRounded(t.ratio, 2)},"average":${formatRounded(t.average, 2)},"history":${t.history},"multiplier":${this.#multiplier},"source":"${t.source}"}`
   }
 }
 

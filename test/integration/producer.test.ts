@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
+import { KafkaLogAdmin, KafkaLogConsumer } from '../../src/adapters/kafka/index.ts'
+import { LABEL_HEADER } from '../../src/domain/event.ts'
+import type { LogRecord } from '../../src/ports/log.ts'
+import { runCli, start } from '../helpers/cli.ts'
+import { createTopic, KAFKA_BROKERS, uniqueName, waitFor } from '../helpers/services.ts'
+
+interface Sent {
+  transaction_id: string
+  key: string
+  label: string
+  partition: number
+  offset: number
+}
+
+function readNdjson<T>(path: string): T[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(l => JSON.parse(l) as T)
+}
+
+async function consumeAll(brokers: string[], topic: string, expected: number): Promise<LogRecord[]> {
+  const seen: LogRecord[] = []
+  const consumer = new KafkaLogConsumer({ brokers, groupId: uniqueName('g-check'), topics: [topic] })
+  const running = consumer.run({ onBatch: async recs => void seen.push(...recs) })
+  try {
+    await waitFor(() => seen.length >= expected, {
+      what: `${expected} records on ${topic}`,
+      timeoutMs: 60_000
+    })
+  } finally {
+    await consumer.close()
+    await running
+  }
+  return seen
+}
+
+test('produce: 50,000 events all consumed back with the right keys and label headers', async t => {
+  const topic = await createTopic(t, 'produce', 6)
+  const dir = mkdtempSync(join(tmpdir(), 'darooghe-produce-'))
+  const sentLog = join(dir, 'sent.ndjson')
+  const res = await runCli([
+    'produce',
+    '--brokers',
+    KAFKA_BROKERS.join(','),
+    '--topic',
+    topic,
+    '--rate',
+    'max',
+    '--count',
+    '50000',
+    '--customers',
+    '5000',
+    '--seed',
+    '42',
+    '--sent-log',
+    sentLog,
+    '--log-level',
+    'warn'
+  ])
+  assert.equal(res.code, 0, res.stderr)
+  assert.match(res.stderr, /50000 events to/)
+  const sent = readNdjson<Sent>(sentLog)
+  assert.equal(sent.length, 50_000)
+  assert.equal(new Set(sent.map(s => s.transaction_id)).size, 50_000, 'every event has its own id')
+
+  const records = await consumeAll(KAFKA_BROKERS, topic, 50_000)
+  assert.equal(records.length, 50_000)
+  const byPosition = new Map(sent.map(s => [`${s.partition}:${s.offset}`, s]))
+  let fraudHeaders = 0
+  for (const r of records) {
+    const s = byPosition.get(`${r.partition}:${r.offset}`)
+    assert.ok(s, `record at ${r.partition}:${r.offset} is in the sent-log`)
+    assert.equal(r.key?.toString(), s.key, 'key = customer_id')
+    assert.equal(r.headers[LABEL_HEADER], s.label, 'label header matches')
+    if (s.label !== 'legit' && !s.label.startsWith('invalid') && s.label !== 'malformed_json') fraudHeaders++
+    const text = r.value!.toString()
+    assert.ok(
+      !text.includes(s.label === 'legit' ? 'darooghe-label' : s.label + '"'),
+      'labels never in the payload'
+    )
+    try {
+      const e = JSON.parse(text) as { customer_id?: unknown }
+      if (typeof e.customer_id === 'string') assert.equal(e.customer_id, s.key)
+    } catch {
+      assert.equal(s.label, 'malformed_json')
+    }
+  }
+  assert.ok(fraudHeaders > 0, 'injected fraud is labelled in headers')
+})
+
+test('produce: broker down at start and up 10 s later → every event exactly once, backoff logged', async t => {
+  const kafkaPort = 19092
+  const env = {
+    KAFKA_PORT: String(kafkaPort),
+    KAFKA_CONTROLLER_PORT: '19093',
+    DAROOGHE_SERVICES_DIR: mkdtempSync(join(tmpdir(), 'darooghe-kafka2-'))
+  }
+  const brokers = [`127.0.0.1:${kafkaPort}`]
+  t.after(async () => {
+    await runCli(['scripts/services.sh', 'down', 'kafka'], { command: 'bash', env })
+  })
+  const dir = mkdtempSync(join(tmpdir(), 'darooghe-produce-'))
+  const topic = uniqueName('t-late-broker')
+  const producer = start(
+    [
+      'produce',
+      '--brokers',
+      brokers.join(','),
+      '--topic',
+      topic,
+      '--rate',
+      '500',
+      '--count',
+      '3000',
+      '--seed',
+      '9',
+      '--sent-log',
+      join(dir, 'sent.ndjson')
+    ],
+    {}
+  )
+  t.after(() => producer.child.kill('SIGKILL'))
+  // The scenario itself: the broker comes up 10 s after the producer started.
+  await delay(10_000)
+  assert.equal(producer.child.exitCode, null, 'the producer waits for the broker instead of failing')
+  const up = await runCli(['scripts/services.sh', 'up', 'kafka'], { command: 'bash', env })
+  assert.equal(up.code, 0, up.stderr + up.stdout)
+  const code = await producer.exited
+  assert.equal(code, 0, producer.stderr)
+  assert.match(producer.stderr, /unavailable, retrying with backoff/)
+  assert.match(producer.stderr, /3000 events to/)
+
+  // The log itself holds exactly 3,000 records: a duplicate append would show in the end offsets.
+  const admin = new KafkaLogAdmin({ brokers })
+  const ends = await admin.endOffsets(topic)
+  await admin.close()
+  assert.equal(
+    ends.reduce((a, b) => a + b, 0),
+    3_000
+  )
+  const records = await consumeAll(brokers, topic, 3_000)
+  const ids = records.map(r => `${r.partition}:${r.offset}`)
+  assert.equal(records.length, 3_000)
+  assert.equal(new Set(ids).size, 3_000)
+  const sent = readNdjson<Sent>(join(dir, 'sent.ndjson'))
+  assert.equal(sent.length, 3_000)
+  const values = new Set(records.map(r => r.value!.toString()))
+  assert.equal(values.size, 3_000, 'no event was written twice')
+})
