@@ -129,7 +129,10 @@ export function validateEvent(
 
   // Time: unparsable, in the future beyond the skew, or too old.
   const eventTimeMs = parseTimestamp(e.timestamp)
-  if (Number.isNaN(eventTimeMs)) {
+  if (typeof e.timestamp !== 'string' && typeof e.timestamp !== 'number') {
+    // Missing or mistyped is a schema problem; a string that does not parse is a time problem.
+    add('ERR_SCHEMA', 'timestamp', 'missing or not a string or number')
+  } else if (Number.isNaN(eventTimeMs)) {
     add('ERR_TIME', 'timestamp', 'missing or unparsable (ISO-8601, epoch seconds or epoch millis)')
   } else if (eventTimeMs > ingestionMs + options.maxFutureSkewMs) {
     add('ERR_TIME', 'timestamp', `${eventTimeMs - ingestionMs} ms after ingestion time`)

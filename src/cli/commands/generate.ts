@@ -231,7 +231,7 @@ async function generateAction(opts: Flags): Promise<void> {
       generator,
       out,
       labels,
-      pacer: createPacer(o, wallStart),
+      pacer: opts.unpaced === true ? { dueAt: () => Number.NEGATIVE_INFINITY } : createPacer(o, wallStart),
       clock,
       sleep,
       signal: abort.signal,
@@ -257,6 +257,10 @@ export function registerGenerate(program: Command): void {
     )
   addGeneratorOptions(cmd)
     .option('--out <file>', 'write events to this file (default: stdout)')
+    .option(
+      '--unpaced',
+      'write at once, keeping the event times of --rate (for files, backtests and benchmarks)'
+    )
     .option('--labels <file>', 'write ground-truth labels as NDJSON {transaction_id, label, scenario_id}')
     .addHelpText(
       'after',

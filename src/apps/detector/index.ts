@@ -1,0 +1,1 @@
+export { runDetector, type DetectorDeps } from './detector.ts'
