@@ -29,6 +29,7 @@ export class KafkaLogProducer implements LogProducer {
   readonly #producer: Producer<Buffer, Buffer, string, string>
   readonly #acks: number
   readonly #partitionCounts = new Map<string, { count: number; at: number }>()
+  readonly #progress = new WeakMap<readonly OutRecord[], { done: number; offsets: ProducedOffset[] }>()
   #closed = false
 
   constructor(options: KafkaProducerOptions) {
@@ -83,8 +84,20 @@ export class KafkaLogProducer implements LogProducer {
         partitions[i] = m.partition
         messages[i] = m
       }
-      const result = await this.#producer.send({ messages, acks: this.#acks })
-      return acksFor(records, partitions, result.offsets ?? [])
+      // A broker refuses record batches above message.max.bytes (1 MiB by default), so a large
+      // send goes out in chunks. Progress is remembered per records array: the caller retries
+      // with the same array and only the chunks not yet acknowledged are sent again, with the
+      // same sequence numbers, so the idempotent producer never duplicates.
+      const chunks = chunkBounds(messages)
+      const progress = this.#progress.get(records) ?? { done: 0, offsets: [] }
+      this.#progress.set(records, progress)
+      for (let c = progress.done; c < chunks.length - 1; c++) {
+        const result = await this.#producer.send({ messages: messages.slice(chunks[c], chunks[c + 1]), acks: this.#acks })
+        progress.offsets.push(...(result.offsets ?? []))
+        progress.done = c + 1
+      }
+      this.#progress.delete(records)
+      return acksFor(records, partitions, progress.offsets)
     } catch (cause) {
       if (cause instanceof DaroogheError) throw cause
       const retriable = kafkaRetriable(cause)
@@ -105,14 +118,41 @@ export class KafkaLogProducer implements LogProducer {
   }
 }
 
+type ProducedOffset = { topic: string; partition: number; offset: bigint }
+
+/** Bytes of one produce request, well under the broker's default 1 MiB per record batch. */
+const MAX_CHUNK_BYTES = 768 * 1024
+
+/** Start indexes of the chunks, plus the end: [0, i1, i2, …, n]. */
+function chunkBounds(messages: readonly { key?: Buffer; value?: Buffer }[]): number[] {
+  const bounds = [0]
+  let bytes = 0
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!
+    const size = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64
+    if (bytes + size > MAX_CHUNK_BYTES && i > bounds[bounds.length - 1]!) {
+      bounds.push(i)
+      bytes = 0
+    }
+    bytes += size
+  }
+  bounds.push(messages.length)
+  return bounds
+}
+
 /** Record i's offset = its partition's base offset + its index among that partition's records. */
 function acksFor(
   records: readonly OutRecord[],
   partitions: readonly number[],
-  offsets: readonly { topic: string; partition: number; offset: bigint }[]
+  offsets: readonly ProducedOffset[]
 ): RecordAck[] {
+  // Chunks of one send reach each partition in order, so a partition's records are
+  // contiguous from the first chunk's base offset on.
   const base = new Map<string, number>()
-  for (const o of offsets) base.set(`${o.topic}:${o.partition}`, Number(o.offset))
+  for (const o of offsets) {
+    const k = `${o.topic}:${o.partition}`
+    if (!base.has(k)) base.set(k, Number(o.offset))
+  }
   const next = new Map<string, number>()
   const acks = new Array<RecordAck>(records.length)
   for (let i = 0; i < records.length; i++) {

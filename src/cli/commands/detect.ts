@@ -14,6 +14,7 @@ import {
 import { DaroogheError } from '../../errors.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { fixedClock, type Clock } from '../../stream/clock.ts'
+import { runKafkaDetect, type KafkaDetectFlags } from './detect-kafka.ts'
 
 /** Flags shared by every mode of `darooghe detect`. */
 export interface DetectFlags {
@@ -29,6 +30,10 @@ export interface DetectFlags {
   profiles?: string
   batchSize: string
   quiet?: boolean
+  /** Output topic overrides (Kafka mode); undefined entries keep the defaults. */
+  topics?: Partial<Record<'approved' | 'fraud' | 'alerts' | 'errors' | 'late', string | undefined>>
+  /** Namespace of the state keys (Kafka mode: the consumer group, like an application id). */
+  keyPrefix?: string
 }
 
 export function registerDetect(program: Command): void {
@@ -65,12 +70,23 @@ export function registerDetect(program: Command): void {
     )
     .option('--batch-size <n>', 'records per processing batch', '5000')
     .option('-q, --quiet', 'no progress or summary on stderr')
-    .action(async (flags: DetectFlags) => {
+    .option('--brokers <list>', 'Kafka mode: bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option('--redis <url>', 'Kafka mode: Redis for the state (env DAROOGHE_REDIS; default redis://127.0.0.1:6379)')
+    .option('--memory-state', 'Kafka mode: keep state in this process only (no Redis; not durable)')
+    .option('--group <id>', 'Kafka mode: consumer group (default darooghe-detector)')
+    .option('--topic <name>', 'Kafka mode: input topic (env TRANSACTIONS_TOPIC; default darooghe.transactions)')
+    .option('--approved-topic <name>', 'approved decisions (env LEGIT_TOPIC; default darooghe.transactions.approved)')
+    .option('--fraud-topic <name>', 'fraud decisions (env FRAUD_TOPIC; default darooghe.transactions.fraud)')
+    .option('--alerts-topic <name>', 'alerts (default darooghe.fraud_alerts)')
+    .option('--errors-topic <name>', 'validation failures (default darooghe.error_logs)')
+    .option('--late-topic <name>', 'late events side output (default darooghe.late_events)')
+    .option('--partitions <n>', 'Kafka mode: partitions of topics it creates (default 6)')
+    .option('--status-interval <s>', 'Kafka mode: seconds between status log lines (0: none)', '10')
+    .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
+    .action(async (flags: KafkaDetectFlags) => {
       if (flags.input === undefined) {
-        throw new DaroogheError(
-          'USAGE',
-          "Kafka mode of 'darooghe detect' is not built yet: use --input FILE|- (and --output FILE|-)"
-        )
+        await runKafkaDetect(flags)
+        return
       }
       await runFileDetect(flags)
     })
@@ -92,7 +108,9 @@ export function processorFromFlags(flags: DetectFlags, store: StateStore, clock:
       maxAgeMs: parseDuration(flags.maxEventAge, '--max-event-age'),
       maxFutureSkewMs: parseDuration(flags.maxClockSkew, '--max-clock-skew')
     },
-    collectOutcomes: flags.labels !== undefined
+    collectOutcomes: flags.labels !== undefined,
+    topics: flags.topics,
+    keyPrefix: flags.keyPrefix
   })
   return createProcessor({ store, ruleSet: loadRuleSet(flags.rules), clock, options })
 }

@@ -64,8 +64,8 @@ async function produceAction(flags: Flags): Promise<void> {
   // "As fast as the broker allows": events are stamped at a nominal constant rate and sent
   // without pacing, so event times stay close to the wall clock instead of following the
   // daily shape hours into the future (the broker refuses timestamps > 1 h ahead).
-  const unpaced = genOptions.rate === 'max'
-  if (unpaced) genOptions.rate = positiveInt(flags.nominalRate, '--nominal-rate', 50_000)
+  const unpaced = genOptions.rate === 'max' || flags.unpaced === true
+  if (genOptions.rate === 'max') genOptions.rate = positiveInt(flags.nominalRate, '--nominal-rate', 50_000)
   if (init !== undefined && genOptions.history === undefined) genOptions.history = DEFAULT_HISTORY_EVENTS
 
   // Init mode decides what happens to the topic and the history before the live stream.
@@ -188,6 +188,7 @@ export function registerProduce(program: Command): void {
       'Kafka bootstrap brokers host:port[,…] (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)'
     )
     .option('--topic <name>', 'topic to write (env TRANSACTIONS_TOPIC; default darooghe.transactions)')
+    .option('--unpaced', 'send at once, keeping the event times of --rate (backfills and benchmarks)')
     .option('--nominal-rate <n>', 'with --rate max: the event-time spacing in events/s (default 50000)')
     .option('--partitions <n>', 'partitions when the topic is created (default 6)')
     .option(

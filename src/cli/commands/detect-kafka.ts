@@ -1,0 +1,140 @@
+import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
+import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
+import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
+import { runDetector } from '../../apps/detector/index.ts'
+import { seedProfiles, systemClock, type BatchStats } from '../../apps/processor/index.ts'
+import { readLines } from '../../adapters/file/index.ts'
+import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
+import { DaroogheError } from '../../errors.ts'
+import { createLogger } from '../../logger.ts'
+import type { StateStore } from '../../ports/state-store.ts'
+import { withRetry } from '../../retry.ts'
+import { processorFromFlags, type DetectFlags } from './detect.ts'
+
+export interface KafkaDetectFlags extends DetectFlags {
+  brokers?: string
+  redis?: string
+  memoryState?: boolean
+  group?: string
+  topic?: string
+  approvedTopic?: string
+  fraudTopic?: string
+  alertsTopic?: string
+  errorsTopic?: string
+  lateTopic?: string
+  partitions?: string
+  statusInterval?: string
+  logLevel?: string
+}
+
+/** Kafka mode: consume the transactions topic in a group, state in Redis, outputs to Kafka. */
+export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
+  const env = process.env
+  const log = createLogger('detect', logLevelFrom(flags.logLevel, env))
+  const brokers = brokersFrom(flags.brokers, env)
+  const input = flags.topic ?? env.TRANSACTIONS_TOPIC ?? 'darooghe.transactions'
+  const groupId = flags.group ?? env.DAROOGHE_GROUP ?? 'darooghe-detector'
+  const batchSize = Number(flags.batchSize)
+  const partitions = Number(flags.partitions ?? 6)
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new DaroogheError('USAGE', `--partitions must be a positive integer (got '${flags.partitions}')`)
+  }
+  const abort = new AbortController()
+
+  let store: StateStore
+  if (flags.memoryState) {
+    store = new MemoryStateStore()
+  } else {
+    const url = redisFrom(flags.redis, env)
+    store = await withRetry(`Redis at ${redact(url)}`, () => RedisStateStore.connect({ url }), log, {
+      signal: abort.signal,
+      maxMs: 5_000
+    })
+  }
+  if (flags.profiles !== undefined) await seedProfiles(store, readLines(flags.profiles), { source: flags.profiles })
+
+  const processor = processorFromFlags(
+    {
+      ...flags,
+      // State belongs to the application (the group), as Kafka Streams' application.id.
+      keyPrefix: `${groupId}:`,
+      topics: {
+        approved: flags.approvedTopic ?? env.LEGIT_TOPIC,
+        fraud: flags.fraudTopic ?? env.FRAUD_TOPIC,
+        alerts: flags.alertsTopic,
+        errors: flags.errorsTopic,
+        late: flags.lateTopic
+      }
+    },
+    store,
+    systemClock
+  )
+  const t = processor.options.topics
+  const outputs = [t.approved, t.fraud, t.alerts, t.errors, t.late]
+  await withRetry(
+    `Kafka at ${brokers.join(',')}`,
+    async () => {
+      const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
+      try {
+        await admin.createTopics([input, ...outputs].map(name => ({ name, partitions })))
+      } catch (cause) {
+        throw cause instanceof DaroogheError ? cause : new DaroogheError('KAFKA', 'cannot create topics', { cause })
+      } finally {
+        await admin.close().catch(() => {})
+      }
+    },
+    log,
+    { signal: abort.signal }
+  )
+
+  const consumer = new KafkaLogConsumer({
+    brokers,
+    groupId,
+    topics: [input],
+    maxBatchRecords: batchSize,
+    clientId: 'darooghe-detect'
+  })
+  const producer = new KafkaLogProducer({ brokers, clientId: 'darooghe-detect', retries: 2 })
+  const totals = { records: 0, approved: 0, fraud: 0, alerts: 0, errors: 0, late: 0, latencyMax: 0 }
+  const statusEvery = Number(flags.statusInterval ?? 10) * 1000
+  let lastStatus = Date.now()
+  let lastRecords = 0
+  const onBatch = (s: BatchStats): void => {
+    totals.records += s.records
+    totals.approved += s.approved
+    totals.fraud += s.fraud
+    totals.alerts += s.alerts
+    totals.errors += s.errors
+    totals.late += s.late
+    totals.latencyMax = Math.max(totals.latencyMax, s.latencyMaxMs)
+    const now = Date.now()
+    if (statusEvery > 0 && now - lastStatus >= statusEvery) {
+      const rate = Math.round(((totals.records - lastRecords) * 1000) / (now - lastStatus))
+      log.info({ ...totals, eventsPerSecond: rate }, 'status')
+      lastStatus = now
+      lastRecords = totals.records
+    }
+  }
+
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    log.info('stopping: finishing the current batch, committing, closing')
+    abort.abort()
+    void consumer.close()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  log.info({ brokers, input, groupId, outputs, rules: processor.ruleSet.name, state: flags.memoryState ? 'memory' : 'redis' }, 'detector started')
+  try {
+    await runDetector({ consumer, producer, processor, log, signal: abort.signal, onBatch })
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    await consumer.close().catch(() => {})
+    await producer.close().catch(() => {})
+    await store.close().catch(() => {})
+    log.info(totals, 'detector stopped')
+  }
+}
