@@ -92,7 +92,10 @@ export class KafkaLogProducer implements LogProducer {
       const progress = this.#progress.get(records) ?? { done: 0, offsets: [] }
       this.#progress.set(records, progress)
       for (let c = progress.done; c < chunks.length - 1; c++) {
-        const result = await this.#producer.send({ messages: messages.slice(chunks[c], chunks[c + 1]), acks: this.#acks })
+        const result = await this.#producer.send({
+          messages: messages.slice(chunks[c], chunks[c + 1]),
+          acks: this.#acks
+        })
         progress.offsets.push(...(result.offsets ?? []))
         progress.done = c + 1
       }

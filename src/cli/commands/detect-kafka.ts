@@ -51,7 +51,8 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
       maxMs: 5_000
     })
   }
-  if (flags.profiles !== undefined) await seedProfiles(store, readLines(flags.profiles), { source: flags.profiles })
+  if (flags.profiles !== undefined)
+    await seedProfiles(store, readLines(flags.profiles), { source: flags.profiles })
 
   const processor = processorFromFlags(
     {
@@ -78,7 +79,9 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
       try {
         await admin.createTopics([input, ...outputs].map(name => ({ name, partitions })))
       } catch (cause) {
-        throw cause instanceof DaroogheError ? cause : new DaroogheError('KAFKA', 'cannot create topics', { cause })
+        throw cause instanceof DaroogheError
+          ? cause
+          : new DaroogheError('KAFKA', 'cannot create topics', { cause })
       } finally {
         await admin.close().catch(() => {})
       }
@@ -126,7 +129,17 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
-  log.info({ brokers, input, groupId, outputs, rules: processor.ruleSet.name, state: flags.memoryState ? 'memory' : 'redis' }, 'detector started')
+  log.info(
+    {
+      brokers,
+      input,
+      groupId,
+      outputs,
+      rules: processor.ruleSet.name,
+      state: flags.memoryState ? 'memory' : 'redis'
+    },
+    'detector started'
+  )
   try {
     await runDetector({ consumer, producer, processor, log, signal: abort.signal, onBatch })
   } finally {

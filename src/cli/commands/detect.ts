@@ -71,11 +71,20 @@ export function registerDetect(program: Command): void {
     .option('--batch-size <n>', 'records per processing batch', '5000')
     .option('-q, --quiet', 'no progress or summary on stderr')
     .option('--brokers <list>', 'Kafka mode: bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
-    .option('--redis <url>', 'Kafka mode: Redis for the state (env DAROOGHE_REDIS; default redis://127.0.0.1:6379)')
+    .option(
+      '--redis <url>',
+      'Kafka mode: Redis for the state (env DAROOGHE_REDIS; default redis://127.0.0.1:6379)'
+    )
     .option('--memory-state', 'Kafka mode: keep state in this process only (no Redis; not durable)')
     .option('--group <id>', 'Kafka mode: consumer group (default darooghe-detector)')
-    .option('--topic <name>', 'Kafka mode: input topic (env TRANSACTIONS_TOPIC; default darooghe.transactions)')
-    .option('--approved-topic <name>', 'approved decisions (env LEGIT_TOPIC; default darooghe.transactions.approved)')
+    .option(
+      '--topic <name>',
+      'Kafka mode: input topic (env TRANSACTIONS_TOPIC; default darooghe.transactions)'
+    )
+    .option(
+      '--approved-topic <name>',
+      'approved decisions (env LEGIT_TOPIC; default darooghe.transactions.approved)'
+    )
     .option('--fraud-topic <name>', 'fraud decisions (env FRAUD_TOPIC; default darooghe.transactions.fraud)')
     .option('--alerts-topic <name>', 'alerts (default darooghe.fraud_alerts)')
     .option('--errors-topic <name>', 'validation failures (default darooghe.error_logs)')
