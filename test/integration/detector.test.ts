@@ -210,9 +210,10 @@ async function referenceDecisions(records: readonly GeneratedRecord[], partition
   return out
 }
 
-function startDetector(topics: Topics, group: string): Running {
+function startDetector(topics: Topics, group: string, extra: string[] = []): Running {
   return start([
     'detect',
+    ...extra,
     '--topic',
     topics.input,
     '--group',
@@ -327,4 +328,43 @@ test('two detectors in one group, one killed: the other takes its partitions and
   b.child.kill('SIGTERM')
   await b.exited
   await checkNothingLostNorDoubleCounted(topics, records)
+})
+
+test('exactly-once: a read_committed reader sees each decision exactly once across SIGKILLs', async t => {
+  const topics = await makeTopics(t)
+  const records = generate(8_000, 'detector-eos')
+  await produceAll(topics.input, records)
+  const group = uniqueName('g-eos')
+  t.after(async () => {
+    const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
+    await store.clear()
+    await store.close()
+  })
+  const eos = ['--exactly-once', '--instance-id', 'test-instance']
+  for (const mark of [1_500, 4_500]) {
+    const d = startDetector(topics, group, eos)
+    t.after(() => d.child.kill('SIGKILL'))
+    await waitFor(async () => (await committedTotal(group, topics.input)) >= mark, {
+      what: `transactional commits past ${mark}`,
+      // A restarted instance waits for its crashed predecessor's transaction to be rolled back.
+      timeoutMs: 150_000,
+      intervalMs: 100
+    })
+    d.child.kill('SIGKILL')
+    await d.exited
+  }
+  const last = startDetector(topics, group, eos)
+  t.after(() => last.child.kill('SIGKILL'))
+  await waitCommitted(group, topics.input)
+  last.child.kill('SIGTERM')
+  await last.exited
+
+  const valid = records.filter(r => !(r.label in ERROR_CODE))
+  const outputs = await readTopics([topics.approved, topics.fraud], recs => recs.length >= valid.length)
+  // Everything committed is read; a duplicate would make the count exceed the valid events.
+  const admin = new KafkaLogAdmin({ brokers: KAFKA_BROKERS })
+  t.after(() => admin.close())
+  const ids = outputs.map(r => parse(r).transaction_id as string)
+  assert.equal(new Set(ids).size, valid.length, 'every valid event decided')
+  assert.equal(ids.length, valid.length, 'and none twice')
 })

@@ -15,15 +15,22 @@ import type {
   TopicPartition
 } from '../../ports/log.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
+import type { KafkaLogProducer } from './producer.ts'
 import { toLogRecord } from './records.ts'
 
 type Stream = MessagesStream<Buffer, Buffer, string, string>
+type RawMessage = Parameters<typeof toLogRecord>[0]
 
 export interface KafkaConsumerOptions extends KafkaConnection, ConsumerOptions {
   /** Session timeout of the group member, ms. Default 10 000. */
   readonly sessionTimeoutMs?: number
   /** Heartbeat interval, ms. Default 1 000. */
   readonly heartbeatIntervalMs?: number
+  /**
+   * Exactly-once: commit each batch's offsets inside this producer's transaction (with the
+   * batch's outputs) instead of a plain offset commit.
+   */
+  readonly transactionalProducer?: KafkaLogProducer
 }
 
 /**
@@ -116,6 +123,7 @@ export class KafkaLogConsumer implements LogConsumer {
     })
 
     const batch: LogRecord[] = []
+    const last = new Map<string, RawMessage>()
     while (!this.#closing) {
       if (failure) throw new DaroogheError('KAFKA', 'consumer stream failed', { cause: failure })
       if (this.#assignmentChanged) {
@@ -123,11 +131,16 @@ export class KafkaLogConsumer implements LogConsumer {
         await handler.onAssignment?.(this.#assignment)
       }
       batch.length = 0
-      let m = stream.read() as Parameters<typeof toLogRecord>[0] | null
+      last.clear()
+      let m = stream.read() as RawMessage | null
       while (m !== null) {
-        if (this.#owned.has(`${m.topic}:${m.partition}`)) batch.push(toLogRecord(m))
+        const k = `${m.topic}:${m.partition}`
+        if (this.#owned.has(k)) {
+          batch.push(toLogRecord(m))
+          last.set(k, m)
+        }
         if (batch.length >= max) break
-        m = stream.read() as Parameters<typeof toLogRecord>[0] | null
+        m = stream.read() as RawMessage | null
       }
       if (batch.length === 0) {
         if (ended) break
@@ -139,7 +152,9 @@ export class KafkaLogConsumer implements LogConsumer {
         continue
       }
       await handler.onBatch(batch.slice())
-      await this.#commit(batch)
+      const tx = this.#options.transactionalProducer
+      if (tx) await tx.commitTransaction(this.#consumer, [...last.values()])
+      else await this.#commit(batch)
     }
   }
 

@@ -1,4 +1,11 @@
-import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka'
+import {
+  compatibilityPartitioner,
+  type Consumer,
+  type Message,
+  ProduceAcks,
+  Producer,
+  stringSerializer
+} from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
@@ -11,7 +18,14 @@ export interface KafkaProducerOptions extends KafkaConnection {
   readonly acks?: 'all' | 'leader' | 'none'
   /** Compression of record batches. Default 'none' (loopback: CPU costs more than bytes). */
   readonly compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+  /**
+   * Exactly-once mode: every `send` joins an open Kafka transaction, which the consumer
+   * commits together with its offsets (`commitTransaction`). Unique per running instance.
+   */
+  readonly transactionalId?: string
 }
+
+type KafkaTransaction = Awaited<ReturnType<Producer<Buffer, Buffer, string, string>['beginTransaction']>>
 
 const acksValue = { all: ProduceAcks.ALL, leader: ProduceAcks.LEADER, none: ProduceAcks.NO_RESPONSE } as const
 const PARTITION_COUNT_MAX_AGE_MS = 60_000
@@ -26,7 +40,8 @@ const PARTITION_COUNT_MAX_AGE_MS = 60_000
  * again is deduplicated by the broker (idempotence), which is how callers must retry.
  */
 export class KafkaLogProducer implements LogProducer {
-  readonly #producer: Producer<Buffer, Buffer, string, string>
+  #producer: Producer<Buffer, Buffer, string, string>
+  readonly #makeProducer: () => Producer<Buffer, Buffer, string, string>
   readonly #acks: number
   readonly #partitionCounts = new Map<string, { count: number; at: number }>()
   readonly #progress = new WeakMap<readonly OutRecord[], { done: number; offsets: ProducedOffset[] }>()
@@ -35,14 +50,71 @@ export class KafkaLogProducer implements LogProducer {
   constructor(options: KafkaProducerOptions) {
     const idempotent = options.idempotent ?? true
     this.#acks = idempotent ? ProduceAcks.ALL : acksValue[options.acks ?? 'all']
-    this.#producer = new Producer({
-      ...baseOptions(options, 'producer'),
-      idempotent,
-      acks: this.#acks,
-      compression: options.compression ?? 'none',
-      autocreateTopics: true,
-      serializers: { headerKey: stringSerializer, headerValue: stringSerializer }
-    })
+    this.#makeProducer = () =>
+      new Producer({
+        ...baseOptions(options, 'producer'),
+        idempotent,
+        acks: this.#acks,
+        compression: options.compression ?? 'none',
+        autocreateTopics: true,
+        serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
+        ...(options.transactionalId ? { transactionalId: options.transactionalId } : {})
+      })
+    this.#producer = this.#makeProducer()
+    this.#transactional = options.transactionalId !== undefined
+    this.#timeoutMs = options.timeoutMs ?? 30_000
+  }
+
+  readonly #transactional: boolean
+  readonly #timeoutMs: number
+  #tx: KafkaTransaction | null = null
+
+  /**
+   * Opens a transaction. Right after a crashed predecessor with the same transactional id,
+   * the broker answers CONCURRENT_TRANSACTIONS while it aborts the old transaction; the client
+   * is then left half-initialised, so it is replaced and the call retried with backoff.
+   */
+  async #begin(): Promise<KafkaTransaction> {
+    const deadline = Date.now() + 3 * this.#timeoutMs
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#producer.beginTransaction()
+      } catch (cause) {
+        if (Date.now() > deadline || this.#closed) {
+          throw new DaroogheError('KAFKA', 'cannot begin a Kafka transaction', { cause })
+        }
+        const old = this.#producer
+        this.#producer = this.#makeProducer()
+        old.close(true, () => {})
+        await new Promise(r => setTimeout(r, Math.min(100 * 2 ** attempt, 2_000)))
+      }
+    }
+  }
+
+  get transactional(): boolean {
+    return this.#transactional
+  }
+
+  /**
+   * Commits the open transaction with the consumer's offsets (the next offset after each of
+   * `lastMessages`): outputs and offsets become visible to read_committed readers atomically.
+   */
+  async commitTransaction(
+    consumer: Consumer<Buffer, Buffer, string, string>,
+    lastMessages: readonly Message<Buffer, Buffer, string, string>[]
+  ): Promise<void> {
+    const tx = this.#tx ?? (await this.#begin())
+    this.#tx = null
+    try {
+      await tx.addConsumer(consumer)
+      for (const m of lastMessages) await tx.addOffset(m)
+      await tx.commit()
+    } catch (cause) {
+      await tx.abort().catch(() => {})
+      throw new DaroogheError('KAFKA_FATAL', 'transaction commit failed; outputs of the batch were aborted', {
+        cause
+      })
+    }
   }
 
   async #partitionCount(topic: string): Promise<number> {
@@ -92,10 +164,14 @@ export class KafkaLogProducer implements LogProducer {
       const progress = this.#progress.get(records) ?? { done: 0, offsets: [] }
       this.#progress.set(records, progress)
       for (let c = progress.done; c < chunks.length - 1; c++) {
-        const result = await this.#producer.send({
-          messages: messages.slice(chunks[c], chunks[c + 1]),
-          acks: this.#acks
-        })
+        const slice = messages.slice(chunks[c], chunks[c + 1])
+        let result
+        if (this.#transactional) {
+          this.#tx ??= await this.#begin()
+          result = await this.#tx.send({ messages: slice, acks: this.#acks })
+        } else {
+          result = await this.#producer.send({ messages: slice, acks: this.#acks })
+        }
         progress.offsets.push(...(result.offsets ?? []))
         progress.done = c + 1
       }
@@ -117,6 +193,7 @@ export class KafkaLogProducer implements LogProducer {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    if (this.#tx) await this.#tx.abort().catch(() => {})
     await this.#producer.close()
   }
 }

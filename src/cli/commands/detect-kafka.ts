@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
 import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
@@ -25,6 +27,8 @@ export interface KafkaDetectFlags extends DetectFlags {
   partitions?: string
   statusInterval?: string
   logLevel?: string
+  exactlyOnce?: boolean
+  instanceId?: string
 }
 
 /** Kafka mode: consume the transactions topic in a group, state in Redis, outputs to Kafka. */
@@ -90,14 +94,30 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     { signal: abort.signal }
   )
 
+  // Exactly-once: outputs and offsets in one Kafka transaction. Zombies are fenced by the
+  // group generation carried in TxnOffsetCommit (KIP-447), so the transactional id need not be
+  // stable; it is unique per process start because @platformatic/kafka 1.35 cannot re-initialise
+  // a transactional id whose previous owner crashed mid-transaction (InitProducerId keeps failing).
+  // A crashed instance's open transaction is rolled back by the broker after the timeout below.
+  const transactionalId = flags.exactlyOnce
+    ? `darooghe-${groupId}-${flags.instanceId ?? hostname()}-${randomUUID().slice(0, 8)}`
+    : undefined
+  const producer = new KafkaLogProducer({
+    brokers,
+    clientId: 'darooghe-detect',
+    retries: 2,
+    // The client uses its request timeout as the transaction timeout: a crashed instance's open
+    // transaction blocks read_committed readers (and its successor) at most this long.
+    ...(transactionalId ? { transactionalId, timeoutMs: 10_000 } : {})
+  })
   const consumer = new KafkaLogConsumer({
     brokers,
     groupId,
     topics: [input],
     maxBatchRecords: batchSize,
-    clientId: 'darooghe-detect'
+    clientId: 'darooghe-detect',
+    ...(transactionalId ? { transactionalProducer: producer } : {})
   })
-  const producer = new KafkaLogProducer({ brokers, clientId: 'darooghe-detect', retries: 2 })
   const totals = { records: 0, approved: 0, fraud: 0, alerts: 0, errors: 0, late: 0, latencyMax: 0 }
   const statusEvery = Number(flags.statusInterval ?? 10) * 1000
   let lastStatus = Date.now()

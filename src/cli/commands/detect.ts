@@ -92,6 +92,14 @@ export function registerDetect(program: Command): void {
     .option('--partitions <n>', 'Kafka mode: partitions of topics it creates (default 6)')
     .option('--status-interval <s>', 'Kafka mode: seconds between status log lines (0: none)', '10')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
+    .option(
+      '--exactly-once',
+      'Kafka mode: outputs and offsets in one Kafka transaction (read_committed downstream)'
+    )
+    .option(
+      '--instance-id <id>',
+      'Kafka mode with --exactly-once: stable id of this instance (default: the host name)'
+    )
     .action(async (flags: KafkaDetectFlags) => {
       if (flags.input === undefined) {
         await runKafkaDetect(flags)

@@ -1,0 +1,6 @@
+export { MemoryLog, type MemoryLogOptions } from './log.ts'
+export { MemoryLogAdmin } from './log-admin.ts'
+export { MemoryLogConsumer, type MemoryConsumerOptions } from './log-consumer.ts'
+export type { AssignmentStrategy, GroupMember } from './log-group.ts'
+export { MemoryLogProducer } from './log-producer.ts'
+export { MemoryStateStore } from './state-store.ts'

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { transactionIdOf } from '../../benchmarks/lib/decision.ts'
+import { fmtSummary, renderMarkdown, slowestStage, table } from '../../benchmarks/lib/markdown.ts'
+import type { Report } from '../../benchmarks/lib/types.ts'
+
+const conditions = {
+  date: '2026-01-01T00:00:00.000Z',
+  quick: true,
+  cpu: 'Test CPU',
+  cores: 2,
+  memoryGiB: 8,
+  node: 'v20.0.0',
+  kafka: '4.1.1',
+  kafkaClient: '@platformatic/kafka 1.0.0',
+  platform: 'linux'
+}
+
+describe('bench markdown', () => {
+  it('formats a summary with its spread and run count', () => {
+    assert.equal(
+      fmtSummary({ median: 12_345.4, min: 10_000, max: 20_000, runs: 3 }),
+      '12,345 (10,000–20,000, 3 runs)'
+    )
+    assert.equal(fmtSummary({ median: 0.0745, min: 0.0745, max: 0.0745, runs: 1 }, 3), '0.075 (1 run)')
+  })
+
+  it('renders a table and escapes pipes', () => {
+    assert.equal(table(['a', 'b'], [['1', 'x|y']]), '| a | b |\n| --- | --- |\n| 1 | x\\|y |')
+  })
+
+  it('renders the conditions, the quick flag and only the suites that ran', () => {
+    const report: Report = {
+      conditions,
+      suites: ['stages', 'max'],
+      stages: [
+        {
+          name: 'rules+score',
+          eventsPerSecond: { median: 100_000, min: 90_000, max: 110_000, runs: 3 },
+          detail: 'd'
+        }
+      ],
+      maxThroughput: {
+        p99LimitMs: 100,
+        windowS: 10,
+        partitions: 6,
+        maxSustainableRate: 5_000,
+        steps: [
+          {
+            targetRate: 5_000,
+            durationS: 10,
+            sent: 50_000,
+            achievedSendRate: 5_000,
+            decisions: 49_500,
+            achievedDecisionRate: 4_950,
+            missing: 0,
+            count: 49_500,
+            p50: 3,
+            p90: 5,
+            p99: 20,
+            p999: 40,
+            max: 50,
+            passed: true
+          }
+        ]
+      },
+      notes: ['a note']
+    }
+    const md = renderMarkdown(report)
+    assert.match(md, /a \*\*quick\*\* run/)
+    assert.match(md, /Test CPU × 2 cores/)
+    assert.match(md, /Max sustainable rate: 5,000 events\/s/)
+    assert.match(md, /\| rules\+score \| 100,000 \(90,000–110,000, 3 runs\) \| d \|/)
+    assert.match(md, /- a note/)
+    assert.doesNotMatch(md, /Detector throughput/)
+    assert.doesNotMatch(md, /End-to-end latency at fixed rates/)
+  })
+})
+
+describe('bench helpers: slowest stage and decision ids', () => {
+  it('names the stage with the lowest median rate', () => {
+    const stage = (name: string, median: number) => ({
+      name,
+      eventsPerSecond: { median, min: median, max: median, runs: 1 },
+      detail: ''
+    })
+    assert.equal(slowestStage([stage('a', 50_000), stage('b', 20_000), stage('c', 90_000)])?.name, 'b')
+    assert.equal(slowestStage([]), undefined)
+  })
+
+  it('reads the transaction id of a JSON decision', () => {
+    const decision = Buffer.from(
+      JSON.stringify({ decision: 'approved', transaction_id: 'a1b2-c3', customer_id: 'cust_1' })
+    )
+    assert.equal(transactionIdOf(decision), 'a1b2-c3')
+    assert.equal(transactionIdOf(Buffer.from('{"customer_id":"cust_1"}')), null)
+    assert.equal(transactionIdOf(Buffer.from('{"transaction_id":"cut')), null)
+    assert.equal(transactionIdOf(null), null)
+  })
+})
