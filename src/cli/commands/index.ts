@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { DaroogheError } from '../../errors.ts'
 import { registerProduce } from './produce.ts'
+import { registerDemo } from './demo.ts'
 import { registerDetect } from './detect.ts'
 import { registerGenerate } from './generate.ts'
 
@@ -20,7 +21,7 @@ function pending(name: string, description: string): Register {
 }
 
 const commands: Register[] = [
-  pending('demo', 'run the whole pipeline embedded, with the dashboard'),
+  registerDemo,
   registerGenerate,
   registerProduce,
   registerDetect,
