@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { MemoryLog, MemoryStateStore } from '../../adapters/memory/index.ts'
 import type { Logger } from '../../logger.ts'
 import type { LogProducer } from '../../ports/log.ts'
@@ -59,11 +60,7 @@ export function startDemo(o: DemoOptions): DemoHandle {
     topic: 'darooghe.transactions',
     log: o.log,
     clock: Date.now,
-    sleep: (ms, signal) =>
-      new Promise<void>(resolve => {
-        const t = setTimeout(resolve, ms)
-        signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
-      }),
+    sleep: (ms, signal) => delay(Math.max(0, ms), undefined, signal ? { signal } : undefined).catch(() => {}),
     signal: o.signal,
     batchSize: 200,
     lingerMs: 20
