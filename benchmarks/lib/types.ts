@@ -1,0 +1,73 @@
+/** Shapes of a benchmark report: what `benchmarks/results/<date>.json` holds. */
+import type { Percentiles, Summary } from './stats.ts'
+
+export interface Conditions {
+  readonly date: string
+  readonly quick: boolean
+  readonly cpu: string
+  readonly cores: number
+  readonly memoryGiB: number
+  readonly node: string
+  readonly kafka: string
+  readonly kafkaClient: string
+  readonly platform: string
+}
+
+export interface DetectorResult {
+  /** 'redis' or 'memory' state store; 'kafka' or 'memory' log. */
+  readonly store: string
+  readonly log: string
+  readonly events: number
+  readonly partitions: number
+  readonly meanMessageBytes: number
+  readonly batchRecords: number
+  readonly eventsPerSecond: Summary
+  readonly cpuSecondsPer1000: Summary
+  readonly peakRssMiB: Summary
+  /** Output counts of the last run. */
+  readonly outputs: Readonly<Record<string, number>>
+  readonly note: string
+}
+
+export interface LatencyResult extends Percentiles {
+  readonly targetRate: number
+  readonly durationS: number
+  readonly sent: number
+  readonly achievedSendRate: number
+  readonly decisions: number
+  readonly achievedDecisionRate: number
+  /** Expected decisions not read before the grace period ended (counted in the histogram at the cut-off). */
+  readonly missing: number
+}
+
+export interface LatencySuiteResult {
+  readonly partitions: number
+  readonly meanMessageBytes: number
+  readonly batchRecords: number
+  readonly windows: readonly LatencyResult[]
+}
+
+export interface MaxThroughputResult {
+  readonly p99LimitMs: number
+  readonly windowS: number
+  readonly partitions: number
+  readonly steps: readonly (LatencyResult & { readonly passed: boolean })[]
+  readonly maxSustainableRate: number | null
+}
+
+export interface StageResult {
+  readonly name: string
+  readonly eventsPerSecond: Summary
+  readonly detail: string
+}
+
+export interface Report {
+  readonly conditions: Conditions
+  readonly suites: readonly string[]
+  readonly detector?: DetectorResult
+  readonly embedded?: DetectorResult
+  readonly latency?: LatencySuiteResult
+  readonly maxThroughput?: MaxThroughputResult
+  readonly stages?: readonly StageResult[]
+  readonly notes: readonly string[]
+}

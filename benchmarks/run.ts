@@ -1,0 +1,192 @@
+/**
+ * The benchmark harness: `npm run bench [-- --quick] [--only detector,latency,max,stages,embedded]`.
+ * Runs the suites against the local Kafka and Redis (unique topics, groups and Redis keys per
+ * run, all deleted at the end), writes benchmarks/results/<ISO date>.json and regenerates
+ * docs/benchmarks.md. See benchmarks/README.md.
+ *
+ * Each group of suites runs in a fresh child process (`--child <group> --out <file>`), so one
+ * suite's heap and JIT state cannot slow the next one down: latency measured after a
+ * throughput run in the same process was several times worse.
+ */
+import { spawn } from 'node:child_process'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import * as prettier from 'prettier'
+import { parseBrokers } from '../src/adapters/kafka/index.ts'
+import { kafkaBackend, memoryBackend, type LogBackend } from './harness/backend.ts'
+import { type BenchEnv, conditions, openEnv } from './harness/env.ts'
+import { renderMarkdown } from './lib/markdown.ts'
+import type { Report } from './lib/types.ts'
+import { detectorSuite, prefill, type Prefilled } from './suites/detector.ts'
+import { latencySuite, maxThroughputSuite } from './suites/latency.ts'
+import { stagesSuite } from './suites/stages.ts'
+
+const SUITES = ['detector', 'embedded', 'stages', 'latency', 'max'] as const
+type Suite = (typeof SUITES)[number]
+/** Each runs in its own child process. */
+const GROUPS: readonly (readonly Suite[])[] = [['detector'], ['embedded'], ['stages'], ['latency'], ['max']]
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    brokers: { type: 'string', default: '127.0.0.1:9092' },
+    redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
+    events: { type: 'string' },
+    'no-doc': { type: 'boolean', default: false },
+    child: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false }
+  }
+})
+if (values.help) {
+  console.log(
+    `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--events N] [--brokers h:p] [--redis url] [--no-doc]`
+  )
+  process.exit(0)
+}
+const only = (values.only ?? SUITES.join(',')).split(',').map(s => s.trim())
+for (const s of only) {
+  if (!(SUITES as readonly string[]).includes(s)) {
+    console.error(`bench: unknown suite '${s}' (suites: ${SUITES.join(', ')})`)
+    process.exit(2)
+  }
+}
+const quick = values.quick
+const plan = quick
+  ? {
+      events: 100_000,
+      runs: 1,
+      rates: [100, 1_000, 10_000],
+      latencyMs: 10_000,
+      steps: [1_000, 2_000, 5_000, 10_000],
+      stepMs: 10_000,
+      stageEvents: 30_000
+    }
+  : {
+      events: 1_000_000,
+      runs: 3,
+      rates: [100, 1_000, 10_000],
+      latencyMs: 30_000,
+      steps: [1_000, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 40_000, 50_000],
+      stepMs: 60_000,
+      stageEvents: 200_000
+    }
+if (values.events !== undefined) plan.events = Number(values.events)
+if (!Number.isSafeInteger(plan.events) || plan.events < 20_000) {
+  console.error(`bench: --events must be an integer >= 20000 (got '${values.events}')`)
+  process.exit(2)
+}
+const log = (line: string): void => console.log(line)
+
+type GroupResult = Omit<Report, 'conditions' | 'suites' | 'notes'> & { notes: string[]; loads: string[] }
+
+async function prefillLogged(env: BenchEnv, backend: LogBackend): Promise<Prefilled> {
+  log(`pre-filling ${plan.events.toLocaleString('en-US')} events on ${backend.name}…`)
+  const input = await prefill(env, backend, plan.events)
+  const rate = Math.round(input.fill.events / input.seconds).toLocaleString('en-US')
+  log(`  done in ${input.seconds.toFixed(1)} s (${rate} events/s)`)
+  return input
+}
+
+/** Runs the selected suites of one group in this process. */
+async function runGroup(suites: readonly Suite[]): Promise<GroupResult> {
+  const env = openEnv({ brokers: parseBrokers(values.brokers), redisUrl: values.redis, quick })
+  const r: { -readonly [K in keyof GroupResult]: GroupResult[K] } = { notes: [], loads: [] }
+  const suite = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const before = loadavg()[0]!
+    const result = await fn()
+    r.loads.push(`${name} ${before.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`)
+    return result
+  }
+  try {
+    if (suites.includes('detector')) {
+      const kafka = kafkaBackend(env)
+      const input = await prefillLogged(env, kafka)
+      log(`1. detector throughput (Kafka, Redis state), ${plan.runs} run(s)`)
+      r.detector = await suite('detector', () => detectorSuite(env, kafka, input, plan.runs, 'redis', log))
+    }
+    if (suites.includes('embedded')) {
+      const memory = memoryBackend()
+      const input = await prefillLogged(env, memory)
+      log(`6. embedded mode (MemoryLog, memory state), ${plan.runs} run(s)`)
+      r.embedded = await suite('embedded', () => detectorSuite(env, memory, input, plan.runs, 'memory', log))
+    }
+    if (suites.includes('stages')) {
+      log('4. stages')
+      r.stages = await suite('stages', () => stagesSuite(env, plan.stageEvents, log))
+    }
+    if (suites.includes('latency')) {
+      log('2. end-to-end latency')
+      r.latency = await suite('latency', () => latencySuite(env, plan.rates, plan.latencyMs, log))
+    }
+    if (suites.includes('max')) {
+      log('3. max sustainable throughput')
+      r.maxThroughput = await suite('max', () => maxThroughputSuite(env, plan.steps, plan.stepMs, log))
+    }
+  } finally {
+    await env.cleanup().catch(e => console.error(`bench: cleanup failed: ${String(e)}`))
+  }
+  return r
+}
+
+/** Runs a group in a fresh child process and reads back its partial report. */
+async function runChild(suites: readonly Suite[]): Promise<GroupResult> {
+  const out = join(tmpdir(), `darooghe-bench-${process.pid}-${suites.join('-')}.json`)
+  const args = ['--import', 'tsx', 'benchmarks/run.ts', '--child', suites.join(','), '--out', out]
+  args.push('--brokers', values.brokers, '--redis', values.redis, '--events', String(plan.events))
+  if (quick) args.push('--quick')
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit' })
+    child.on('error', reject)
+    child.on('exit', resolve)
+  })
+  if (code !== 0) throw new Error(`bench: suites ${suites.join(', ')} failed (exit code ${code})`)
+  const partial = JSON.parse(await readFile(out, 'utf8')) as GroupResult
+  await rm(out, { force: true })
+  return partial
+}
+
+if (values.child !== undefined) {
+  const result = await runGroup(values.child.split(',') as Suite[])
+  await writeFile(values.out ?? '/dev/stdout', JSON.stringify(result))
+  process.exit(0)
+}
+
+const t0 = Date.now()
+const report: { -readonly [K in keyof Report]: Report[K] } = {
+  conditions: conditions(quick),
+  suites: only,
+  notes: []
+}
+const loads: string[] = []
+const notes: string[] = []
+for (const group of GROUPS) {
+  const suites = group.filter(s => only.includes(s))
+  if (suites.length === 0) continue
+  log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${suites.join(', ')}`)
+  const { loads: l, notes: n, ...results } = await runChild(suites)
+  Object.assign(report, results)
+  loads.push(...l)
+  notes.push(...n)
+}
+report.notes = [
+  ...notes,
+  `1-minute load average of the machine (${report.conditions.cores} cores) before → after each suite: ${loads.join('; ')}. A load above the core count means other work competed with the benchmark.`,
+  'Everything (Kafka broker, Redis, the detector, the paced producer and the readers) runs on the same machine; in the latency suites one Node process holds the paced producer, the detector and the reader, so they compete for the same cores. Each group of suites runs in a fresh Node process.',
+  'Client comparison (suite 5) is not run: kafkajs and @confluentinc/kafka-javascript are not installed.'
+]
+const file = `benchmarks/results/${report.conditions.date.replaceAll(':', '-')}.json`
+await mkdir('benchmarks/results', { recursive: true })
+await writeFile(file, JSON.stringify(report, null, 2) + '\n')
+if (!values['no-doc']) {
+  // Formatted like the rest of the repository, so `npm run lint` stays clean after a run.
+  const doc = 'docs/benchmarks.md'
+  const options = { ...(await prettier.resolveConfig(doc)), filepath: doc }
+  await writeFile(doc, await prettier.format(renderMarkdown(report), options))
+}
+log(
+  `[${((Date.now() - t0) / 1000).toFixed(0)} s] wrote ${file}${values['no-doc'] ? '' : ' and docs/benchmarks.md'}`
+)
