@@ -127,12 +127,14 @@ test('bad flags fail with one line naming the flag', async () => {
     runFileDetect(flags({ input: '/dev/null', rules: 'nope' })),
     /no rule set named 'nope'/
   )
-  const r = await run(process.execPath, [BIN, 'detect', '--rules', 'default']).catch(
-    (e: { stderr: string; code: number }) => e
-  )
+  // Kafka mode checks its flags before connecting to anything.
+  const r = await run(process.execPath, [BIN, 'detect', '--brokers', 'not-a-broker'], {
+    timeout: 30_000
+  }).catch((e: { stderr: string; code: number }) => e)
+  assert.equal((r as { code: number }).code, 2)
   assert.match(
     (r as { stderr: string }).stderr,
-    /^darooghe: Kafka mode of 'darooghe detect' is not built yet/
+    /^darooghe: --brokers: broker 'not-a-broker' is not host:port/
   )
 })
 
