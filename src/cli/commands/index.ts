@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { DaroogheError } from '../../errors.ts'
 import { registerProduce } from './produce.ts'
 import { registerDemo } from './demo.ts'
+import { registerBench } from './bench.ts'
 import { registerDetect } from './detect.ts'
 import { registerGenerate } from './generate.ts'
 
@@ -29,7 +30,7 @@ const commands: Register[] = [
   pending('serve', 'serve the HTTP API, metrics and the dashboard'),
   pending('analyze', 'batch analytics and the visual report'),
   pending('replay', 'reprocess from an offset or a timestamp'),
-  pending('bench', 'run the benchmarks')
+  registerBench
 ]
 
 export function registerCommands(program: Command): void {
