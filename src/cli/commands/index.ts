@@ -3,6 +3,7 @@ import { DaroogheError } from '../../errors.ts'
 import { registerProduce } from './produce.ts'
 import { registerDemo } from './demo.ts'
 import { registerBench } from './bench.ts'
+import { registerServe } from './serve.ts'
 import { registerDetect } from './detect.ts'
 import { registerGenerate } from './generate.ts'
 
@@ -27,7 +28,7 @@ const commands: Register[] = [
   registerProduce,
   registerDetect,
   pending('dispatch', 'deliver fraud alerts to files, HTTP endpoints and chat webhooks'),
-  pending('serve', 'serve the HTTP API, metrics and the dashboard'),
+  registerServe,
   pending('analyze', 'batch analytics and the visual report'),
   pending('replay', 'reprocess from an offset or a timestamp'),
   registerBench

@@ -1,0 +1,70 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { silentLogger } from '../../logger.ts'
+import { MemoryAlertStore } from './alert-store.ts'
+import { installErrorHandlers } from './errors.ts'
+import { alertRoutes, type AlertCounters } from './routes-alerts.ts'
+import { opsRoutes } from './routes-ops.ts'
+import { SseHub } from './sse.ts'
+import type { ApiDeps, StatsProvider } from './types.ts'
+
+export const DEFAULT_BODY_LIMIT = 256 * 1024
+
+/**
+ * The HTTP API of `darooghe serve` (not listening: the caller calls `listen`, tests `inject`).
+ * Every error is a JSON `{ error, message }`; request bodies are never coerced.
+ */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const logger = deps.logger ?? silentLogger
+  const now = deps.now ?? Date.now
+  const startedAtMs = now()
+  const store = deps.alertStore ?? new MemoryAlertStore()
+  const counters: AlertCounters = { received: 0, stored: 0, duplicates: 0 }
+
+  const app = Fastify({
+    // Widened so that the instance has Fastify's default type, which route modules take.
+    loggerInstance: logger as FastifyBaseLogger,
+    // Request lines would carry query strings; errors are logged by our handler, by path only.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Strict: "90" is not a risk score, and unknown alert fields are kept rather than stripped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true
+  })
+
+  const apiStats = () => ({
+    alerts_received: counters.received,
+    alerts_stored: counters.stored,
+    alerts_duplicate: counters.duplicates,
+    stream_clients: hub.clients,
+    uptime_s: Math.round((now() - startedAtMs) / 1000)
+  })
+  const stats: StatsProvider = async () =>
+    deps.stats ? { ...(await deps.stats()), api: apiStats() } : { api: apiStats() }
+  const hub = new SseHub({
+    heartbeatMs: deps.heartbeatMs ?? 15_000,
+    statsIntervalMs: deps.statsIntervalMs ?? 5000,
+    stats,
+    logger
+  })
+  // Open streams would keep close() waiting forever.
+  app.addHook('preClose', async () => hub.close())
+
+  // JSON only: a text/plain alert would otherwise reach the schema as a string.
+  app.removeContentTypeParser('text/plain')
+  installErrorHandlers(app, logger)
+  opsRoutes(app, {
+    metrics: deps.metrics,
+    health: deps.health ?? {},
+    healthTimeoutMs: deps.healthTimeoutMs ?? 2000,
+    stats,
+    now,
+    startedAtMs
+  })
+  alertRoutes(app, {
+    store,
+    hub,
+    counters,
+    ...(deps.alertToken === undefined ? {} : { token: deps.alertToken })
+  })
+  return app
+}

@@ -1,0 +1,13 @@
+export { buildApi, DEFAULT_BODY_LIMIT } from './api.ts'
+export { MemoryAlertStore } from './alert-store.ts'
+export type { ApiErrorBody } from './errors.ts'
+export type {
+  AlertPage,
+  AlertQuery,
+  AlertStore,
+  ApiDeps,
+  HealthCheck,
+  HealthChecks,
+  StatsProvider,
+  StoredAlert
+} from './types.ts'

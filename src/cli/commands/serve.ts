@@ -1,0 +1,93 @@
+import type { Command } from 'commander'
+import { MongoClient } from 'mongodb'
+import { KafkaLogAdmin } from '../../adapters/kafka/index.ts'
+import { RedisStateStore } from '../../adapters/redis/state-store.ts'
+import { buildApi } from '../../apps/api/index.ts'
+import { brokersFrom, logLevelFrom, mongoFrom, redisFrom } from '../../config/connections.ts'
+import { DaroogheError } from '../../errors.ts'
+import { createLogger } from '../../logger.ts'
+import { Metrics } from '../../observability/metrics.ts'
+
+type Flags = Record<string, unknown>
+
+function port(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    throw new DaroogheError('USAGE', `--port must be an integer 0-65535 (got '${String(value)}')`)
+  }
+  return n
+}
+
+/** `darooghe serve`: the HTTP API (health of each dependency, metrics, alerts in, alerts out). */
+async function serveAction(flags: Flags): Promise<void> {
+  const env = process.env
+  const log = createLogger('serve', logLevelFrom(flags.logLevel, env))
+  const listenPort = port(flags.port ?? env.DAROOGHE_PORT, 8080)
+  const host = (flags.host as string | undefined) ?? '127.0.0.1'
+  const brokers = brokersFrom(flags.brokers, env)
+  const redisUrl = redisFrom(flags.redis, env)
+  const mongoUrl = mongoFrom(flags.mongo, env)
+  const token = (flags.token as string | undefined) ?? env.DAROOGHE_ALERTS_TOKEN
+
+  // Dependency checks connect lazily and are cheap to repeat; a down service is reported, not fatal.
+  const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 2_000 })
+  const conn: { redis: RedisStateStore | null } = { redis: null }
+  const mongo = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 1_500 })
+  const metrics = new Metrics()
+  const app = buildApi({
+    metrics,
+    logger: log,
+    ...(token ? { alertToken: token } : {}),
+    health: {
+      kafka: async () => (await admin.listTopics(), true),
+      redis: async () => {
+        conn.redis ??= await RedisStateStore.connect({ url: redisUrl, connectTimeoutMs: 1_500 })
+        return conn.redis.ping()
+      },
+      mongo: async () => {
+        await mongo.db('admin').command({ ping: 1 })
+        return true
+      }
+    }
+  })
+  try {
+    await app.listen({ host, port: listenPort })
+  } catch (cause) {
+    throw new DaroogheError('IO', `cannot listen on ${host}:${listenPort} (in use? choose --port)`, { cause })
+  }
+  const address = app.server.address()
+  const bound = typeof address === 'object' && address ? address.port : listenPort
+  process.stdout.write(
+    `darooghe serve: http://${host}:${bound}  (/health /metrics /alerts /alerts/stream /api/stats)\n`
+  )
+  await new Promise<void>(resolve => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  await app.close()
+  await admin.close().catch(() => {})
+  await conn.redis?.close()
+  await mongo.close().catch(() => {})
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'serve the HTTP API: /health, /metrics, POST and GET /alerts, /alerts/stream (SSE), /api/stats'
+    )
+    .option('--port <n>', 'port (env DAROOGHE_PORT; default 8080; 0 = any free port)')
+    .option('--host <addr>', 'address to bind (default 127.0.0.1)')
+    .option(
+      '--token <secret>',
+      'require "Authorization: Bearer <secret>" on POST /alerts (env DAROOGHE_ALERTS_TOKEN)'
+    )
+    .option('--brokers <list>', 'Kafka for /health (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option('--redis <url>', 'Redis for /health (env DAROOGHE_REDIS)')
+    .option('--mongo <url>', 'MongoDB for /health (env DAROOGHE_MONGO)')
+    .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
+    .action(async (_o: Flags, command: Command) => {
+      await serveAction(command.opts())
+    })
+}
