@@ -11,6 +11,8 @@ import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { withRetry } from '../../retry.ts'
+import { buildApi } from '../../apps/api/index.ts'
+import { Metrics } from '../../observability/metrics.ts'
 import { processorFromFlags, type DetectFlags } from './detect.ts'
 
 export interface KafkaDetectFlags extends DetectFlags {
@@ -29,6 +31,7 @@ export interface KafkaDetectFlags extends DetectFlags {
   logLevel?: string
   exactlyOnce?: boolean
   instanceId?: string
+  metricsPort?: string
 }
 
 /** Kafka mode: consume the transactions topic in a group, state in Redis, outputs to Kafka. */
@@ -122,7 +125,13 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
   const statusEvery = Number(flags.statusInterval ?? 10) * 1000
   let lastStatus = Date.now()
   let lastRecords = 0
+  // Optional /metrics and /health of this detector, on the same API as `darooghe serve`.
+  const metrics = new Metrics()
+  let api: Awaited<ReturnType<typeof startMetricsApi>> | null = null
+  if (flags.metricsPort !== undefined)
+    api = await startMetricsApi(metrics, flags.metricsPort, () => store.ping())
   const onBatch = (s: BatchStats): void => {
+    metrics.observeBatch(s)
     totals.records += s.records
     totals.approved += s.approved
     totals.fraud += s.fraud
@@ -168,6 +177,27 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     await consumer.close().catch(() => {})
     await producer.close().catch(() => {})
     await store.close().catch(() => {})
+    await api?.close()
     log.info(totals, 'detector stopped')
   }
+}
+
+async function startMetricsApi(metrics: Metrics, portText: string, redis: () => Promise<boolean>) {
+  const port = Number(portText)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new DaroogheError('USAGE', `--metrics-port must be an integer 0-65535 (got '${portText}')`)
+  }
+  const app = buildApi({ metrics, health: { redis } })
+  try {
+    await app.listen({ host: '127.0.0.1', port })
+  } catch (cause) {
+    throw new DaroogheError(
+      'IO',
+      `cannot listen on 127.0.0.1:${port} for metrics (in use? choose --metrics-port)`,
+      {
+        cause
+      }
+    )
+  }
+  return app
 }

@@ -98,8 +98,9 @@ export function registerDetect(program: Command): void {
     )
     .option(
       '--instance-id <id>',
-      'Kafka mode with --exactly-once: stable id of this instance (default: the host name)'
+      'Kafka mode with --exactly-once: id of this instance in its transactional id (default: the host name)'
     )
+    .option('--metrics-port <n>', 'Kafka mode: serve /metrics and /health of this detector on 127.0.0.1:<n>')
     .action(async (flags: KafkaDetectFlags) => {
       if (flags.input === undefined) {
         await runKafkaDetect(flags)
