@@ -130,6 +130,19 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
   let api: Awaited<ReturnType<typeof startMetricsApi>> | null = null
   if (flags.metricsPort !== undefined)
     api = await startMetricsApi(metrics, flags.metricsPort, () => store.ping())
+  // Consumer lag (end offset − committed offset per partition) for /metrics, every 5 s.
+  const lagAdmin = api ? new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 }) : null
+  const lagTimer = lagAdmin
+    ? setInterval(() => {
+        void Promise.all([lagAdmin.endOffsets(input), lagAdmin.committedOffsets(groupId, input)])
+          .then(([ends, committed]) => {
+            ends.forEach((end, p) =>
+              metrics.setConsumerLag(input, p, Math.max(0, end - Math.max(0, committed[p] ?? 0)))
+            )
+          })
+          .catch(() => {})
+      }, 5_000)
+    : null
   const onBatch = (s: BatchStats): void => {
     metrics.observeBatch(s)
     totals.records += s.records
@@ -177,6 +190,8 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     await consumer.close().catch(() => {})
     await producer.close().catch(() => {})
     await store.close().catch(() => {})
+    if (lagTimer) clearInterval(lagTimer)
+    await lagAdmin?.close().catch(() => {})
     await api?.close()
     log.info(totals, 'detector stopped')
   }
