@@ -27,3 +27,35 @@ function fromEpoch(n: number): number {
 export function formatTimestamp(ms: number): string {
   return new Date(ms).toISOString()
 }
+
+const DAY_MS = 86_400_000
+/** 0000-01-01 and 9999-12-31T23:59:59.999Z: toISOString writes 4-digit years in between. */
+const ISO_MIN_MS = -62_167_219_200_000
+const ISO_MAX_MS = 253_402_300_799_999
+const DIGITS2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'))
+const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'))
+
+/**
+ * `new Date(ms).toISOString()` without a Date per call: the date part is formatted once per
+ * day (kept on the instance), the time of day from digit tables. Same text for every input.
+ */
+export class IsoFormatter {
+  #day = Number.NaN
+  #prefix = ''
+
+  format(ms: number): string {
+    if (!Number.isInteger(ms) || ms < ISO_MIN_MS || ms > ISO_MAX_MS) return new Date(ms).toISOString()
+    const day = Math.floor(ms / DAY_MS)
+    if (day !== this.#day) {
+      this.#day = day
+      this.#prefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
+    }
+    let r = ms - day * DAY_MS
+    const h = Math.floor(r / 3_600_000)
+    r -= h * 3_600_000
+    const m = Math.floor(r / 60_000)
+    r -= m * 60_000
+    const s = Math.floor(r / 1000)
+    return `${this.#prefix}${DIGITS2[h]}:${DIGITS2[m]}:${DIGITS2[s]}.${DIGITS3[r - s * 1000]}Z`
+  }
+}

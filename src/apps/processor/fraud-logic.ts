@@ -54,7 +54,7 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
         customerId: null,
         eventTimeMs: null
       }
-      return new Prepared(null, undefined, v, Number.NaN)
+      return new Prepared(undefined, v, Number.NaN)
     }
     const raw = record.value.toString('utf8')
     let value: unknown
@@ -70,10 +70,10 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
         customerId: null,
         eventTimeMs: null
       }
-      return new Prepared(raw, undefined, v, Number.NaN)
+      return new Prepared(undefined, v, Number.NaN)
     }
     const v = validateEvent(value, record.timestamp, this.#o.validation)
-    return new Prepared(raw, value, v, v.ok ? v.eventTimeMs : Number.NaN)
+    return new Prepared(value, v, v.ok ? v.eventTimeMs : Number.NaN)
   }
 
   eventTime(p: Prepared): number {

@@ -2,12 +2,13 @@ import type { ValidationCode } from '../../domain/event.ts'
 import type { Evaluation } from '../../domain/rules/engine.ts'
 import type { Validated } from '../../domain/validate.ts'
 
-/** A decoded, validated record. */
+/**
+ * A decoded, validated record. The value's text is not kept: records of a batch that wait for
+ * its state load live until it ends, and the text would double what survives young GCs.
+ */
 export class Prepared {
   constructor(
-    /** The value as text (null when the record had no value). */
-    readonly raw: string | null,
-    /** The parsed JSON; undefined when the bytes were not JSON. */
+    /** The parsed JSON; undefined when the bytes were not JSON (or the record had no value). */
     readonly value: unknown,
     readonly validated: Validated,
     readonly eventTimeMs: number

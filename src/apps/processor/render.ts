@@ -11,6 +11,7 @@ import {
   type DecisionParts
 } from '../../domain/decision.ts'
 import type { RuleEngine } from '../../domain/rules/engine.ts'
+import { IsoFormatter } from '../../domain/time.ts'
 import { issueCodes, type Validated } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { DerivedOutRecord } from '../../stream/replay-log.ts'
@@ -31,6 +32,8 @@ export class Renderer {
   readonly #o: ProcessorOptions
   #isoMs = Number.NaN
   #iso = ''
+  readonly #processedIso = new IsoFormatter()
+  readonly #eventIso = new IsoFormatter()
 
   constructor(engine: RuleEngine, options: ProcessorOptions) {
     this.#engine = engine
@@ -67,7 +70,7 @@ export class Renderer {
       riskScore: r.riskScore,
       firedJson: ev.fired.length === 0 ? '[]' : JSON.stringify(ev.fired),
       traceJson: this.#engine.encodeTrace(ev),
-      eventTime: new Date(v.eventTimeMs).toISOString(),
+      eventTime: this.#eventIso.format(v.eventTimeMs),
       latencyMs,
       processedAt,
       sourceJson: source
@@ -82,7 +85,7 @@ export class Renderer {
       value:
         end > 0
           ? this.slab.concat(rec.value, end, decisionSuffix(parts))
-          : this.slab.from(encodeDecision(r.prepared.raw!, e, parts)),
+          : this.slab.from(encodeDecision(rec.value!.toString('utf8'), e, parts)),
       timestamp: rec.timestamp,
       headers: rec.headers,
       inputPrefix: end > 0 ? end : undefined
@@ -198,7 +201,7 @@ export class Renderer {
   #isoOf(ms: number): string {
     if (ms !== this.#isoMs) {
       this.#isoMs = ms
-      this.#iso = new Date(ms).toISOString()
+      this.#iso = this.#processedIso.format(ms)
     }
     return this.#iso
   }

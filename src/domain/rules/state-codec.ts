@@ -27,13 +27,28 @@ export function encodeCustomer(s: CustomerState): string {
     locations = locations.length === 0 ? enc : `${locations},${enc}`
   }
   return (
-    `[${VERSION},${s.count},${s.sum},${num(s.lastT)},${num(s.lastLat)},${num(s.lastLng)},${num(s.homeLat)},${num(s.homeLng)}` +
+    `[${VERSION},${s.count},${s.sum},${num(s.lastT)},${pair(s, s.lastLat, s.lastLng)},${pair(s, s.homeLat, s.homeLng)}` +
     `,[${recent}],[${locations}],${JSON.stringify(s.merchants)}]`
   )
 }
 
 function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null'
+}
+
+/**
+ * `lat,lng`: the last and home positions are usually those of a known location, whose
+ * formatted (and cached) `lat,lng` is reused.
+ */
+function pair(s: CustomerState, lat: number, lng: number): string {
+  const locations = s.locations
+  for (let i = locations.length - 1; i >= 0; i--) {
+    const x = locations[i]!
+    if (x.lat === lat && x.lng === lng && Number.isFinite(lat) && Number.isFinite(lng)) {
+      return (x.enc ??= `${x.lat},${x.lng}`)
+    }
+  }
+  return `${num(lat)},${num(lng)}`
 }
 
 export function decodeCustomer(raw: string | null): CustomerState {
