@@ -4,6 +4,7 @@ import { registerProduce } from './produce.ts'
 import { registerDemo } from './demo.ts'
 import { registerBench } from './bench.ts'
 import { registerServe } from './serve.ts'
+import { registerDispatch } from './dispatch.ts'
 import { registerDetect } from './detect.ts'
 import { registerGenerate } from './generate.ts'
 
@@ -27,7 +28,7 @@ const commands: Register[] = [
   registerGenerate,
   registerProduce,
   registerDetect,
-  pending('dispatch', 'deliver fraud alerts to files, HTTP endpoints and chat webhooks'),
+  registerDispatch,
   registerServe,
   pending('analyze', 'batch analytics and the visual report'),
   pending('replay', 'reprocess from an offset or a timestamp'),
