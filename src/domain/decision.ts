@@ -1,4 +1,5 @@
 import type { PaymentEvent, ValidationCode } from './event.ts'
+import { encodeFields } from './rules/evaluators.ts'
 import type { RuleTrace } from './rules/types.ts'
 import { severityOf, type Severity } from './scoring.ts'
 import type { ValidationIssue } from './validate.ts'
@@ -144,23 +145,8 @@ export function encodeTrace(trace: Readonly<Record<string, RuleTrace>>): string 
   let first = true
   for (const id in trace) {
     const t = trace[id]!
-    out += `${first ? '' : ','}"${id}":{`
+    out += `${first ? '' : ','}"${id}":{${encodeFields(t)}}`
     first = false
-    let firstField = true
-    for (const k in t) {
-      const v = t[k]
-      const enc =
-        typeof v === 'number'
-          ? Number.isFinite(v)
-            ? String(v)
-            : 'null'
-          : typeof v === 'string'
-            ? JSON.stringify(v)
-            : String(v)
-      out += `${firstField ? '' : ','}"${k}":${enc}`
-      firstField = false
-    }
-    out += '}'
   }
   return out + '}'
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { startDemo } from '../../apps/demo/demo.ts'
+import { addBatch, emptyTotals } from '../../apps/detector/index.ts'
 import { logLevelFrom } from '../../config/connections.ts'
 import { createLogger } from '../../logger.ts'
 import { generatorOptionsFrom } from './generate.ts'
@@ -16,7 +17,7 @@ async function demoAction(flags: Flags): Promise<void> {
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
   if (typeof flags.duration === 'string') gen.durationMs = undefined
-  const totals = { records: 0, approved: 0, fraud: 0, alerts: 0, errors: 0, late: 0, latencyMax: 0 }
+  const totals = emptyTotals()
   const started = Date.now()
   const tty = process.stdout.isTTY
   const status = (): string => {
@@ -40,13 +41,7 @@ async function demoAction(flags: Flags): Promise<void> {
     log,
     signal: abort.signal,
     onBatch: s => {
-      totals.records += s.records
-      totals.approved += s.approved
-      totals.fraud += s.fraud
-      totals.alerts += s.alerts
-      totals.errors += s.errors
-      totals.late += s.late
-      totals.latencyMax = Math.max(totals.latencyMax, s.latencyMaxMs)
+      addBatch(totals, s)
     },
     onAlert: a => {
       const trace = a.trace as Record<string, Record<string, unknown>>

@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
 import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
-import { runDetector } from '../../apps/detector/index.ts'
+import { addBatch, emptyTotals, runDetector } from '../../apps/detector/index.ts'
 import { seedProfiles, systemClock, type BatchStats } from '../../apps/processor/index.ts'
 import { readLines } from '../../adapters/file/index.ts'
 import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
@@ -121,7 +121,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     clientId: 'darooghe-detect',
     ...(transactionalId ? { transactionalProducer: producer } : {})
   })
-  const totals = { records: 0, approved: 0, fraud: 0, alerts: 0, errors: 0, late: 0, latencyMax: 0 }
+  const totals = emptyTotals()
   const statusEvery = Number(flags.statusInterval ?? 10) * 1000
   let lastStatus = Date.now()
   let lastRecords = 0
@@ -145,13 +145,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     : null
   const onBatch = (s: BatchStats): void => {
     metrics.observeBatch(s)
-    totals.records += s.records
-    totals.approved += s.approved
-    totals.fraud += s.fraud
-    totals.alerts += s.alerts
-    totals.errors += s.errors
-    totals.late += s.late
-    totals.latencyMax = Math.max(totals.latencyMax, s.latencyMaxMs)
+    addBatch(totals, s)
     const now = Date.now()
     if (statusEvery > 0 && now - lastStatus >= statusEvery) {
       const rate = Math.round(((totals.records - lastRecords) * 1000) / (now - lastStatus))
