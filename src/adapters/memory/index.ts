@@ -4,3 +4,4 @@ export { MemoryLogConsumer, type MemoryConsumerOptions } from './log-consumer.ts
 export type { AssignmentStrategy, GroupMember } from './log-group.ts'
 export { MemoryLogProducer } from './log-producer.ts'
 export { MemoryStateStore } from './state-store.ts'
+export { MemoryDocumentStore } from './document-store.ts'
