@@ -149,6 +149,8 @@ public final class DaroogheProbe {
       int n = in.read(buf);
       String reply = n > 0 ? new String(buf, 0, n, StandardCharsets.US_ASCII) : "";
       if (reply.startsWith("+PONG")) return 0;
+      // Still loading its append-only file after a restart: Redis, not ready yet.
+      if (reply.startsWith("-LOADING")) return 1;
       // A Redis that wants a password still speaks RESP: it is Redis, just not usable.
       if (reply.startsWith("-NOAUTH")) {
         System.err.println("redis answered but requires a password");
