@@ -7,6 +7,7 @@ import { registerServe } from './serve.ts'
 import { registerDispatch } from './dispatch.ts'
 import { registerDetect } from './detect.ts'
 import { registerGenerate } from './generate.ts'
+import { registerWindows } from './windows.ts'
 
 type Register = (program: Command) => void
 
@@ -30,6 +31,7 @@ const commands: Register[] = [
   registerDetect,
   registerDispatch,
   registerServe,
+  registerWindows,
   pending('analyze', 'batch analytics and the visual report'),
   pending('replay', 'reprocess from an offset or a timestamp'),
   registerBench

@@ -1,0 +1,95 @@
+import type { Command } from 'commander'
+import { KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
+import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
+import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
+import { DEFAULT_TOPICS } from '../../apps/processor/index.ts'
+import { ANALYTICS_TOPIC, runWindows } from '../../apps/windows/index.ts'
+import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
+import { DaroogheError } from '../../errors.ts'
+import { createLogger } from '../../logger.ts'
+import type { StateStore } from '../../ports/state-store.ts'
+import { withRetry } from '../../retry.ts'
+
+type Flags = Record<string, string | boolean | undefined>
+
+function lateness(value: unknown): number {
+  if (value === undefined) return 10_000
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0)
+    throw new DaroogheError('USAGE', `--allowed-lateness must be seconds >= 0 (got '${String(value)}')`)
+  return n * 1000
+}
+
+/** `darooghe windows`: decided transactions → 1-minute sliding and 5-minute tumbling aggregates. */
+async function windowsAction(flags: Flags): Promise<void> {
+  const env = process.env
+  const log = createLogger('windows', logLevelFrom(flags.logLevel, env))
+  const brokers = brokersFrom(flags.brokers, env)
+  const group = (flags.group as string | undefined) ?? 'darooghe-windows'
+  const inputs = [
+    (flags.approvedTopic as string | undefined) ?? DEFAULT_TOPICS.approved,
+    (flags.fraudTopic as string | undefined) ?? DEFAULT_TOPICS.fraud
+  ]
+  const topic = (flags.topic as string | undefined) ?? ANALYTICS_TOPIC
+  const allowedLatenessMs = lateness(flags.allowedLateness)
+  let store: StateStore
+  if (flags.memoryState) store = new MemoryStateStore()
+  else {
+    const redisUrl = redisFrom(flags.redis, env)
+    store = await withRetry(
+      `Redis at ${redact(redisUrl)}`,
+      () => RedisStateStore.connect({ url: redisUrl, keyPrefix: `darooghe:${group}:` }),
+      log
+    )
+  }
+  const consumer = new KafkaLogConsumer({ brokers, groupId: group, topics: inputs, maxBatchRecords: 5_000 })
+  const producer = new KafkaLogProducer({ brokers })
+  const abort = new AbortController()
+  const stop = (): void => {
+    abort.abort()
+    void consumer.close()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  log.info({ inputs, topic, group, allowedLatenessMs }, 'windows stage started')
+  try {
+    const totals = await runWindows({
+      consumer,
+      producer,
+      store,
+      log,
+      signal: abort.signal,
+      topic,
+      allowedLatenessMs,
+      onBatch: (t, closed) => {
+        if (closed > 0) log.info({ ...t }, 'windows published')
+      }
+    })
+    log.info({ ...totals }, 'windows stage stopped')
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    await producer.close()
+    await store.close()
+  }
+}
+
+export function registerWindows(program: Command): void {
+  program
+    .command('windows')
+    .description(
+      'live analytics: 1-minute windows sliding by 20 s and 5-minute tumbling windows of the decided transactions, to darooghe.analytics'
+    )
+    .option('--brokers <list>', 'Kafka bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option('--approved-topic <name>', `approved decisions (default ${DEFAULT_TOPICS.approved})`)
+    .option('--fraud-topic <name>', `fraud decisions (default ${DEFAULT_TOPICS.fraud})`)
+    .option('--topic <name>', `where windows are published (default ${ANALYTICS_TOPIC})`)
+    .option('--group <id>', 'consumer group (default darooghe-windows)')
+    .option('--allowed-lateness <s>', 'seconds an event may trail the largest event time seen (default 10)')
+    .option('--redis <url>', 'Redis for the open windows across restarts (env DAROOGHE_REDIS)')
+    .option('--memory-state', 'keep open windows in this process only (lost on restart)')
+    .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
+    .action(async (_o: Flags, command: Command) => {
+      await windowsAction(command.opts())
+    })
+}
