@@ -1,16 +1,25 @@
 import assert from 'node:assert/strict'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../src/adapters/kafka/index.ts'
 import { MemoryStateStore } from '../../src/adapters/memory/state-store.ts'
 import { RedisStateStore } from '../../src/adapters/redis/state-store.ts'
 import { runDetector } from '../../src/apps/detector/index.ts'
-import { createGenerator } from '../../src/apps/generator/index.ts'
 import type { GeneratedRecord } from '../../src/apps/generator/index.ts'
 import { createProcessor, loadRuleSet, processorOptions } from '../../src/apps/processor/index.ts'
 import { silentLogger } from '../../src/logger.ts'
-import type { LogRecord, OutRecord } from '../../src/ports/log.ts'
+import type { LogRecord } from '../../src/ports/log.ts'
 import { start, type Running } from '../helpers/cli.ts'
-import { createTopic, KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
+import { KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
+import {
+  generate,
+  makeTopics,
+  parse,
+  produceAll,
+  readTopics,
+  waitCommitted,
+  type Json,
+  type Topics
+} from '../helpers/pipeline.ts'
 
 const FRAUD_RULE: Record<string, string> = {
   velocity: 'velocity',
@@ -26,83 +35,6 @@ const ERROR_CODE: Record<string, string> = {
   malformed_json: 'ERR_SCHEMA'
 }
 
-interface Topics {
-  input: string
-  approved: string
-  fraud: string
-  alerts: string
-  errors: string
-  late: string
-}
-
-async function makeTopics(t: TestContext, partitions = 6): Promise<Topics> {
-  const [input, approved, fraud, alerts, errors, late] = await Promise.all(
-    ['in', 'approved', 'fraud', 'alerts', 'errors', 'late'].map(n => createTopic(t, n, partitions))
-  )
-  return { input: input!, approved: approved!, fraud: fraud!, alerts: alerts!, errors: errors!, late: late! }
-}
-
-/** Generator events with event times in the recent past (so none is late or too old). */
-function generate(count: number, seed: string): GeneratedRecord[] {
-  const rate = 50
-  const gen = createGenerator({
-    start: Date.now() - (count / rate) * 1000 - 5_000,
-    seed,
-    customers: 3_000,
-    rate,
-    count
-  })
-  const out: GeneratedRecord[] = []
-  for (let r = gen.next(); r !== undefined; r = gen.next()) out.push(r)
-  return out
-}
-
-async function produceAll(topic: string, records: readonly GeneratedRecord[]): Promise<void> {
-  const producer = new KafkaLogProducer({ brokers: KAFKA_BROKERS })
-  try {
-    for (let i = 0; i < records.length; i += 5_000) {
-      const batch: OutRecord[] = records
-        .slice(i, i + 5_000)
-        .map(r => ({ topic, key: r.key, value: r.raw, timestamp: r.eventTimeMs }))
-      await producer.send(batch)
-    }
-  } finally {
-    await producer.close()
-  }
-}
-
-async function waitCommitted(group: string, topic: string, timeoutMs = 120_000): Promise<void> {
-  const admin = new KafkaLogAdmin({ brokers: KAFKA_BROKERS })
-  try {
-    const ends = await admin.endOffsets(topic)
-    await waitFor(
-      async () => {
-        const committed = await admin.committedOffsets(group, topic)
-        return committed.every((c, i) => c === ends[i])
-      },
-      { what: `group ${group} to commit the end of ${topic}`, timeoutMs, intervalMs: 200 }
-    )
-  } finally {
-    await admin.close()
-  }
-}
-
-/** Reads every record of the topics (from the beginning) until `done(records)` says so. */
-async function readTopics(topics: string[], done: (records: LogRecord[]) => boolean): Promise<LogRecord[]> {
-  const seen: LogRecord[] = []
-  const consumer = new KafkaLogConsumer({ brokers: KAFKA_BROKERS, groupId: uniqueName('g-read'), topics })
-  const running = consumer.run({ onBatch: async recs => void seen.push(...recs) })
-  try {
-    await waitFor(() => done(seen), { what: `records on ${topics.join(', ')}`, timeoutMs: 60_000 })
-  } finally {
-    await consumer.close()
-    await running
-  }
-  return seen
-}
-
-type Json = Record<string, unknown>
-const parse = (r: LogRecord): Json => JSON.parse(r.value!.toString()) as Json
 
 test('generator → Kafka → detector → topics: scenarios flagged by the right rule, errors coded, no false positives', async t => {
   const topics = await makeTopics(t)

@@ -71,6 +71,49 @@ export class KafkaLogAdmin implements LogAdmin {
     return out
   }
 
+  /** Earliest offset still in each partition. */
+  async startOffsets(topic: string): Promise<number[]> {
+    return this.#offsetsAt(topic, ListOffsetTimestamps.EARLIEST)
+  }
+
+  /**
+   * Per partition, the first offset whose record timestamp is >= `timestampMs`; the end offset
+   * where every record is older.
+   */
+  async offsetsForTimestamp(topic: string, timestampMs: number): Promise<number[]> {
+    const [at, ends] = await Promise.all([
+      this.#offsetsAt(topic, BigInt(timestampMs)),
+      this.endOffsets(topic)
+    ])
+    return at.map((o, p) => (o < 0 ? ends[p]! : o))
+  }
+
+  async #offsetsAt(topic: string, timestamp: bigint): Promise<number[]> {
+    const md = await this.#admin.metadata({ topics: [topic] })
+    const count = md.topics.get(topic)?.partitionsCount ?? 0
+    const partitions = Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp }))
+    const res = await this.#admin.listOffsets({ topics: [{ name: topic, partitions }] })
+    const out = new Array<number>(count).fill(-1)
+    for (const t of res) for (const p of t.partitions) out[p.partitionIndex] = Number(p.offset)
+    return out
+  }
+
+  /** Members currently in the group (0 when it is empty or unknown). */
+  async groupMembers(groupId: string): Promise<number> {
+    const groups = await this.#admin.describeGroups({ groups: [groupId] })
+    return groups.get(groupId)?.members.size ?? 0
+  }
+
+  /** Sets the group's committed offsets (the group must have no active member). */
+  async setCommittedOffsets(groupId: string, topic: string, offsets: readonly number[]): Promise<void> {
+    await this.#admin.alterConsumerGroupOffsets({
+      groupId,
+      topics: [
+        { name: topic, partitionOffsets: offsets.map((o, partition) => ({ partition, offset: BigInt(o) })) }
+      ]
+    })
+  }
+
   async committedOffsets(groupId: string, topic: string): Promise<number[]> {
     const md = await this.#admin.metadata({ topics: [topic] })
     const count = md.topics.get(topic)?.partitionsCount ?? 0

@@ -32,6 +32,8 @@ export interface KafkaDetectFlags extends DetectFlags {
   exactlyOnce?: boolean
   instanceId?: string
   metricsPort?: string
+  /** Stop once the group has committed the end offsets the input had at start (replay). */
+  untilEnd?: boolean
 }
 
 /** Kafka mode: consume the transactions topic in a group, state in Redis, outputs to Kafka. */
@@ -165,6 +167,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  const doneTimer = flags.untilEnd ? await stopAtEnd(brokers, input, groupId, stop) : null
   log.info(
     {
       brokers,
@@ -185,9 +188,44 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     await producer.close().catch(() => {})
     await store.close().catch(() => {})
     if (lagTimer) clearInterval(lagTimer)
+    await doneTimer?.close()
     await lagAdmin?.close().catch(() => {})
     await api?.close()
     log.info(totals, 'detector stopped')
+  }
+}
+
+/** Calls `stop` once the group's committed offsets reach the input's end offsets as of now. */
+async function stopAtEnd(
+  brokers: string[],
+  topic: string,
+  groupId: string,
+  stop: () => void
+): Promise<{ close: () => Promise<void> }> {
+  const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
+  const ends = await admin.endOffsets(topic)
+  let checking = false
+  const timer = setInterval(() => {
+    if (checking) return
+    checking = true
+    void admin
+      .committedOffsets(groupId, topic)
+      .then(committed => {
+        if (ends.every((end, p) => end === 0 || (committed[p] ?? -1) >= end)) {
+          clearInterval(timer)
+          stop()
+        }
+      })
+      .catch(() => {})
+      .finally(() => {
+        checking = false
+      })
+  }, 250)
+  return {
+    close: async () => {
+      clearInterval(timer)
+      await admin.close().catch(() => {})
+    }
   }
 }
 
