@@ -8,6 +8,7 @@ import { registerDispatch } from './dispatch.ts'
 import { registerDetect } from './detect.ts'
 import { registerGenerate } from './generate.ts'
 import { registerWindows } from './windows.ts'
+import { registerReplay } from './replay.ts'
 
 type Register = (program: Command) => void
 
@@ -33,7 +34,7 @@ const commands: Register[] = [
   registerServe,
   registerWindows,
   pending('analyze', 'batch analytics and the visual report'),
-  pending('replay', 'reprocess from an offset or a timestamp'),
+  registerReplay,
   registerBench
 ]
 
