@@ -11,6 +11,7 @@ export const ErrorCodes = {
   KAFKA: { code: 'DAROOGHE_ERR_KAFKA', retriable: true },
   KAFKA_FATAL: { code: 'DAROOGHE_ERR_KAFKA_FATAL', retriable: false },
   REDIS: { code: 'DAROOGHE_ERR_REDIS', retriable: true },
+  STATE_CONFLICT: { code: 'DAROOGHE_ERR_STATE_CONFLICT', retriable: true },
   MONGO: { code: 'DAROOGHE_ERR_MONGO', retriable: true },
   UNAVAILABLE: { code: 'DAROOGHE_ERR_UNAVAILABLE', retriable: true },
   TIMEOUT: { code: 'DAROOGHE_ERR_TIMEOUT', retriable: true },

@@ -8,12 +8,18 @@ export interface StateStore {
   /** Values of the keys in one round trip, in the same order; null where absent. */
   getMany(keys: readonly string[]): Promise<(string | null)[]>
   /**
-   * Applies all puts and deletes in one round trip, atomically (MULTI/EXEC on Redis): after a
-   * crash either all of a batch's state is there or none of it.
+   * Applies all puts and deletes in one round trip, atomically (MULTI/EXEC or one Lua script on
+   * Redis): after a crash either all of a batch's state is there or none of it.
+   *
+   * `guards` fence the write: each key must still hold the given value (null: be absent), else
+   * nothing is written and it rejects with a `STATE_CONFLICT` DaroogheError. The processor
+   * guards each partition's progress key with the value it read or last wrote, so an instance
+   * that lost a partition in a rebalance (a zombie) cannot overwrite its successor's state.
    */
   writeBatch(
     puts: ReadonlyArray<readonly [key: string, value: string]>,
-    deletes?: readonly string[]
+    deletes?: readonly string[],
+    guards?: ReadonlyArray<readonly [key: string, expected: string | null]>
   ): Promise<void>
   /** Whether the store answers (for /health). */
   ping(): Promise<boolean>

@@ -26,6 +26,13 @@ export class PartitionState {
   streamTimeMs = NO_EVENT_TIME
   /** Processed a new record in the current batch: its state must be written. */
   dirty = false
+  /**
+   * The progress value as this instance last read or wrote it in the store: the guard of the
+   * next write, which fails if anyone else (a successor after a rebalance) wrote it since.
+   */
+  stored: string | null = null
+  /** Progress value of the batch being written, to become `stored` once it is durable. */
+  pending: string | null = null
   /** Outputs of the last written batch, by offset. */
   log: ReplayLog = EMPTY_LOG
   /** Outputs of the current batch, to become `log` once written. */
@@ -134,6 +141,7 @@ export class StateCache {
     const values = await store.getMany(keys)
     let i = 0
     for (const part of toLoad) {
+      part.stored = values[i] ?? null
       const meta = decodeWith(keys[i]!, values[i] ?? null, decodeMeta)
       part.processedOffset = meta.processedOffset
       part.streamTimeMs = meta.streamTimeMs
@@ -158,18 +166,30 @@ export class StateCache {
     const puts: [string, string][] = []
     for (const p of touched) {
       if (!p.dirty) continue
-      puts.push([metaKey(this.#prefix, p.topic, p.partition), encodeMeta(p.processedOffset, p.streamTimeMs)])
+      p.pending = encodeMeta(p.processedOffset, p.streamTimeMs)
+      puts.push([metaKey(this.#prefix, p.topic, p.partition), p.pending])
       puts.push([logKey(this.#prefix, p.topic, p.partition), encodeReplayLog(p.next ?? EMPTY_LOG)])
     }
     for (const e of this.#dirty) puts.push([e.storeKey, this.#stores[e.slot]!.codec.encode(e.value)])
     return puts
   }
 
+  /** Each written partition's progress key must still hold what this instance knows of it. */
+  guards(touched: readonly PartitionState[]): [string, string | null][] {
+    const guards: [string, string | null][] = []
+    for (const p of touched) if (p.dirty) guards.push([metaKey(this.#prefix, p.topic, p.partition), p.stored])
+    return guards
+  }
+
   /** The batch's writes are durable: everything is clean again. */
   committed(touched: readonly PartitionState[]): void {
     for (const p of touched) {
       // A partition with only re-emits keeps its stored log, which still covers them.
-      if (p.dirty) p.log = p.next ?? EMPTY_LOG
+      if (p.dirty) {
+        p.log = p.next ?? EMPTY_LOG
+        p.stored = p.pending
+      }
+      p.pending = null
       p.next = null
       p.dirty = false
     }

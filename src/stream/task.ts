@@ -146,7 +146,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       }
       stats.processedAtMs = this.#o.clock.now()
       const puts = cache.puts(touched)
-      if (puts.length > 0) await this.#o.store.writeBatch(puts)
+      if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
       cache.committed(touched)
       stats.keysWritten = puts.length
       cache.evict(seq, this.#o.maxCachedEntries)

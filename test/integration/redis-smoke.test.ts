@@ -35,3 +35,38 @@ test('Redis state store: an unreachable Redis fails with one clear retriable err
     }
   )
 })
+
+test('Redis state store: a fenced write checks its guards and applies everything, or nothing', async t => {
+  const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `${uniqueName('test')}:` })
+  t.after(async () => {
+    await store.clear()
+    await store.close()
+  })
+  // 1 200 puts: more than one MSET chunk inside the script.
+  const puts = Array.from({ length: 1_200 }, (_, i) => [`c:${i}`, `v${i}`] as const)
+  await store.writeBatch([...puts, ['p:t:0', '10|100']], ['gone'], [['p:t:0', null]])
+  assert.deepEqual(await store.getMany(['c:0', 'c:1199', 'p:t:0']), ['v0', 'v1199', '10|100'])
+
+  // Another instance moved the progress on: this one's stale guard fails, nothing is written.
+  await store.writeBatch([['p:t:0', '20|200']], [], [['p:t:0', '10|100']])
+  await assert.rejects(
+    store.writeBatch(
+      [
+        ['c:0', 'stale'],
+        ['p:t:0', '11|110']
+      ],
+      ['c:1'],
+      [['p:t:0', '10|100']]
+    ),
+    (e: Error & { code?: string; retriable?: boolean }) => {
+      assert.equal(e.code, 'DAROOGHE_ERR_STATE_CONFLICT')
+      assert.equal(e.retriable, true)
+      return true
+    }
+  )
+  assert.deepEqual(await store.getMany(['c:0', 'c:1', 'p:t:0']), ['v0', 'v1', '20|200'])
+  // Values with any bytes survive the script unchanged (the replay log is latin1 text).
+  const binary = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i))
+  await store.writeBatch([['b:t:0', binary]], ['c:2'], [['p:t:0', '20|200']])
+  assert.deepEqual(await store.getMany(['b:t:0', 'c:2']), [binary, null])
+})

@@ -140,15 +140,29 @@ describe('state moves with the partition', () => {
     assert.equal(out!.value.decision, 'fraud')
   })
 
-  test('without being told, a stale copy would be used: onAssignment is what makes the difference', async () => {
+  test('a zombie that was not told it lost the partition is fenced: its stale write fails and the re-run sees the new owner', async () => {
     const store = new MemoryStateStore()
     const a = new TopologyDriver({ store })
     const b = new TopologyDriver({ store })
     const e = (i: number): LogRecord[] => toRecords([makeEvent({ t: T0 + i * 1000 })], { offset: i })
     await a.run(e(0))
-    await b.run(e(1))
-    const stale = await a.pipe(e(2))
-    assert.equal(stale[0]!.value.trace.velocity.count, 2)
+    await b.run(e(1)) // b took the partition over and wrote its progress
+    const before = store.snapshot()
+    await assert.rejects(a.pipe(e(2)), /changed since it was read/)
+    assert.deepEqual(store.snapshot(), before, "the zombie's write changed nothing")
+    // The retry of the same batch runs on the stored state: b's event is counted.
+    const [out] = await a.pipe(e(2))
+    assert.equal(out!.value.trace.velocity.count, 3)
+  })
+
+  test('the Redis-shaped guard: a write expecting an absent progress key fails once it exists', async () => {
+    const store = new MemoryStateStore()
+    await store.writeBatch([['p:t:0', '5|1']], [], [['p:t:0', null]])
+    await assert.rejects(store.writeBatch([['p:t:0', '6|2']], [], [['p:t:0', null]]), {
+      code: 'DAROOGHE_ERR_STATE_CONFLICT'
+    })
+    await store.writeBatch([['p:t:0', '6|2']], [], [['p:t:0', '5|1']])
+    assert.deepEqual(await store.getMany(['p:t:0']), ['6|2'])
   })
 
   test('a failed state write leaves nothing half-done: the retried batch is counted once', async () => {

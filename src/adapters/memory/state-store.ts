@@ -21,9 +21,13 @@ export class MemoryStateStore implements StateStore {
 
   async writeBatch(
     puts: ReadonlyArray<readonly [key: string, value: string]>,
-    deletes: readonly string[] = []
+    deletes: readonly string[] = [],
+    guards: ReadonlyArray<readonly [key: string, expected: string | null]> = []
   ): Promise<void> {
     this.#check()
+    for (const [k, expected] of guards) {
+      if ((this.#data.get(k) ?? null) !== expected) throw conflict(k)
+    }
     for (const [k, v] of puts) {
       if (typeof k !== 'string' || typeof v !== 'string') {
         throw new DaroogheError('INTERNAL', `state writes need string keys and values (key ${String(k)})`)
@@ -58,4 +62,11 @@ export class MemoryStateStore implements StateStore {
   #check(): void {
     if (this.#closed) throw new DaroogheError('CLOSED', 'the in-memory state store is closed')
   }
+}
+
+function conflict(key: string): DaroogheError {
+  return new DaroogheError(
+    'STATE_CONFLICT',
+    `state of '${key}' changed since it was read (another instance owns the partition now); the batch is re-run on the stored state`
+  )
 }

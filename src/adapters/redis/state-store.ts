@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createClient, type RedisClientType } from 'redis'
 import { DaroogheError } from '../../errors.ts'
 import type { StateStore } from '../../ports/state-store.ts'
@@ -12,8 +13,41 @@ export interface RedisStateStoreOptions {
 }
 
 /**
- * StateStore on Redis: `getMany` is one MGET, `writeBatch` one MULTI/EXEC (atomic, one round
- * trip). Reconnects with capped exponential backoff; while disconnected, calls fail fast with a
+ * KEYS: the guarded keys, then the keys to set, then the keys to delete. ARGV: the three counts,
+ * then each guard's expectation ('n' = absent, 'v' + value), then the values to set. Returns 0
+ * when written, else the (1-based) number of the first guard that failed, having written nothing.
+ */
+const FENCED_WRITE = `
+local g, p, d = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 1, g do
+  local want = ARGV[3 + i]
+  local have = redis.call('GET', KEYS[i])
+  if want == 'n' then
+    if have then return i end
+  elseif (not have) or have ~= string.sub(want, 2) then
+    return i
+  end
+end
+for i = 1, p, 500 do
+  local chunk = {}
+  for j = i, math.min(i + 499, p) do
+    chunk[#chunk + 1] = KEYS[g + j]
+    chunk[#chunk + 1] = ARGV[3 + g + j]
+  end
+  redis.call('MSET', unpack(chunk))
+end
+for i = 1, d, 500 do
+  local chunk = {}
+  for j = i, math.min(i + 499, d) do chunk[#chunk + 1] = KEYS[g + p + j] end
+  redis.call('DEL', unpack(chunk))
+end
+return 0
+`
+const FENCED_WRITE_SHA = createHash('sha1').update(FENCED_WRITE).digest('hex')
+
+/**
+ * StateStore on Redis: `getMany` is one MGET, `writeBatch` one MULTI/EXEC, or one Lua script when
+ * fenced (atomic, one round trip either way). Reconnects with capped exponential backoff; while disconnected, calls fail fast with a
  * retriable error instead of queueing without bound.
  */
 export class RedisStateStore implements StateStore {
@@ -67,9 +101,11 @@ export class RedisStateStore implements StateStore {
 
   async writeBatch(
     puts: ReadonlyArray<readonly [string, string]>,
-    deletes: readonly string[] = []
+    deletes: readonly string[] = [],
+    guards: ReadonlyArray<readonly [string, string | null]> = []
   ): Promise<void> {
     if (puts.length === 0 && deletes.length === 0) return
+    if (guards.length > 0) return this.#fencedWrite(puts, deletes, guards)
     const multi = this.#client.multi()
     if (puts.length > 0) {
       const flat: string[] = new Array(puts.length * 2)
@@ -86,6 +122,56 @@ export class RedisStateStore implements StateStore {
       throw new DaroogheError('REDIS', `state write of ${puts.length} keys failed on ${redact(this.#url)}`, {
         cause
       })
+    }
+  }
+
+  /** Guards checked and writes applied by one Lua script: atomic, one round trip. */
+  async #fencedWrite(
+    puts: ReadonlyArray<readonly [string, string]>,
+    deletes: readonly string[],
+    guards: ReadonlyArray<readonly [string, string | null]>
+  ): Promise<void> {
+    const g = guards.length
+    const keys: string[] = new Array(g + puts.length + deletes.length)
+    const args: string[] = new Array(3 + g + puts.length)
+    args[0] = String(g)
+    args[1] = String(puts.length)
+    args[2] = String(deletes.length)
+    for (let i = 0; i < g; i++) {
+      const [k, expected] = guards[i]!
+      keys[i] = this.#prefix + k
+      args[3 + i] = expected === null ? 'n' : `v${expected}`
+    }
+    for (let i = 0; i < puts.length; i++) {
+      keys[g + i] = this.#prefix + puts[i]![0]
+      args[3 + g + i] = puts[i]![1]
+    }
+    for (let i = 0; i < deletes.length; i++) keys[g + puts.length + i] = this.#prefix + deletes[i]!
+    let result: unknown
+    try {
+      result = await this.#script(keys, args)
+    } catch (cause) {
+      throw new DaroogheError('REDIS', `state write of ${puts.length} keys failed on ${redact(this.#url)}`, {
+        cause
+      })
+    }
+    if (typeof result === 'number' && result > 0) {
+      const key = guards[result - 1]![0]
+      throw new DaroogheError(
+        'STATE_CONFLICT',
+        `state of '${key}' changed since it was read (another instance owns the partition now); the batch is re-run on the stored state`
+      )
+    }
+  }
+
+  async #script(keys: string[], args: string[]): Promise<unknown> {
+    const n = String(keys.length)
+    try {
+      return await this.#client.sendCommand(['EVALSHA', FENCED_WRITE_SHA, n, ...keys, ...args])
+    } catch (error) {
+      // First use on this server (or after SCRIPT FLUSH): EVAL sends the text and caches it.
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error
+      return await this.#client.sendCommand(['EVAL', FENCED_WRITE, n, ...keys, ...args])
     }
   }
 
