@@ -1,5 +1,5 @@
 /**
- * The benchmark harness: `npm run bench [-- --quick] [--only detector,latency,max,stages,embedded]`.
+ * The benchmark harness: `npm run bench [-- --quick] [--only detector,latency,max,stages,embedded,clients]`.
  * Runs the suites against the local Kafka and Redis (unique topics, groups and Redis keys per
  * run, all deleted at the end), writes benchmarks/results/<ISO date>.json and regenerates
  * docs/benchmarks.md. See benchmarks/README.md.
@@ -19,14 +19,23 @@ import { kafkaBackend, memoryBackend, type LogBackend } from './harness/backend.
 import { type BenchEnv, conditions, openEnv } from './harness/env.ts'
 import { renderMarkdown } from './lib/markdown.ts'
 import type { Report } from './lib/types.ts'
+import { clientsSuite } from './suites/clients.ts'
 import { detectorSuite, prefill, type Prefilled } from './suites/detector.ts'
 import { latencySuite, maxThroughputSuite } from './suites/latency.ts'
 import { stagesSuite } from './suites/stages.ts'
 
-const SUITES = ['detector', 'embedded', 'stages', 'latency', 'max'] as const
+const SUITES = ['detector', 'embedded', 'stages', 'latency', 'max', 'clients'] as const
 type Suite = (typeof SUITES)[number]
 /** Each runs in its own child process. */
-const GROUPS: readonly (readonly Suite[])[] = [['detector'], ['embedded'], ['stages'], ['latency'], ['max']]
+const GROUPS: readonly (readonly Suite[])[] = [
+  ['detector'],
+  ['embedded'],
+  ['stages'],
+  ['latency'],
+  ['max'],
+  // Spawns one more process per client (benchmarks/harness/client-child.ts).
+  ['clients']
+]
 
 const { values } = parseArgs({
   options: {
@@ -126,6 +135,10 @@ async function runGroup(suites: readonly Suite[]): Promise<GroupResult> {
       log('3. max sustainable throughput')
       r.maxThroughput = await suite('max', () => maxThroughputSuite(env, plan.steps, plan.stepMs, log))
     }
+    if (suites.includes('clients')) {
+      log(`5. Kafka client comparison, ${plan.runs} run(s) per client`)
+      r.clients = await suite('clients', () => clientsSuite(env, plan.events, plan.runs, log))
+    }
   } finally {
     await env.cleanup().catch(e => console.error(`bench: cleanup failed: ${String(e)}`))
   }
@@ -175,8 +188,7 @@ for (const group of GROUPS) {
 report.notes = [
   ...notes,
   `1-minute load average of the machine (${report.conditions.cores} cores) before → after each suite: ${loads.join('; ')}. A load above the core count means other work competed with the benchmark.`,
-  'Everything (Kafka broker, Redis, the detector, the paced producer and the readers) runs on the same machine; in the latency suites one Node process holds the paced producer, the detector and the reader, so they compete for the same cores. Each group of suites runs in a fresh Node process.',
-  'Client comparison (suite 5) is not run: kafkajs and @confluentinc/kafka-javascript are not installed.'
+  'Everything (Kafka broker, Redis, the detector, the paced producer and the readers) runs on the same machine; in the latency suites one Node process holds the paced producer, the detector and the reader, so they compete for the same cores. Each group of suites runs in a fresh Node process.'
 ]
 const file = `benchmarks/results/${report.conditions.date.replaceAll(':', '-')}.json`
 await mkdir('benchmarks/results', { recursive: true })

@@ -1,6 +1,6 @@
 /** Renders a benchmark report as `docs/benchmarks.md`. Pure: report in, markdown out. */
 import type { Summary } from './stats.ts'
-import type { DetectorResult, LatencyResult, Report, StageResult } from './types.ts'
+import type { ClientsSuiteResult, DetectorResult, LatencyResult, Report, StageResult } from './types.ts'
 
 /** 12345.6 → "12,346"; small values keep `digits` decimals. */
 export function fmt(n: number, digits = 0): string {
@@ -74,6 +74,28 @@ function stagesTable(stages: readonly StageResult[]): string {
   return table(
     ['stage', 'events/s (median, min–max)', 'what is timed'],
     stages.map(s => [s.name, fmtSummary(s.eventsPerSecond), s.detail])
+  )
+}
+
+/** One row per client; a client that did not run gets its reason in place of the figures. */
+export function clientsTable(c: ClientsSuiteResult): string {
+  const rows = c.clients.map(r => {
+    const name = r.version === null ? r.client : `${r.client} ${r.version}`
+    if (r.unavailable !== undefined || !r.produceEventsPerSecond) {
+      return [name, r.unavailable ?? 'did not run', '', '', '', '']
+    }
+    return [
+      name,
+      fmtSummary(r.produceEventsPerSecond),
+      fmtSummary(r.produceMBPerSecond!, 1),
+      fmtSummary(r.consumeEventsPerSecond!),
+      fmtSummary(r.consumeMBPerSecond!, 1),
+      fmtSummary(r.consumeStartMs!)
+    ]
+  })
+  return table(
+    ['client', 'produce events/s', 'produce MB/s', 'consume events/s', 'consume MB/s', 'consumer start, ms'],
+    rows
   )
 }
 
@@ -154,6 +176,19 @@ export function renderMarkdown(r: Report): string {
         ''
       )
     }
+  }
+  if (r.clients) {
+    const c = r.clients
+    out.push(
+      '## 5. Kafka client comparison',
+      '',
+      `${fmt(c.events)} events of ~${fmt(c.meanMessageBytes)} bytes, ${c.partitions} partitions, ${c.runs} run(s) per client; medians with min–max.`,
+      '',
+      ...c.settings.map(s => `- ${s}`),
+      '',
+      clientsTable(c),
+      ''
+    )
   }
   if (r.embedded) {
     out.push('## 6. Embedded mode', '', r.embedded.note, '', detectorTable(r.embedded), '')

@@ -61,6 +61,35 @@ export interface StageResult {
   readonly detail: string
 }
 
+/** One client of the comparison (suite 5): its medians, or why it did not run. */
+export interface ClientResult {
+  /** npm package name, e.g. 'kafkajs'. */
+  readonly client: string
+  /** Installed version, or null when it is not installed. */
+  readonly version: string | null
+  /** Set when the client did not run, e.g. 'not installable here: …'. */
+  readonly unavailable?: string
+  readonly produceEventsPerSecond?: Summary
+  readonly produceMBPerSecond?: Summary
+  readonly consumeEventsPerSecond?: Summary
+  readonly consumeMBPerSecond?: Summary
+  /** From the consumer's start (connect, group join) to its first record, ms. */
+  readonly consumeStartMs?: Summary
+}
+
+/** Suite 5: the same produce and consume workloads with each Kafka client. */
+export interface ClientsSuiteResult {
+  readonly events: number
+  readonly partitions: number
+  readonly meanMessageBytes: number
+  /** Records per produce call; one call in flight at a time. */
+  readonly batchRecords: number
+  readonly runs: number
+  /** The settings every client ran with, one line each. */
+  readonly settings: readonly string[]
+  readonly clients: readonly ClientResult[]
+}
+
 export interface Report {
   readonly conditions: Conditions
   readonly suites: readonly string[]
@@ -69,5 +98,6 @@ export interface Report {
   readonly latency?: LatencySuiteResult
   readonly maxThroughput?: MaxThroughputResult
   readonly stages?: readonly StageResult[]
+  readonly clients?: ClientsSuiteResult
   readonly notes: readonly string[]
 }

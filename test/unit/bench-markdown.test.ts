@@ -77,6 +77,66 @@ describe('bench markdown', () => {
   })
 })
 
+describe('bench markdown: client comparison', () => {
+  const summary = (median: number, min = median, max = median) => ({ median, min, max, runs: 3 })
+  const report: Report = {
+    conditions,
+    suites: ['clients'],
+    clients: {
+      events: 100_000,
+      partitions: 6,
+      meanMessageBytes: 531.3,
+      batchRecords: 1_000,
+      runs: 3,
+      settings: ['produce: acks=all', 'consume: fresh group'],
+      clients: [
+        {
+          client: '@platformatic/kafka',
+          version: '1.35.0',
+          produceEventsPerSecond: summary(80_000, 70_000, 90_000),
+          produceMBPerSecond: summary(43.25, 40, 45),
+          consumeEventsPerSecond: summary(300_000),
+          consumeMBPerSecond: summary(160.5),
+          consumeStartMs: summary(150)
+        },
+        {
+          client: '@confluentinc/kafka-javascript',
+          version: null,
+          unavailable: 'not installable here: no route to github.com'
+        }
+      ]
+    },
+    notes: []
+  }
+
+  it('renders one row per client with medians, spreads and versions', () => {
+    const md = renderMarkdown(report)
+    assert.match(md, /## 5\. Kafka client comparison/)
+    assert.match(md, /100,000 events of ~531 bytes, 6 partitions, 3 run\(s\) per client/)
+    assert.match(md, /- produce: acks=all\n- consume: fresh group/)
+    assert.match(
+      md,
+      /\| @platformatic\/kafka 1\.35\.0 \| 80,000 \(70,000–90,000, 3 runs\) \| 43\.3 \(40\.0–45\.0, 3 runs\) \| 300,000 \(300,000–300,000, 3 runs\) \| 160\.5 /
+    )
+  })
+
+  it('shows why a client did not run instead of figures', () => {
+    const md = renderMarkdown(report)
+    assert.match(
+      md,
+      /\| @confluentinc\/kafka-javascript \| not installable here: no route to github\.com \| {2}\|/
+    )
+    assert.doesNotMatch(md, /Detector throughput|Stages alone/)
+  })
+
+  it('leaves the section out when the suite did not run', () => {
+    assert.doesNotMatch(
+      renderMarkdown({ ...report, suites: ['stages'], clients: undefined }),
+      /client comparison/i
+    )
+  })
+})
+
 describe('bench helpers: slowest stage and decision ids', () => {
   it('names the stage with the lowest median rate', () => {
     const stage = (name: string, median: number) => ({

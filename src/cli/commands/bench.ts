@@ -15,7 +15,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('run the benchmarks against the local Kafka and Redis (same as npm run bench)')
     .option('--quick', 'small N and short windows: under 3 minutes')
-    .option('--only <suites>', 'comma-separated: detector, embedded, stages, latency, max')
+    .option('--only <suites>', 'comma-separated: detector, embedded, stages, latency, max, clients')
     .option('--events <n>', 'events for the throughput suites')
     .option('--brokers <list>', 'Kafka bootstrap brokers (default 127.0.0.1:9092)')
     .option('--redis <url>', 'Redis URL (default redis://127.0.0.1:6379)')
