@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
@@ -9,6 +9,7 @@ import { RedisStateStore } from '../../src/adapters/redis/state-store.ts'
 import { Dispatcher, FileAlertSink, HttpAlertSink } from '../../src/apps/dispatcher/index.ts'
 import { silentLogger } from '../../src/logger.ts'
 import type { Alert } from '../../src/ports/alert-sink.ts'
+import { start } from '../helpers/cli.ts'
 import { createTopic, KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
 
 function alert(i: number): Alert {
@@ -150,4 +151,56 @@ test('dispatcher: an alert that keeps failing is dead-lettered after the attempt
   assert.equal(dead[0]!.alert.alert_id, 'alert-2')
   assert.equal(dead[0]!.attempts, 3)
   assert.equal(http.requests(), 4 + 3, 'three attempts for the failing alert, one for each other')
+})
+
+test('dispatcher: alerts.log survives SIGKILL mid-run with whole lines and every alert exactly once', async t => {
+  const total = 60_000
+  const topic = await produceAlerts(t, total)
+  const dir = mkdtempSync(join(tmpdir(), 'darooghe-kill-'))
+  const file = join(dir, 'alerts.log')
+  const group = uniqueName('g-kill')
+  t.after(async () => {
+    const keys = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
+    await keys.clear()
+    await keys.close()
+  })
+  const args = ['dispatch', '--file', file, '--brokers', KAFKA_BROKERS.join(','), '--topic', topic]
+  args.push('--group', group, '--redis', REDIS_URL, '--log-level', 'error')
+  // Counted from the size: reading a growing 20 MB file every few ms would starve the dispatcher.
+  const lineCount = (): number => (existsSync(file) ? Math.floor(statSync(file).size / lineBytes) : 0)
+  const lineBytes = JSON.stringify(alert(99_999)).length + 1
+  for (const atLeast of [3_000, 20_000]) {
+    const run = start(args)
+    t.after(() => run.child.kill('SIGKILL'))
+    await waitFor(() => lineCount() >= atLeast, {
+      what: `${atLeast} alerts in the file`,
+      timeoutMs: 60_000,
+      intervalMs: 5
+    })
+    run.child.kill('SIGKILL')
+    await run.exited
+    assert.ok(lineCount() < total, 'killed before the end, so the test means something')
+  }
+  const last = start([...args.slice(0, -2), '--log-level', 'info', '--summary-interval', '2'])
+  t.after(() => last.child.kill('SIGKILL'))
+  const admin = new KafkaLogAdmin({ brokers: KAFKA_BROKERS })
+  t.after(() => admin.close())
+  const ends = await admin.endOffsets(topic)
+  const caughtUp = async () =>
+    (await admin.committedOffsets(group, topic)).every((c, i) => Math.max(c, 0) === ends[i])
+  await waitFor(caughtUp, {
+    what: 'every alert dispatched after two SIGKILLs',
+    timeoutMs: 120_000,
+    intervalMs: 200
+  })
+  last.child.kill('SIGINT')
+  assert.equal(await last.exited, 0, last.stderr.slice(-2000))
+  const text = readFileSync(file, 'utf8')
+  assert.ok(text.endsWith('\n'), 'no torn last line')
+  const ids = text
+    .trimEnd()
+    .split('\n')
+    .map(l => (JSON.parse(l) as Alert).alert_id)
+  assert.equal(ids.length, total, 'no alert written twice')
+  assert.equal(new Set(ids).size, total, 'every alert written')
 })

@@ -11,19 +11,25 @@ import {
 import { DaroogheError } from '../../errors.ts'
 import type { Alert, AlertSink } from '../../ports/alert-sink.ts'
 
+/** How much of an existing file's end is read for the ids of its last batches. */
+const TAIL_BYTES = 4 << 20
+
 /**
  * NDJSON file sink (`alerts.log`). Lines are buffered and written with one write + fsync per
  * batch (`flush`). On open, a torn last line left by a crash (SIGKILL mid-write) is cut off, so
- * the file always holds whole lines.
+ * the file always holds whole lines; and the ids in the file's last few MB are remembered: the
+ * dispatcher records deliveries after the fsync, so a crash between the two redelivers the last
+ * batch, which must not be appended a second time.
  */
 export class FileAlertSink implements AlertSink {
   readonly name = 'file'
   readonly #fd: number
+  readonly #written: Set<string>
   #pending = ''
 
   constructor(readonly path: string) {
     try {
-      if (existsSync(path)) repairTornTail(path)
+      this.#written = existsSync(path) ? (repairTornTail(path), idsInTail(path)) : new Set()
       this.#fd = openSync(path, 'a')
     } catch (cause) {
       throw new DaroogheError('IO', `cannot open the alerts file ${path}`, { cause })
@@ -31,6 +37,7 @@ export class FileAlertSink implements AlertSink {
   }
 
   async deliver(alert: Alert): Promise<void> {
+    if (this.#written.has(alert.alert_id)) return
     this.#pending += `${JSON.stringify(alert)}\n`
   }
 
@@ -46,6 +53,27 @@ export class FileAlertSink implements AlertSink {
   async close(): Promise<void> {
     await this.flush()
     closeSync(this.#fd)
+  }
+}
+
+/** alert_id of every whole line in the last TAIL_BYTES of the file. */
+function idsInTail(path: string): Set<string> {
+  const fd = openSync(path, 'r')
+  try {
+    const size = fstatSync(fd).size
+    const chunk = Buffer.alloc(Math.min(size, TAIL_BYTES))
+    readSync(fd, chunk, 0, chunk.length, size - chunk.length)
+    const lines = chunk.toString('utf8').split('\n')
+    // The first line of a partial read may be cut: it starts mid-line.
+    if (chunk.length < size) lines.shift()
+    const ids = new Set<string>()
+    for (const line of lines) {
+      const m = /"alert_id":"([^"\\]+)"/.exec(line)
+      if (m) ids.add(m[1]!)
+    }
+    return ids
+  } finally {
+    closeSync(fd)
   }
 }
 
