@@ -7,6 +7,7 @@ import { registerServe } from './serve.ts'
 import { registerDispatch } from './dispatch.ts'
 import { registerDetect } from './detect.ts'
 import { registerGenerate } from './generate.ts'
+import { registerAnalyze } from './analyze.ts'
 import { registerWindows } from './windows.ts'
 import { registerReplay } from './replay.ts'
 
@@ -33,7 +34,7 @@ const commands: Register[] = [
   registerDispatch,
   registerServe,
   registerWindows,
-  pending('analyze', 'batch analytics and the visual report'),
+  registerAnalyze,
   registerReplay,
   registerBench
 ]

@@ -1,0 +1,7 @@
+export { Analysis, type AnalyticsResults } from './analysis.ts'
+export { toRow, SkipCounter, type Row, type SkipReason } from './row.ts'
+export { ndjsonRows, logRows, storeRows, recordsToRows, TRANSACTIONS } from './sources.ts'
+export { analyse, storeResults, RESULT_COLLECTIONS } from './run.ts'
+export { writeReport, type Written } from './report/write.ts'
+export { renderHtml, chartsOf, CHARTS, type ChartName } from './report/html.ts'
+export type { AnalyticsReport, RunInfo, RunSource } from './report/types.ts'
