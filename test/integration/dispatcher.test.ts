@@ -10,6 +10,7 @@ import { Dispatcher, FileAlertSink, HttpAlertSink } from '../../src/apps/dispatc
 import { silentLogger } from '../../src/logger.ts'
 import type { Alert } from '../../src/ports/alert-sink.ts'
 import { start } from '../helpers/cli.ts'
+import { parse, readTopics } from '../helpers/pipeline.ts'
 import { createTopic, KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
 
 function alert(i: number): Alert {
@@ -181,7 +182,8 @@ test('dispatcher: alerts.log survives SIGKILL mid-run with whole lines and every
     await run.exited
     assert.ok(lineCount() < total, 'killed before the end, so the test means something')
   }
-  const last = start([...args.slice(0, -2), '--log-level', 'info', '--summary-interval', '2'])
+  const summaries = await createTopic(t, 'summary', 1)
+  const last = start([...args, '--summary-topic', summaries])
   t.after(() => last.child.kill('SIGKILL'))
   const admin = new KafkaLogAdmin({ brokers: KAFKA_BROKERS })
   t.after(() => admin.close())
@@ -203,4 +205,9 @@ test('dispatcher: alerts.log survives SIGKILL mid-run with whole lines and every
     .map(l => (JSON.parse(l) as Alert).alert_id)
   assert.equal(ids.length, total, 'no alert written twice')
   assert.equal(new Set(ids).size, total, 'every alert written')
+  // The final summary was published on stop, with the counts of the last run.
+  const [summary] = await readTopics([summaries], recs => recs.length > 0)
+  const counts = parse(summary!) as { group: string; bySink: { file: { delivered: number } } }
+  assert.equal(counts.group, group)
+  assert.ok(counts.bySink.file.delivered > 0 && counts.bySink.file.delivered < total)
 })

@@ -18,6 +18,8 @@ export interface DispatcherOptions {
   /** NDJSON file of alerts that exhausted their attempts (with sink and error). */
   readonly deadLetterPath?: string
   readonly sleep?: (ms: number) => Promise<void>
+  /** Every outcome, and every failed attempt as 'failed' (metrics). */
+  readonly onOutcome?: (sink: string, outcome: Outcome | 'failed') => void
 }
 
 export type Outcome = 'delivered' | 'duplicate' | 'dead_letter'
@@ -61,13 +63,20 @@ export class Dispatcher {
     const keys = alerts.map(a => `dispatch:${sink.name}:${a.alert_id}`)
     const seen = await this.#o.dedupe.getMany(keys)
     const todo: number[] = []
-    seen.forEach((v, i) => (v === null ? todo.push(i) : this.counts.bySink[sink.name]!.duplicate++))
+    seen.forEach((v, i) => {
+      if (v === null) todo.push(i)
+      else {
+        this.counts.bySink[sink.name]!.duplicate++
+        this.#o.onOutcome?.(sink.name, 'duplicate')
+      }
+    })
     let next = 0
     const worker = async (): Promise<void> => {
       while (next < todo.length) {
         const i = todo[next++]!
         const outcome = await this.#deliver(sink, alerts[i]!)
         this.counts.bySink[sink.name]![outcome]++
+        this.#o.onOutcome?.(sink.name, outcome)
         done.push([keys[i]!, outcome])
       }
     }
@@ -81,6 +90,7 @@ export class Dispatcher {
         await sink.deliver(alert)
         return 'delivered'
       } catch (error) {
+        this.#o.onOutcome?.(sink.name, 'failed')
         if (!isRetriable(error) || attempt >= max) {
           this.#deadLetter(sink, alert, error, attempt)
           return 'dead_letter'

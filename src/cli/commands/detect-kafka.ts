@@ -11,9 +11,9 @@ import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { withRetry } from '../../retry.ts'
-import { buildApi } from '../../apps/api/index.ts'
 import { Metrics } from '../../observability/metrics.ts'
 import { processorFromFlags, type DetectFlags } from './detect.ts'
+import { startMetricsApi } from './metrics-api.ts'
 
 export interface KafkaDetectFlags extends DetectFlags {
   brokers?: string
@@ -131,7 +131,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
   const metrics = new Metrics()
   let api: Awaited<ReturnType<typeof startMetricsApi>> | null = null
   if (flags.metricsPort !== undefined)
-    api = await startMetricsApi(metrics, flags.metricsPort, () => store.ping())
+    api = await startMetricsApi(metrics, flags.metricsPort, { redis: () => store.ping() })
   // Consumer lag (end offset − committed offset per partition) for /metrics, every 5 s.
   const lagAdmin = api ? new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 }) : null
   const lagTimer = lagAdmin
@@ -227,24 +227,4 @@ async function stopAtEnd(
       await admin.close().catch(() => {})
     }
   }
-}
-
-async function startMetricsApi(metrics: Metrics, portText: string, redis: () => Promise<boolean>) {
-  const port = Number(portText)
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new DaroogheError('USAGE', `--metrics-port must be an integer 0-65535 (got '${portText}')`)
-  }
-  const app = buildApi({ metrics, health: { redis } })
-  try {
-    await app.listen({ host: '127.0.0.1', port })
-  } catch (cause) {
-    throw new DaroogheError(
-      'IO',
-      `cannot listen on 127.0.0.1:${port} for metrics (in use? choose --metrics-port)`,
-      {
-        cause
-      }
-    )
-  }
-  return app
 }

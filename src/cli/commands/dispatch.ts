@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { KafkaLogConsumer } from '../../adapters/kafka/index.ts'
+import { KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
 import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
 import { Dispatcher, FileAlertSink, HttpAlertSink } from '../../apps/dispatcher/index.ts'
@@ -9,6 +9,8 @@ import { createLogger } from '../../logger.ts'
 import type { Alert, AlertSink } from '../../ports/alert-sink.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { withRetry } from '../../retry.ts'
+import { Metrics } from '../../observability/metrics.ts'
+import { startMetricsApi } from './metrics-api.ts'
 
 type Flags = Record<string, string | boolean | undefined>
 
@@ -58,15 +60,32 @@ async function dispatchAction(flags: Flags): Promise<void> {
       log
     )
   }
+  const metrics = new Metrics()
+  const api =
+    typeof flags.metricsPort === 'string'
+      ? await startMetricsApi(metrics, flags.metricsPort, { redis: () => dedupe.ping() })
+      : null
   const dispatcher = new Dispatcher({
     sinks,
     dedupe,
     log,
     maxAttempts,
+    onOutcome: (sink, outcome) => metrics.observeDelivery(sink, outcome),
     ...(typeof flags.deadLetter === 'string' ? { deadLetterPath: flags.deadLetter } : {})
   })
   const consumer = new KafkaLogConsumer({ brokers, groupId: group, topics: [topic], maxBatchRecords: 500 })
-  const timer = setInterval(() => log.info({ ...dispatcher.counts }, 'summary'), summaryMs)
+  // The summary is logged and published (key = the group) for dashboards and audits.
+  const summaryTopic = (flags.summaryTopic as string | undefined) ?? 'darooghe.dispatch_summary'
+  const summaryProducer = new KafkaLogProducer({ brokers, clientId: 'darooghe-dispatch' })
+  const startedAt = new Date().toISOString()
+  const publishSummary = (): Promise<unknown> => {
+    const summary = { group, started_at: startedAt, at: new Date().toISOString(), ...dispatcher.counts }
+    log.info(summary, 'summary')
+    return summaryProducer
+      .send([{ topic: summaryTopic, key: group, value: JSON.stringify(summary) }])
+      .catch(e => log.warn({ topic: summaryTopic, error: String(e) }, 'could not publish the summary'))
+  }
+  const timer = setInterval(() => void publishSummary(), summaryMs)
   const stop = (): void => void consumer.close()
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
@@ -91,7 +110,9 @@ async function dispatchAction(flags: Flags): Promise<void> {
     process.off('SIGTERM', stop)
     for (const s of sinks) await s.close?.()
     await dedupe.close()
-    log.info({ ...dispatcher.counts }, 'summary')
+    await publishSummary()
+    await summaryProducer.close().catch(() => {})
+    await api?.close()
   }
 }
 
@@ -110,7 +131,12 @@ export function registerDispatch(program: Command): void {
     .option('--discord <url>', 'Discord webhook (env DISCORD_WEBHOOK_URL)')
     .option('--dead-letter <path>', 'NDJSON file for alerts that exhausted their attempts')
     .option('--max-attempts <n>', 'attempts per alert and sink (default 5)')
-    .option('--summary-interval <s>', 'seconds between summary log lines (default 60)')
+    .option('--summary-interval <s>', 'seconds between summaries, logged and published (default 60)')
+    .option(
+      '--summary-topic <name>',
+      'topic the summaries are published to (default darooghe.dispatch_summary)'
+    )
+    .option('--metrics-port <n>', 'serve /metrics and /health of this dispatcher on 127.0.0.1:<n>')
     .option('--brokers <list>', 'Kafka bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
     .option('--topic <name>', 'alerts topic (default darooghe.fraud_alerts)')
     .option('--group <id>', 'consumer group (default darooghe-dispatcher)')
