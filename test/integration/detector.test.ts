@@ -35,7 +35,6 @@ const ERROR_CODE: Record<string, string> = {
   malformed_json: 'ERR_SCHEMA'
 }
 
-
 test('generator → Kafka → detector → topics: scenarios flagged by the right rule, errors coded, no false positives', async t => {
   const topics = await makeTopics(t)
   const records = generate(12_000, 'detector-e2e')

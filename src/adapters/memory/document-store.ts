@@ -27,26 +27,22 @@ export class MemoryDocumentStore implements DocumentStore {
     const c = this.#collection(collection)
     const size = options.batchSize ?? 1000
     const { field, from, to } = options
-    const inRange = (doc: Doc): boolean => {
-      if (!field) return true
-      const v = doc[field]
-      const t =
-        v instanceof Date ? v.getTime() : typeof v === 'string' || typeof v === 'number' ? +new Date(v) : NaN
-      if (Number.isNaN(t)) return false
-      return (from === undefined || t >= from.getTime()) && (to === undefined || t < to.getTime())
+    let docs = [...c.values()]
+    if (field !== undefined) {
+      // As MongoDB: only Date values are in a time range (BSON compares by type first), and the
+      // range comes in field order, ties by _id.
+      const lo = from?.getTime() ?? -Infinity
+      const hi = to?.getTime() ?? Infinity
+      const timeOf = (d: Doc): number => (d[field] as Date).getTime()
+      docs = docs
+        .filter(d => d[field] instanceof Date && timeOf(d) >= lo && timeOf(d) < hi)
+        .sort((a, b) => timeOf(a) - timeOf(b) || compareIds(a._id, b._id))
+    } else {
+      docs.sort((a, b) => compareIds(a._id, b._id))
     }
-    const ids = [...c.keys()].sort()
-    let batch: Doc[] = []
-    for (const id of ids) {
-      const doc = c.get(id)
-      if (!doc || !inRange(doc)) continue
-      batch.push(structuredClone(doc))
-      if (batch.length >= size) {
-        yield batch
-        batch = []
-      }
+    for (let i = 0; i < docs.length; i += size) {
+      yield docs.slice(i, i + size).map(d => structuredClone(d))
     }
-    if (batch.length > 0) yield batch
   }
 
   async count(collection: string): Promise<number> {
@@ -75,4 +71,8 @@ export class MemoryDocumentStore implements DocumentStore {
   async close(): Promise<void> {
     this.#closed = true
   }
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -3,9 +3,11 @@ import { silentLogger } from '../../logger.ts'
 import { MemoryAlertStore } from './alert-store.ts'
 import { installErrorHandlers } from './errors.ts'
 import { alertRoutes, type AlertCounters } from './routes-alerts.ts'
+import { dashboardRoutes } from './routes-dashboard.ts'
+import { liveRoutes, overviewTick } from './routes-live.ts'
 import { opsRoutes } from './routes-ops.ts'
 import { SseHub } from './sse.ts'
-import type { ApiDeps, StatsProvider } from './types.ts'
+import type { ApiDeps, StatsProvider, StoredAlert } from './types.ts'
 
 export const DEFAULT_BODY_LIMIT = 256 * 1024
 
@@ -46,8 +48,23 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     stats,
     logger
   })
+  // The dashboard's stream: a compact overview every second and each alert the live view reads.
+  const live = deps.live
+  const liveHub =
+    live &&
+    new SseHub({
+      heartbeatMs: deps.heartbeatMs ?? 15_000,
+      statsIntervalMs: deps.liveIntervalMs ?? 1000,
+      stats: () => overviewTick(live.overview()) as unknown as Record<string, unknown>,
+      logger
+    })
+  const unsubscribe = live?.onAlert(a => liveHub?.publishAlert(a as StoredAlert))
   // Open streams would keep close() waiting forever.
-  app.addHook('preClose', async () => hub.close())
+  app.addHook('preClose', async () => {
+    hub.close()
+    liveHub?.close()
+    unsubscribe?.()
+  })
 
   // JSON only: a text/plain alert would otherwise reach the schema as a string.
   app.removeContentTypeParser('text/plain')
@@ -66,5 +83,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     counters,
     ...(deps.alertToken === undefined ? {} : { token: deps.alertToken })
   })
+  liveRoutes(app, {
+    ...(live ? { live } : {}),
+    ...(liveHub ? { hub: liveHub } : {}),
+    ...(deps.topics ? { topics: deps.topics } : {})
+  })
+  if (deps.dashboard) dashboardRoutes(app, typeof deps.dashboard === 'string' ? deps.dashboard : undefined)
   return app
 }

@@ -11,3 +11,4 @@ export type {
   StatsProvider,
   StoredAlert
 } from './types.ts'
+export { listen } from './listen.ts'

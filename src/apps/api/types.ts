@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.ts'
 import type { Metrics } from '../../observability/metrics.ts'
+import type { LiveView, TopicBrowser } from '../live/index.ts'
 
 /** An alert as the processor emits it on `darooghe.fraud_alerts` (see src/domain/decision.ts). */
 export interface StoredAlert {
@@ -82,4 +83,12 @@ export interface ApiDeps {
   readonly statsIntervalMs?: number
   /** Wall clock (uptime in /health). Default Date.now. */
   readonly now?: () => number
+  /** Feeds /api/overview, /api/analytics, /api/alerts[/:id] and /api/live/stream; without it they answer 503. */
+  readonly live?: LiveView
+  /** Feeds /api/topics and /api/topics/:name/messages; without it they answer 503. */
+  readonly topics?: TopicBrowser
+  /** Serve the dashboard at `/` (true: web/dashboard of this package; a string: that folder). Default false. */
+  readonly dashboard?: boolean | string
+  /** Interval of the overview pushed on /api/live/stream, ms. Default 1000. */
+  readonly liveIntervalMs?: number
 }

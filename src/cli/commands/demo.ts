@@ -1,25 +1,110 @@
 import type { Command } from 'commander'
-import { startDemo } from '../../apps/demo/demo.ts'
+import { MemoryStateStore } from '../../adapters/memory/index.ts'
+import { MongoDocumentStore, redactMongoUrl } from '../../adapters/mongo/index.ts'
+import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
+import { buildApi, listen, MemoryAlertStore, type StoredAlert } from '../../apps/api/index.ts'
+import { kafkaBackend, memoryBackend } from '../../apps/demo/backend.ts'
+import { DEMO_GROUPS, startDemo, type DemoHandle } from '../../apps/demo/demo.ts'
 import { addBatch, emptyTotals } from '../../apps/detector/index.ts'
-import { logLevelFrom } from '../../config/connections.ts'
+import { brokersFrom, logLevelFrom, mongoFrom, redisFrom } from '../../config/connections.ts'
+import { LiveView } from '../../apps/live/index.ts'
 import { createLogger } from '../../logger.ts'
+import { Metrics } from '../../observability/metrics.ts'
+import type { Alert, AlertSink } from '../../ports/alert-sink.ts'
+import type { StateStore } from '../../ports/state-store.ts'
+import { withRetry } from '../../retry.ts'
 import { generatorOptionsFrom } from './generate.ts'
+import { portFrom } from './serve.ts'
 
 type Flags = Record<string, unknown>
 
-/** `darooghe demo`: the pipeline embedded, with a one-line live status and the alerts as they come. */
+/** `darooghe demo`: the pipeline, the API and the dashboard in one process, with a live status line. */
 async function demoAction(flags: Flags): Promise<void> {
+  const env = process.env
   const log = createLogger('demo', logLevelFrom(flags.logLevel ?? 'warn', {}))
-  const gen = generatorOptionsFrom({ ...flags, rate: flags.rate ?? '50' }, process.env, Date.now())
+  const gen = generatorOptionsFrom({ ...flags, rate: flags.rate ?? '50' }, env, Date.now())
   gen.customers ??= 5_000
+  const port = portFrom(flags.port, 8080)
+  const host = (flags.host as string | undefined) ?? '127.0.0.1'
+  const alertsFile = (flags.alertsFile as string | undefined) ?? './alerts.log'
   const abort = new AbortController()
   const stop = (): void => abort.abort()
+
+  const brokers = flags.brokers === undefined ? undefined : brokersFrom(flags.brokers, env)
+  const redisUrl = flags.redis === undefined ? undefined : redisFrom(flags.redis, env)
+  const mongoUrl = flags.mongo === undefined ? undefined : mongoFrom(flags.mongo, env)
+  const connect = (prefix: string): Promise<StateStore> =>
+    redisUrl === undefined
+      ? Promise.resolve(new MemoryStateStore())
+      : withRetry(
+          `Redis at ${redact(redisUrl)}`,
+          () => RedisStateStore.connect({ url: redisUrl, keyPrefix: prefix }),
+          log,
+          {
+            signal: abort.signal,
+            maxMs: 2_000
+          }
+        )
+
+  const metrics = new Metrics()
+  const alertStore = new MemoryAlertStore()
+  const apiSink: AlertSink = {
+    name: 'api',
+    deliver: async (a: Alert) => void (await alertStore.add(a as unknown as StoredAlert))
+  }
+  const totals = emptyTotals()
+  const tty = process.stdout.isTTY
+  const backend = brokers ? kafkaBackend(brokers) : memoryBackend(undefined, () => Object.values(DEMO_GROUPS))
+  const live = new LiveView()
+  const app = buildApi({
+    metrics,
+    logger: log,
+    alertStore,
+    live,
+    topics: backend.browser,
+    dashboard: true,
+    stats: () => ({ pipeline: { ...totals, log: backend.name } })
+  })
+  // Listen first: a port in use fails before anything starts.
+  const bound = await listen(app, host, port)
+  let handle: DemoHandle
+  try {
+    handle = await startDemo({
+      generator: gen,
+      rules: (flags.rules as string | undefined) ?? 'default',
+      log,
+      signal: abort.signal,
+      backend,
+      live,
+      ...(brokers ? { fromLatest: true } : {}),
+      store: await connect(''),
+      ...(mongoUrl
+        ? {
+            documents: await withRetry(
+              `MongoDB at ${redactMongoUrl(mongoUrl)}`,
+              () => MongoDocumentStore.connect({ url: mongoUrl, log }),
+              log,
+              { signal: abort.signal, maxMs: 2_000 }
+            )
+          }
+        : {}),
+      dedupe: await connect('darooghe:darooghe-demo-dispatcher:'),
+      alertsFile,
+      sinks: [apiSink],
+      onBatch: s => {
+        addBatch(totals, s)
+        metrics.observeBatch(s)
+      },
+      onAlert: a => process.stdout.write(`${tty ? '\r\x1b[K' : ''}${alertLine(a)}\n`)
+    })
+  } catch (error) {
+    await app.close()
+    await backend.close()
+    throw error
+  }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
-  if (typeof flags.duration === 'string') gen.durationMs = undefined
-  const totals = emptyTotals()
   const started = Date.now()
-  const tty = process.stdout.isTTY
   const status = (): string => {
     const secs = Math.max(1, (Date.now() - started) / 1000)
     return (
@@ -29,54 +114,56 @@ async function demoAction(flags: Flags): Promise<void> {
     )
   }
   process.stdout.write(
-    'darooghe demo: generator → embedded log → detector → alerts, all in this process (Ctrl-C to stop)\n' +
-      'the dashboard is not built yet; for now alerts print here\n'
+    `darooghe demo: generator → ${backend.name} → detector → alerts, dispatcher, dashboard (Ctrl-C to stop)\n` +
+      `dashboard: http://${host}:${bound}/\n` +
+      `alerts: ${alertsFile}\n`
   )
   const timer = setInterval(() => {
-    if (tty) process.stdout.write(`\r${status()}`)
+    if (tty) process.stdout.write(`\r\x1b[K${status()}`)
   }, 500)
-  const { done } = startDemo({
-    generator: gen,
-    rules: (flags.rules as string | undefined) ?? 'default',
-    log,
-    signal: abort.signal,
-    onBatch: s => {
-      addBatch(totals, s)
-    },
-    onAlert: a => {
-      const trace = a.trace as Record<string, Record<string, unknown>>
-      const why = (a.rules_fired as string[])
-        .map(rule => {
-          const { fired: _fired, ...numbers } = trace[rule] ?? {}
-          return `${rule} ${JSON.stringify(numbers)}`
-        })
-        .join('; ')
-      const line = `ALERT ${a.severity} ${a.customer_id} ${a.transaction_id} risk ${a.risk_score}: ${why}`
-      process.stdout.write(`${tty ? '\r\x1b[K' : ''}${line}\n`)
-    }
-  })
   const limit = typeof flags.seconds === 'string' ? Number(flags.seconds) * 1000 : 0
   const timeout = limit > 0 ? setTimeout(stop, limit) : undefined
   try {
-    await done
+    await handle.done
   } finally {
     clearInterval(timer)
     if (timeout) clearTimeout(timeout)
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
+    await app.close()
     process.stdout.write(`${tty ? '\r\x1b[K' : ''}${status()}\nstopped cleanly\n`)
   }
+}
+
+/** An alert and the numbers behind each rule, on one line. */
+function alertLine(a: Alert): string {
+  const trace = a.trace as Record<string, Record<string, unknown>>
+  const why = a.rules_fired
+    .map(rule => {
+      const { fired: _fired, ...numbers } = trace[rule] ?? {}
+      return `${rule} ${JSON.stringify(numbers)}`
+    })
+    .join('; ')
+  return `ALERT ${a.severity} ${a.customer_id} ${a.transaction_id} risk ${a.risk_score}: ${why}`
 }
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the whole pipeline embedded (generator, log, detector, alerts): no service needed')
+    .description(
+      'run the whole pipeline with its dashboard in one process (embedded log and state by default)'
+    )
     .option('--rate <n>', 'events per second (default 50)')
     .option('--customers <n>', 'customers (default 5000)')
     .option('--fraud-rate <f>', 'share of injected fraud (default 0.02)')
     .option('--seed <s>', 'seed for reproducible traffic')
     .option('--rules <name|file>', 'rule set (default: default)')
+    .option('--port <n>', 'dashboard and API port (default 8080; 0 = any free port)')
+    .option('--host <addr>', 'address to bind (default 127.0.0.1)')
+    .option('--alerts-file <path>', 'NDJSON file the dispatcher appends alerts to (default ./alerts.log)')
+    .option('--brokers <list>', 'use Kafka instead of the embedded log (env DAROOGHE_BROKERS)')
+    .option('--redis <url>', 'keep state in Redis instead of in memory (env DAROOGHE_REDIS)')
+    .option('--mongo <url>', 'also store decisions, alerts and windows in MongoDB (env DAROOGHE_MONGO)')
     .option('--seconds <n>', 'stop after this many seconds (default: until Ctrl-C)')
     .option('--log-level <level>', 'error | warn | info | debug (default warn)')
     .action(async (_opts: Flags, command: Command) => {

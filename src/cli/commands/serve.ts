@@ -2,7 +2,8 @@ import type { Command } from 'commander'
 import { MongoClient } from 'mongodb'
 import { KafkaLogAdmin } from '../../adapters/kafka/index.ts'
 import { RedisStateStore } from '../../adapters/redis/state-store.ts'
-import { buildApi } from '../../apps/api/index.ts'
+import { buildApi, listen } from '../../apps/api/index.ts'
+import { KafkaTopicBrowser, LiveView, startKafkaFeed } from '../../apps/live/index.ts'
 import { brokersFrom, logLevelFrom, mongoFrom, redisFrom } from '../../config/connections.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
@@ -10,7 +11,7 @@ import { Metrics } from '../../observability/metrics.ts'
 
 type Flags = Record<string, unknown>
 
-function port(value: unknown, fallback: number): number {
+export function portFrom(value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 65_535) {
@@ -23,7 +24,7 @@ function port(value: unknown, fallback: number): number {
 async function serveAction(flags: Flags): Promise<void> {
   const env = process.env
   const log = createLogger('serve', logLevelFrom(flags.logLevel, env))
-  const listenPort = port(flags.port ?? env.DAROOGHE_PORT, 8080)
+  const listenPort = portFrom(flags.port ?? env.DAROOGHE_PORT, 8080)
   const host = (flags.host as string | undefined) ?? '127.0.0.1'
   const brokers = brokersFrom(flags.brokers, env)
   const redisUrl = redisFrom(flags.redis, env)
@@ -35,9 +36,19 @@ async function serveAction(flags: Flags): Promise<void> {
   const conn: { redis: RedisStateStore | null } = { redis: null }
   const mongo = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 1_500 })
   const metrics = new Metrics()
+  // With Kafka named explicitly, the dashboard is fed from it: a LiveView in a group of its own
+  // (starting at the end of the topics: it shows now, not the history) and the topic browser.
+  const kafkaNamed =
+    flags.brokers !== undefined || env.DAROOGHE_BROKERS !== undefined || env.KAFKA_BROKER_URL !== undefined
+  const live = kafkaNamed ? new LiveView() : undefined
+  const browser = kafkaNamed ? new KafkaTopicBrowser({ brokers, clientId: 'darooghe-serve' }) : undefined
+  const liveGroup = (flags.liveGroup as string | undefined) ?? 'darooghe-live'
   const app = buildApi({
     metrics,
     logger: log,
+    dashboard: true,
+    ...(live ? { live } : {}),
+    ...(browser ? { topics: browser } : {}),
     ...(token ? { alertToken: token } : {}),
     health: {
       kafka: async () => (await admin.listTopics(), true),
@@ -51,21 +62,23 @@ async function serveAction(flags: Flags): Promise<void> {
       }
     }
   })
-  try {
-    await app.listen({ host, port: listenPort })
-  } catch (cause) {
-    throw new DaroogheError('IO', `cannot listen on ${host}:${listenPort} (in use? choose --port)`, { cause })
-  }
-  const address = app.server.address()
-  const bound = typeof address === 'object' && address ? address.port : listenPort
+  const bound = await listen(app, host, listenPort)
   process.stdout.write(
-    `darooghe serve: http://${host}:${bound}  (/health /metrics /alerts /alerts/stream /api/stats)\n`
+    `darooghe serve: http://${host}:${bound}  (dashboard /, /health /metrics /alerts /alerts/stream /api/*)\n` +
+      (live
+        ? `dashboard fed from Kafka at ${brokers.join(',')} (group ${liveGroup})\n`
+        : 'dashboard: no live data (give --brokers to feed it from Kafka)\n')
   )
+  const feed = live
+    ? startKafkaFeed({ brokers, clientId: 'darooghe-serve', live, groupId: liveGroup, log })
+    : undefined
   await new Promise<void>(resolve => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
   })
+  await feed?.stop()
   await app.close()
+  await browser?.close?.()
   await admin.close().catch(() => {})
   await conn.redis?.close()
   await mongo.close().catch(() => {})
@@ -75,7 +88,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description(
-      'serve the HTTP API: /health, /metrics, POST and GET /alerts, /alerts/stream (SSE), /api/stats'
+      'serve the HTTP API and the dashboard: /, /health, /metrics, POST and GET /alerts, /alerts/stream, /api/*'
     )
     .option('--port <n>', 'port (env DAROOGHE_PORT; default 8080; 0 = any free port)')
     .option('--host <addr>', 'address to bind (default 127.0.0.1)')
@@ -83,7 +96,11 @@ export function registerServe(program: Command): void {
       '--token <secret>',
       'require "Authorization: Bearer <secret>" on POST /alerts (env DAROOGHE_ALERTS_TOKEN)'
     )
-    .option('--brokers <list>', 'Kafka for /health (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option(
+      '--brokers <list>',
+      'Kafka for /health and the dashboard (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)'
+    )
+    .option('--live-group <id>', "the dashboard's consumer group (default darooghe-live)")
     .option('--redis <url>', 'Redis for /health (env DAROOGHE_REDIS)')
     .option('--mongo <url>', 'MongoDB for /health (env DAROOGHE_MONGO)')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')

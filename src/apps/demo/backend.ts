@@ -1,0 +1,61 @@
+import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
+import { MemoryLog } from '../../adapters/memory/index.ts'
+import type { ConsumerOptions, LogConsumer, LogProducer } from '../../ports/log.ts'
+import { KafkaTopicBrowser, MemoryTopicBrowser, type TopicBrowser } from '../live/index.ts'
+
+/**
+ * Where the demo's records live: the embedded log, or Kafka. Everything in the demo talks to
+ * the log through this and the LogConsumer/LogProducer ports, so both runs are the same code.
+ */
+export interface DemoBackend {
+  readonly name: string
+  /** Creates the topics that do not exist yet. */
+  ensureTopics(names: readonly string[], partitions: number): Promise<void>
+  producer(): LogProducer
+  consumer(options: ConsumerOptions): LogConsumer
+  readonly browser: TopicBrowser
+  close(): Promise<void>
+}
+
+/** The embedded log; `groups` are the demo's consumer groups (the browser reports their lag). */
+export function memoryBackend(log: MemoryLog = new MemoryLog(), groups: () => readonly string[] = () => []) {
+  const backend: DemoBackend & { readonly log: MemoryLog } = {
+    name: 'embedded log',
+    log,
+    async ensureTopics(names, partitions) {
+      for (const n of names) log.createTopic(n, partitions)
+    },
+    producer: () => log.producer(),
+    consumer: options => log.consumer(options),
+    browser: new MemoryTopicBrowser(log, groups),
+    async close() {}
+  }
+  return backend
+}
+
+export function kafkaBackend(brokers: readonly string[]): DemoBackend {
+  const producers: LogProducer[] = []
+  const browser = new KafkaTopicBrowser({ brokers, clientId: 'darooghe-demo' })
+  return {
+    name: `Kafka at ${brokers.join(',')}`,
+    async ensureTopics(names, partitions) {
+      const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000, clientId: 'darooghe-demo' })
+      try {
+        await admin.createTopics(names.map(name => ({ name, partitions })))
+      } finally {
+        await admin.close().catch(() => {})
+      }
+    },
+    producer: () => {
+      const p = new KafkaLogProducer({ brokers, clientId: 'darooghe-demo' })
+      producers.push(p)
+      return p
+    },
+    consumer: options =>
+      new KafkaLogConsumer({ brokers, clientId: 'darooghe-demo', maxWaitMs: 100, ...options }),
+    browser,
+    async close() {
+      await Promise.allSettled([...producers.map(p => p.close()), browser.close?.()])
+    }
+  }
+}

@@ -1,0 +1,203 @@
+import type { Command } from 'commander'
+import { KafkaLogAdmin, KafkaLogConsumer } from '../../adapters/kafka/index.ts'
+import { MongoDocumentStore, redactMongoUrl } from '../../adapters/mongo/index.ts'
+import { runStore, storeTopics, type StoreTopics, type StoreTotals } from '../../apps/store/index.ts'
+import { brokersFrom, logLevelFrom, mongoFrom } from '../../config/connections.ts'
+import { DaroogheError } from '../../errors.ts'
+import { createLogger } from '../../logger.ts'
+import { withRetry } from '../../retry.ts'
+
+interface StoreFlags {
+  brokers?: string
+  mongo?: string
+  group?: string
+  approvedTopic?: string
+  fraudTopic?: string
+  alertsTopic?: string
+  errorsTopic?: string
+  lateTopic?: string
+  analyticsTopic?: string
+  fromBeginning?: boolean
+  batchSize: string
+  partitions: string
+  statusInterval: string
+  logLevel?: string
+}
+
+function integer(value: string, flag: string, min: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) {
+    throw new DaroogheError('USAGE', `${flag} must be an integer >= ${min} (got '${value}')`)
+  }
+  return n
+}
+
+/** Topic names from the flags (and the reference setup's LEGIT_TOPIC / FRAUD_TOPIC), checked. */
+function topicsFrom(flags: StoreFlags, env: NodeJS.ProcessEnv): StoreTopics {
+  const topics = storeTopics({
+    approved: flags.approvedTopic ?? env.LEGIT_TOPIC,
+    fraud: flags.fraudTopic ?? env.FRAUD_TOPIC,
+    alerts: flags.alertsTopic,
+    errors: flags.errorsTopic,
+    late: flags.lateTopic,
+    analytics: flags.analyticsTopic
+  })
+  const owner = new Map<string, string>()
+  for (const [role, name] of Object.entries(topics)) {
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(name)) {
+      throw new DaroogheError(
+        'USAGE',
+        `--${role}-topic must be 1-249 characters of letters, digits, . _ - (got '${name}')`
+      )
+    }
+    const other = owner.get(name)
+    // Approved and fraud decisions share a shape, so one topic may carry both.
+    if (
+      other &&
+      !(new Set([other, role]).size === 2 && [other, role].every(r => r === 'approved' || r === 'fraud'))
+    ) {
+      throw new DaroogheError(
+        'USAGE',
+        `--${role}-topic and --${other}-topic are both '${name}': give each its own topic`
+      )
+    }
+    owner.set(name, role)
+  }
+  return topics
+}
+
+/** `darooghe store`: the processor's outputs and the window aggregates into MongoDB. */
+async function storeAction(flags: StoreFlags): Promise<void> {
+  const env = process.env
+  const log = createLogger('store', logLevelFrom(flags.logLevel, env))
+  const brokers = brokersFrom(flags.brokers, env)
+  const mongoUrl = mongoFrom(flags.mongo, env)
+  const groupId = flags.group ?? 'darooghe-store'
+  const topics = topicsFrom(flags, env)
+  const batchSize = integer(flags.batchSize, '--batch-size', 1)
+  const partitions = integer(flags.partitions, '--partitions', 1)
+  const statusEvery = integer(flags.statusInterval, '--status-interval', 0) * 1000
+  const names = [...new Set(Object.values(topics))]
+
+  const abort = new AbortController()
+  const stop = (): void => {
+    if (abort.signal.aborted) return
+    log.info('stopping: finishing the current batch, committing, closing')
+    abort.abort()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  let store: MongoDocumentStore | null = null
+  let consumer: KafkaLogConsumer | null = null
+  let totals: StoreTotals | null = null
+  const retry = { signal: abort.signal, maxMs: 5_000 }
+  try {
+    store = await withRetry(
+      `MongoDB at ${redactMongoUrl(mongoUrl)}`,
+      () => MongoDocumentStore.connect({ url: mongoUrl, log }),
+      log,
+      retry
+    )
+    // Subscribing to a missing topic fails; the windows stage or the detector may not have run yet.
+    await withRetry(
+      `Kafka at ${brokers.join(',')}`,
+      async () => {
+        const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
+        try {
+          await admin.createTopics(names.map(name => ({ name, partitions })))
+        } catch (cause) {
+          throw cause instanceof DaroogheError
+            ? cause
+            : new DaroogheError('KAFKA', 'cannot create topics', { cause })
+        } finally {
+          await admin.close().catch(() => {})
+        }
+      },
+      log,
+      retry
+    )
+    consumer = new KafkaLogConsumer({
+      brokers,
+      groupId,
+      topics: names,
+      maxBatchRecords: batchSize,
+      fromBeginning: flags.fromBeginning === true,
+      clientId: 'darooghe-store'
+    })
+    log.info(
+      {
+        brokers,
+        groupId,
+        topics,
+        fromBeginning: flags.fromBeginning === true,
+        database: store.database.databaseName
+      },
+      'store started'
+    )
+    let last = { at: Date.now(), records: 0 }
+    let current: StoreTotals | null = null
+    const progress = (): void => {
+      if (!current) return
+      const now = Date.now()
+      const rate = Math.round(((current.records - last.records) * 1000) / Math.max(1, now - last.at))
+      log.info({ ...current, recordsPerSecond: rate }, 'progress')
+      last = { at: now, records: current.records }
+    }
+    const timer = statusEvery > 0 ? setInterval(progress, statusEvery) : null
+    try {
+      totals = await runStore({
+        consumer,
+        store,
+        topics,
+        log,
+        signal: abort.signal,
+        onBatch: t => void (current = t)
+      })
+    } finally {
+      if (timer) clearInterval(timer)
+    }
+  } catch (error) {
+    // Interrupted while waiting for a service: nothing was consumed, nothing to report.
+    if (!abort.signal.aborted) throw error
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    await consumer?.close().catch(() => {})
+    await store?.close().catch(() => {})
+    if (totals) log.info(totals, 'store stopped')
+  }
+}
+
+export function registerStore(program: Command): void {
+  program
+    .command('store')
+    .description(
+      "store the processor's outputs and the window aggregates in MongoDB: idempotent bulk upserts, offsets committed after the write"
+    )
+    .option('--brokers <list>', 'Kafka bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option(
+      '--mongo <url>',
+      'MongoDB URL; its path names the database (env DAROOGHE_MONGO; default mongodb://127.0.0.1:27017/darooghe)'
+    )
+    .option('--group <id>', 'consumer group (default darooghe-store)')
+    .option(
+      '--from-beginning',
+      'a group with no committed offsets starts at the earliest record (default: the latest); a known group goes on where it stopped'
+    )
+    .option(
+      '--approved-topic <name>',
+      'approved decisions (env LEGIT_TOPIC; default darooghe.transactions.approved)'
+    )
+    .option('--fraud-topic <name>', 'fraud decisions (env FRAUD_TOPIC; default darooghe.transactions.fraud)')
+    .option('--alerts-topic <name>', 'alerts (default darooghe.fraud_alerts)')
+    .option('--errors-topic <name>', 'validation failures (default darooghe.error_logs)')
+    .option('--late-topic <name>', 'late events (default darooghe.late_events)')
+    .option('--analytics-topic <name>', 'window aggregates (default darooghe.analytics)')
+    .option('--batch-size <n>', 'records per poll batch (one bulk write per collection each)', '2000')
+    .option('--partitions <n>', 'partitions of the topics it creates when missing', '6')
+    .option('--status-interval <s>', 'seconds between progress lines on stderr (0: none)', '10')
+    .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
+    .action(async (flags: StoreFlags) => {
+      await storeAction(flags)
+    })
+}
