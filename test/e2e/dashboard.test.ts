@@ -33,7 +33,9 @@ test('the dashboard of a running demo shows live data, alert traces and the topi
     '--fraud-rate',
     '0.05',
     '--alerts-file',
-    join(dir, 'alerts.log')
+    join(dir, 'alerts.log'),
+    '--report-dir',
+    join(dir, 'report')
   ])
   t.after(() => demo.child.kill('SIGKILL'))
   const url = (
@@ -115,6 +117,17 @@ test('the dashboard of a running demo shows live data, alert traces and the topi
   await page.locator('#messages .message pre').first().waitFor()
   assert.match((await page.locator('#messages .message pre').first().textContent())!, /"transaction_id"/)
   await page.screenshot({ path: join(SHOTS, 'topic-browser.png') })
+
+  // "Report": the batch analytics over the history the demo stored so far, in a new tab.
+  const [report] = await Promise.all([page.context().waitForEvent('page'), page.click('#report-button')])
+  report.on('console', m => {
+    if (m.type() === 'error') problems.push(`report: ${m.text()}`)
+  })
+  report.on('pageerror', e => problems.push(`report: ${e.message}`))
+  await report.waitForURL(/\/reports\/latest$/, { timeout: 60_000 })
+  await report.locator('canvas').first().waitFor()
+  assert.match((await report.textContent('body'))!, /source: memory demo/)
+  await report.screenshot({ path: join(SHOTS, 'report.png'), fullPage: true })
 
   assert.deepEqual(problems, [])
   // Ctrl-C with the page still open (its live stream connected): the demo still ends cleanly.

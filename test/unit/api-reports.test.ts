@@ -4,7 +4,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify from 'fastify'
+import { MemoryDocumentStore } from '../../src/adapters/memory/index.ts'
+import { reportFromStore } from '../../src/apps/analytics/index.ts'
+import { buildApi } from '../../src/apps/api/index.ts'
 import { reportRoutes } from '../../src/apps/api/routes-reports.ts'
+import { Metrics } from '../../src/observability/metrics.ts'
+import { FIXTURE } from '../helpers/analytics-fixture.ts'
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')
 
@@ -68,4 +73,37 @@ test('chart names cannot reach outside the charts folder', async t => {
     const res = await app.inject({ url })
     assert.equal(res.statusCode, 404, url)
   }
+})
+
+test('POST /api/reports analyses the stored history, stores the results and serves the new report', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'darooghe-run-report-'))
+  const documents = new MemoryDocumentStore()
+  // The transactions collection as the store sink writes it: the event plus a Date event_time.
+  await documents.upsertMany(
+    'transactions',
+    FIXTURE.map(e => ({ ...e, _id: e.transaction_id, event_time: new Date(e.timestamp as string) }))
+  )
+  const app = buildApi({
+    metrics: new Metrics(),
+    reports: { dir, run: () => reportFromStore(documents, { dir, source: { kind: 'memory', name: 'test' } }) }
+  })
+  t.after(async () => {
+    await app.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  assert.equal((await app.inject({ url: '/api/reports/latest' })).statusCode, 404)
+  const res = await app.inject({ method: 'POST', url: '/api/reports' })
+  assert.equal(res.statusCode, 201, res.body)
+  const body = res.json() as { run_id: string; rows: number; url: string }
+  assert.equal(body.rows, FIXTURE.length)
+  assert.equal(body.url, '/reports/latest')
+  const latest = (await app.inject({ url: '/api/reports/latest' })).json() as {
+    run: { id: string }
+    results: { summary: { total_value: number } }
+  }
+  assert.equal(latest.run.id, body.run_id)
+  assert.equal(latest.results.summary.total_value, 1_260_000)
+  assert.match((await app.inject({ url: '/reports/latest' })).body, /<html/i)
+  // The run is stored with its results, one document per report collection.
+  assert.equal(await documents.count('analytics_summary'), 1)
 })

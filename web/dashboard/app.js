@@ -240,6 +240,23 @@ function show(view) {
 }
 for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => show(b.dataset.view))
 
+// The batch report over the history stored so far, in a new tab (opened first: no popup blocker).
+$('#report-button').addEventListener('click', async () => {
+  const tab = window.open('about:blank', '_blank')
+  const button = $('#report-button')
+  button.disabled = true
+  try {
+    const res = await fetch('/api/reports', { method: 'POST' })
+    if (!res.ok && res.status !== 404 && res.status !== 409) throw new Error(`report: HTTP ${res.status}`)
+    if (tab) tab.location.href = '/reports/latest'
+  } catch (err) {
+    tab?.close()
+    showError(err)
+  } finally {
+    button.disabled = false
+  }
+})
+
 function showError(err) {
   console.warn('dashboard:', err.message ?? err)
 }

@@ -6,6 +6,7 @@ import { alertRoutes, type AlertCounters } from './routes-alerts.ts'
 import { dashboardRoutes } from './routes-dashboard.ts'
 import { liveRoutes, overviewTick } from './routes-live.ts'
 import { opsRoutes } from './routes-ops.ts'
+import { reportRoutes, runReportRoute } from './routes-reports.ts'
 import { SseHub } from './sse.ts'
 import type { ApiDeps, StatsProvider, StoredAlert } from './types.ts'
 
@@ -89,5 +90,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     ...(deps.topics ? { topics: deps.topics } : {})
   })
   if (deps.dashboard) dashboardRoutes(app, typeof deps.dashboard === 'string' ? deps.dashboard : undefined)
+  if (deps.reports) {
+    reportRoutes(app, { reportDir: deps.reports.dir })
+    const run = deps.reports.run
+    if (run) runReportRoute(app, run)
+  }
   return app
 }

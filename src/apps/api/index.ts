@@ -6,6 +6,7 @@ export type {
   AlertQuery,
   AlertStore,
   ApiDeps,
+  ReportsDeps,
   HealthCheck,
   HealthChecks,
   StatsProvider,

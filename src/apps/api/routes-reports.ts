@@ -46,3 +46,21 @@ export function reportRoutes(app: FastifyInstance, { reportDir }: ReportRoutesOp
     serve(reply, 'report.json', 'application/json; charset=utf-8', 'no report')
   )
 }
+
+/**
+ * POST /api/reports: runs the batch analytics over the stored history now (one run at a time)
+ * and answers with the run id once /reports/latest shows it.
+ */
+export function runReportRoute(app: FastifyInstance, run: () => Promise<{ id: string; rows: number }>): void {
+  let running: Promise<{ id: string; rows: number }> | null = null
+  app.post('/api/reports', async (_req, reply) => {
+    if (running) return sendError(reply, 409, 'conflict', 'a report is being computed: try again in a moment')
+    running = run()
+    try {
+      const { id, rows } = await running
+      return reply.code(201).send({ run_id: id, rows, url: '/reports/latest' })
+    } finally {
+      running = null
+    }
+  })
+}

@@ -89,6 +89,14 @@ export interface ApiDeps {
   readonly topics?: TopicBrowser
   /** Serve the dashboard at `/` (true: web/dashboard of this package; a string: that folder). Default false. */
   readonly dashboard?: boolean | string
+  /** The batch report: the latest one in `dir` at /reports/latest; `run` makes POST /api/reports start one. */
+  readonly reports?: ReportsDeps
   /** Interval of the overview pushed on /api/live/stream, ms. Default 1000. */
   readonly liveIntervalMs?: number
+}
+
+export interface ReportsDeps {
+  readonly dir: string
+  /** Runs the batch analytics over the stored history and writes the report to `dir`. */
+  readonly run?: () => Promise<{ id: string; rows: number }>
 }

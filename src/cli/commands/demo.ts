@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
 import { MemoryStateStore } from '../../adapters/memory/index.ts'
+import { MemoryDocumentStore } from '../../adapters/memory/index.ts'
 import { MongoDocumentStore, redactMongoUrl } from '../../adapters/mongo/index.ts'
+import { reportFromStore } from '../../apps/analytics/index.ts'
+import type { DocumentStore } from '../../ports/document-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
 import { buildApi, listen, MemoryAlertStore, type StoredAlert } from '../../apps/api/index.ts'
 import { kafkaBackend, memoryBackend } from '../../apps/demo/backend.ts'
@@ -27,6 +30,7 @@ async function demoAction(flags: Flags): Promise<void> {
   const port = portFrom(flags.port, 8080)
   const host = (flags.host as string | undefined) ?? '127.0.0.1'
   const alertsFile = (flags.alertsFile as string | undefined) ?? './alerts.log'
+  const reportDir = (flags.reportDir as string | undefined) ?? './darooghe-report'
   const abort = new AbortController()
   const stop = (): void => abort.abort()
 
@@ -56,7 +60,26 @@ async function demoAction(flags: Flags): Promise<void> {
   const tty = process.stdout.isTTY
   const backend = brokers ? kafkaBackend(brokers) : memoryBackend(undefined, () => Object.values(DEMO_GROUPS))
   const live = new LiveView()
+  // History is always stored: in MongoDB with --mongo, else in this process (analysed on demand).
+  const documents: DocumentStore = mongoUrl
+    ? await withRetry(
+        `MongoDB at ${redactMongoUrl(mongoUrl)}`,
+        () => MongoDocumentStore.connect({ url: mongoUrl, log }),
+        log,
+        { signal: abort.signal, maxMs: 2_000 }
+      )
+    : new MemoryDocumentStore()
   const app = buildApi({
+    reports: {
+      dir: reportDir,
+      run: () =>
+        reportFromStore(documents, {
+          dir: reportDir,
+          source: mongoUrl
+            ? { kind: 'mongo', name: redactMongoUrl(mongoUrl) }
+            : { kind: 'memory', name: 'demo' }
+        })
+    },
     metrics,
     logger: log,
     alertStore,
@@ -78,16 +101,7 @@ async function demoAction(flags: Flags): Promise<void> {
       live,
       ...(brokers ? { fromLatest: true } : {}),
       store: await connect(''),
-      ...(mongoUrl
-        ? {
-            documents: await withRetry(
-              `MongoDB at ${redactMongoUrl(mongoUrl)}`,
-              () => MongoDocumentStore.connect({ url: mongoUrl, log }),
-              log,
-              { signal: abort.signal, maxMs: 2_000 }
-            )
-          }
-        : {}),
+      documents,
       dedupe: await connect('darooghe:darooghe-demo-dispatcher:'),
       alertsFile,
       sinks: [apiSink],
@@ -161,9 +175,16 @@ export function registerDemo(program: Command): void {
     .option('--port <n>', 'dashboard and API port (default 8080; 0 = any free port)')
     .option('--host <addr>', 'address to bind (default 127.0.0.1)')
     .option('--alerts-file <path>', 'NDJSON file the dispatcher appends alerts to (default ./alerts.log)')
+    .option(
+      '--report-dir <dir>',
+      'where the dashboard\'s "Report" writes the batch report (default ./darooghe-report)'
+    )
     .option('--brokers <list>', 'use Kafka instead of the embedded log (env DAROOGHE_BROKERS)')
     .option('--redis <url>', 'keep state in Redis instead of in memory (env DAROOGHE_REDIS)')
-    .option('--mongo <url>', 'also store decisions, alerts and windows in MongoDB (env DAROOGHE_MONGO)')
+    .option(
+      '--mongo <url>',
+      'store decisions, alerts and windows in MongoDB (env DAROOGHE_MONGO; default: in this process)'
+    )
     .option('--seconds <n>', 'stop after this many seconds (default: until Ctrl-C)')
     .option('--log-level <level>', 'error | warn | info | debug (default warn)')
     .action(async (_opts: Flags, command: Command) => {

@@ -47,6 +47,7 @@ async function serveAction(flags: Flags): Promise<void> {
     metrics,
     logger: log,
     dashboard: true,
+    reports: { dir: (flags.reportDir as string | undefined) ?? './report' },
     ...(live ? { live } : {}),
     ...(browser ? { topics: browser } : {}),
     ...(token ? { alertToken: token } : {}),
@@ -91,6 +92,10 @@ export function registerServe(program: Command): void {
       'serve the HTTP API and the dashboard: /, /health, /metrics, POST and GET /alerts, /alerts/stream, /api/*'
     )
     .option('--port <n>', 'port (env DAROOGHE_PORT; default 8080; 0 = any free port)')
+    .option(
+      '--report-dir <dir>',
+      'serve the latest `darooghe analyze --out DIR` report at /reports/latest (default ./report)'
+    )
     .option('--host <addr>', 'address to bind (default 127.0.0.1)')
     .option(
       '--token <secret>',

@@ -62,6 +62,7 @@ export function renderHtml(report: AnalyticsReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>Darooghe analytics — ${esc(report.run.id)}</title>
 <style>${STYLE}</style></head>
 <body>
