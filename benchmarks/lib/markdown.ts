@@ -26,6 +26,14 @@ function detectorTable(d: DetectorResult): string {
     [
       ['events', fmt(d.events)],
       ['events/s (median, min–max)', fmtSummary(d.eventsPerSecond)],
+      ...(d.workers
+        ? [
+            [
+              `events/s, \`darooghe detect --workers ${d.workers.count}\``,
+              fmtSummary(d.workers.eventsPerSecond)
+            ]
+          ]
+        : []),
       ['CPU seconds per 1,000 events', fmtSummary(d.cpuSecondsPer1000, 3)],
       ['peak RSS, MiB', fmtSummary(d.peakRssMiB)],
       ['state store / log', `${d.store} / ${d.log}`],

@@ -27,6 +27,8 @@ export interface DetectorResult {
   /** Output counts of the last run. */
   readonly outputs: Readonly<Record<string, number>>
   readonly note: string
+  /** `darooghe detect --workers N` on the same input (Kafka + Redis only). */
+  readonly workers?: { readonly count: number; readonly eventsPerSecond: Summary }
 }
 
 export interface LatencyResult extends Percentiles {

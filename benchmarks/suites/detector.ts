@@ -6,11 +6,14 @@
 import type { LogBackend } from '../harness/backend.ts'
 import { type BenchEnv } from '../harness/env.ts'
 import { BATCH_RECORDS, measureDetector } from '../harness/detector-run.ts'
+import { measureWorkers } from '../harness/detector-workers.ts'
 import { FILL_EVENT_RATE, BENCH_CUSTOMERS, fillTopic, type FillResult } from '../harness/fill.ts'
 import { summarize } from '../lib/stats.ts'
 import type { DetectorResult } from '../lib/types.ts'
 
 export const PARTITIONS = 6
+/** Detector processes of the CLI run: one per core. */
+export const WORKERS = 2
 
 export interface Prefilled {
   readonly topic: string
@@ -45,6 +48,17 @@ export async function detectorSuite(
     log(`  run ${i + 1}/${runs}: ${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s`)
     results.push(r)
   }
+  // The CLI with N processes in the group: one JavaScript thread per process is the wall.
+  const workerRates: number[] = []
+  if (backend.name === 'kafka' && store === 'redis') {
+    for (let i = 0; i < runs; i++) {
+      const rate = await measureWorkers(env, input.topic, PARTITIONS, WORKERS)
+      log(
+        `  run ${i + 1}/${runs}, --workers ${WORKERS}: ${Math.round(rate).toLocaleString('en-US')} events/s`
+      )
+      workerRates.push(rate)
+    }
+  }
   const f = input.fill
   const fraud = Object.entries(f.labels)
     .filter(([k]) => k !== 'legit' && !k.startsWith('invalid') && k !== 'malformed_json')
@@ -63,11 +77,17 @@ export async function detectorSuite(
     cpuSecondsPer1000: summarize(results.map(r => r.cpuSecondsPer1000)),
     peakRssMiB: summarize(results.map(r => r.peakRssMiB)),
     outputs: results[results.length - 1]!.outputs,
+    ...(workerRates.length > 0
+      ? { workers: { count: WORKERS, eventsPerSecond: summarize(workerRates) } }
+      : {}),
     note:
       `Input: ${f.events.toLocaleString('en-US')} generator events (${BENCH_CUSTOMERS.toLocaleString('en-US')} customers, event time ${FILL_EVENT_RATE.toLocaleString('en-US')}/s ending just before the run, record timestamp = event time) incl. ${fraud.toLocaleString('en-US')} labelled fraud and ${invalid.toLocaleString('en-US')} invalid events, pre-filled in ${input.seconds.toFixed(1)} s. ` +
       (backend.name === 'kafka'
         ? `Detector in-process (runDetector: KafkaLogConsumer → processor with all default rules and ${store === 'redis' ? 'RedisStateStore' : 'MemoryStateStore'} → KafkaLogProducer, idempotent, acks=all, to 5 output topics → commit). `
         : `Fully embedded: runDetector on the in-process MemoryLog (consumer, producer, commits) with the ${store === 'redis' ? 'RedisStateStore' : 'MemoryStateStore'} and all default rules. `) +
-      'Timed from the first fetched batch to the moment the committed offsets equal the end offsets (polled every 10 ms). CPU is the whole Node process (client, processor, GC) per 1,000 events; peak RSS sampled every 50 ms.'
+      'Timed from the first fetched batch to the moment the committed offsets equal the end offsets (polled every 10 ms). CPU is the whole Node process (client, processor, GC) per 1,000 events; peak RSS sampled every 50 ms.' +
+      (workerRates.length > 0
+        ? ` \`--workers ${WORKERS}\`: the CLI (\`darooghe detect --workers ${WORKERS}\`, ${WORKERS} processes in one group, Redis state) on the same input, timed from the group's first commit to the last (start-up and join excluded).`
+        : '')
   }
 }

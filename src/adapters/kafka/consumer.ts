@@ -78,29 +78,45 @@ export class KafkaLogConsumer implements LogConsumer {
   async run(handler: BatchHandler): Promise<void> {
     const o = this.#options
     const max = o.maxBatchRecords ?? 5_000
-    let stream: Stream
-    try {
-      stream = await this.#consumer.consume({
-        topics: [...o.topics],
-        mode: MessagesStreamModes.COMMITTED,
-        fallbackMode:
-          (o.fromBeginning ?? true)
-            ? MessagesStreamFallbackModes.EARLIEST
-            : MessagesStreamFallbackModes.LATEST,
-        autocommit: false,
-        maxWaitTime: o.maxWaitMs ?? 100,
-        isolationLevel:
-          (o.readCommitted ?? true)
-            ? FetchIsolationLevels.READ_COMMITTED
-            : FetchIsolationLevels.READ_UNCOMMITTED,
-        highWaterMark: Math.max(1024, max * 2)
-      })
-    } catch (cause) {
-      throw new DaroogheError('KAFKA', `could not join group '${o.groupId}' on ${o.topics.join(', ')}`, {
-        cause
-      })
+    let stream: Stream | null = null
+    // Members joining at the same moment (`detect --workers N`, a rolling restart) can exhaust
+    // the client's join retries while the group rebalances: keep trying, with backoff.
+    for (let attempt = 1; stream === null; attempt++) {
+      try {
+        stream = await this.#join(max)
+      } catch (cause) {
+        // Closed while joining (Ctrl-C at start-up): nothing was consumed, nothing to report.
+        if (this.#closing) return
+        if (attempt >= 8) {
+          throw new DaroogheError('KAFKA', `could not join group '${o.groupId}' on ${o.topics.join(', ')}`, {
+            cause
+          })
+        }
+        await new Promise(r => setTimeout(r, Math.min(250 * 2 ** attempt, 4_000)))
+      }
     }
     this.#stream = stream
+    await this.#loop(stream, handler, max)
+  }
+
+  #join(max: number): Promise<Stream> {
+    const o = this.#options
+    return this.#consumer.consume({
+      topics: [...o.topics],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode:
+        (o.fromBeginning ?? true) ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
+      autocommit: false,
+      maxWaitTime: o.maxWaitMs ?? 100,
+      isolationLevel:
+        (o.readCommitted ?? true)
+          ? FetchIsolationLevels.READ_COMMITTED
+          : FetchIsolationLevels.READ_UNCOMMITTED,
+      highWaterMark: Math.max(1024, max * 2)
+    })
+  }
+
+  async #loop(stream: Stream, handler: BatchHandler, max: number): Promise<void> {
     let failure: unknown = null
     let ended = false
     const wake = (): void => {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.ts'
-import type { LogConsumer, LogProducer } from '../../ports/log.ts'
+import type { LogConsumer, LogProducer, TopicPartition } from '../../ports/log.ts'
 import { withRetry } from '../../retry.ts'
 import type { BatchStats, Processor } from '../processor/index.ts'
 
@@ -12,6 +12,8 @@ export interface DetectorDeps {
   readonly signal?: AbortSignal
   /** Called after each batch is durable, produced and about to be committed (metrics, status). */
   readonly onBatch?: (stats: BatchStats, records: number, outputs: number) => void
+  /** Called after each partition assignment (the first one: the detector joined its group). */
+  readonly onAssignment?: (assigned: readonly TopicPartition[]) => void
 }
 
 /**
@@ -27,6 +29,7 @@ export async function runDetector(deps: DetectorDeps): Promise<void> {
   await consumer.run({
     onAssignment: assigned => {
       processor.onAssignment(assigned)
+      deps.onAssignment?.(assigned)
       log.info({ partitions: assigned.map(p => `${p.topic}:${p.partition}`) }, 'partitions assigned')
     },
     onBatch: async records => {

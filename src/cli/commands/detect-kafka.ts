@@ -180,7 +180,16 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     'detector started'
   )
   try {
-    await runDetector({ consumer, producer, processor, log, signal: abort.signal, onBatch })
+    await runDetector({
+      consumer,
+      producer,
+      processor,
+      log,
+      signal: abort.signal,
+      onBatch,
+      // A worker of `detect --workers` tells its parent it is in the group (see detect-workers.ts).
+      onAssignment: () => process.send?.({ darooghe: 'joined' })
+    })
   } finally {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)

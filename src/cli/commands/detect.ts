@@ -15,6 +15,7 @@ import { DaroogheError } from '../../errors.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { fixedClock, type Clock } from '../../stream/clock.ts'
 import { runKafkaDetect, type KafkaDetectFlags } from './detect-kafka.ts'
+import { runDetectWorkers, workerCount } from './detect-workers.ts'
 
 /** Flags shared by every mode of `darooghe detect`. */
 export interface DetectFlags {
@@ -101,11 +102,23 @@ export function registerDetect(program: Command): void {
       'Kafka mode with --exactly-once: id of this instance in its transactional id (default: the host name)'
     )
     .option('--metrics-port <n>', 'Kafka mode: serve /metrics and /health of this detector on 127.0.0.1:<n>')
-    .action(async (flags: KafkaDetectFlags) => {
+    .option(
+      '--workers <n>',
+      'Kafka mode: run n detector processes in the group, sharing the partitions (default 1)'
+    )
+    .action(async (flags: KafkaDetectFlags & { workers?: string }) => {
       if (flags.input === undefined) {
+        const workers = workerCount(flags.workers)
+        if (workers > 1) {
+          // The children get this command line again, without --workers.
+          await runDetectWorkers(process.argv.slice(2), workers)
+          return
+        }
         await runKafkaDetect(flags)
         return
       }
+      if (flags.workers !== undefined)
+        throw new DaroogheError('USAGE', '--workers is for Kafka mode, not --input')
       await runFileDetect(flags)
     })
 }
