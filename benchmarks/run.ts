@@ -23,8 +23,10 @@ import { clientsSuite } from './suites/clients.ts'
 import { detectorSuite, prefill, type Prefilled } from './suites/detector.ts'
 import { latencySuite, maxThroughputSuite } from './suites/latency.ts'
 import { stagesSuite } from './suites/stages.ts'
+import { sinkSuite } from './suites/sink.ts'
+import { analyzeSuite } from './suites/analyze.ts'
 
-const SUITES = ['detector', 'embedded', 'stages', 'latency', 'max', 'clients'] as const
+const SUITES = ['detector', 'embedded', 'stages', 'latency', 'max', 'clients', 'sink', 'analyze'] as const
 type Suite = (typeof SUITES)[number]
 /** Each runs in its own child process. */
 const GROUPS: readonly (readonly Suite[])[] = [
@@ -34,7 +36,9 @@ const GROUPS: readonly (readonly Suite[])[] = [
   ['latency'],
   ['max'],
   // Spawns one more process per client (benchmarks/harness/client-child.ts).
-  ['clients']
+  ['clients'],
+  ['sink'],
+  ['analyze']
 ]
 
 const { values } = parseArgs({
@@ -43,6 +47,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     brokers: { type: 'string', default: '127.0.0.1:9092' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
+    mongo: { type: 'string', default: 'mongodb://127.0.0.1:27017' },
     events: { type: 'string' },
     'no-doc': { type: 'boolean', default: false },
     child: { type: 'string' },
@@ -52,7 +57,7 @@ const { values } = parseArgs({
 })
 if (values.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--events N] [--brokers h:p] [--redis url] [--no-doc]`
+    `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--events N] [--brokers h:p] [--redis url] [--mongo url] [--no-doc]`
   )
   process.exit(0)
 }
@@ -72,7 +77,9 @@ const plan = quick
       latencyMs: 10_000,
       steps: [1_000, 2_000, 5_000, 10_000],
       stepMs: 10_000,
-      stageEvents: 30_000
+      stageEvents: 30_000,
+      sinkEvents: 20_000,
+      analyzeEvents: 200_000
     }
   : {
       events: 1_000_000,
@@ -81,7 +88,10 @@ const plan = quick
       latencyMs: 30_000,
       steps: [1_000, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 40_000, 50_000],
       stepMs: 60_000,
-      stageEvents: 200_000
+      stageEvents: 200_000,
+      // mongo-java-server (H2) writes a few thousand documents per second: 1M would take ten minutes.
+      sinkEvents: 100_000,
+      analyzeEvents: 1_000_000
     }
 if (values.events !== undefined) plan.events = Number(values.events)
 if (!Number.isSafeInteger(plan.events) || plan.events < 20_000) {
@@ -139,6 +149,16 @@ async function runGroup(suites: readonly Suite[]): Promise<GroupResult> {
       log(`5. Kafka client comparison, ${plan.runs} run(s) per client`)
       r.clients = await suite('clients', () => clientsSuite(env, plan.events, plan.runs, log))
     }
+    if (suites.includes('sink')) {
+      log(`7. MongoDB sink, ${plan.sinkEvents.toLocaleString('en-US')} events`)
+      r.sink = await suite('sink', () => sinkSuite({ events: plan.sinkEvents, mongoUrl: values.mongo }))
+      log(`  ${Math.round(r.sink.eventsPerSecond).toLocaleString('en-US')} events/s`)
+    }
+    if (suites.includes('analyze')) {
+      log(`8. batch analytics, ${plan.analyzeEvents.toLocaleString('en-US')} events`)
+      r.analyze = await suite('analyze', () => analyzeSuite({ events: plan.analyzeEvents }))
+      log(`  ${r.analyze.seconds.toFixed(1)} s`)
+    }
   } finally {
     await env.cleanup().catch(e => console.error(`bench: cleanup failed: ${String(e)}`))
   }
@@ -150,6 +170,7 @@ async function runChild(suites: readonly Suite[]): Promise<GroupResult> {
   const out = join(tmpdir(), `darooghe-bench-${process.pid}-${suites.join('-')}.json`)
   const args = ['--import', 'tsx', 'benchmarks/run.ts', '--child', suites.join(','), '--out', out]
   args.push('--brokers', values.brokers, '--redis', values.redis, '--events', String(plan.events))
+  args.push('--mongo', values.mongo)
   if (quick) args.push('--quick')
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: 'inherit' })

@@ -201,6 +201,49 @@ export function renderMarkdown(r: Report): string {
   if (r.embedded) {
     out.push('## 6. Embedded mode', '', r.embedded.note, '', detectorTable(r.embedded), '')
   }
+  if (r.sink) {
+    const s = r.sink
+    out.push(
+      '## 7. MongoDB sink (`darooghe store`)',
+      '',
+      `The processor's outputs for ${fmt(s.events)} generator events (${fmt(s.records)} records: decisions, alerts, errors, late events) on the embedded log, stored by \`runStore\` into a fresh database of the local MongoDB-wire server (mongo-java-server, H2 backend) with unordered bulk upserts, batches of up to ${fmt(s.batchRecords)} records; a decision is two documents (transactions, decisions).`,
+      '',
+      table(
+        ['metric', 'value'],
+        [
+          ['events/s', fmt(s.eventsPerSecond)],
+          ['documents/s', fmt(s.docsPerSecond)],
+          ['seconds', s.seconds.toFixed(1)],
+          [
+            'documents',
+            `${fmt(s.documents)} (${Object.entries(s.byCollection)
+              .map(([k, v]) => `${k} ${fmt(v)}`)
+              .join(', ')})`
+          ],
+          ['retries', fmt(s.retries)]
+        ]
+      ),
+      ''
+    )
+  }
+  if (r.analyze) {
+    const a = r.analyze
+    out.push(
+      '## 8. Batch analytics (`darooghe analyze`)',
+      '',
+      `${fmt(a.events)} generator events (a 7-day history of 100,000 customers), generated in memory outside the timed part, decoded, validated and folded into every report (commission, temporal, segments, merchants, users, summary).`,
+      '',
+      table(
+        ['metric', 'value'],
+        [
+          ['seconds', a.seconds.toFixed(1)],
+          ['events/s', fmt(a.eventsPerSecond)],
+          ['peak RSS, MB', fmt(a.peakRssMb)]
+        ]
+      ),
+      ''
+    )
+  }
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map(n => `- ${n}`), '')
   return out.join('\n')
 }

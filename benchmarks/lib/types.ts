@@ -1,3 +1,5 @@
+import type { AnalyzeSuiteResult } from '../suites/analyze.ts'
+import type { SinkResult } from '../suites/sink.ts'
 /** Shapes of a benchmark report: what `benchmarks/results/<date>.json` holds. */
 import type { Percentiles, Summary } from './stats.ts'
 
@@ -101,5 +103,7 @@ export interface Report {
   readonly maxThroughput?: MaxThroughputResult
   readonly stages?: readonly StageResult[]
   readonly clients?: ClientsSuiteResult
+  readonly sink?: SinkResult
+  readonly analyze?: AnalyzeSuiteResult
   readonly notes: readonly string[]
 }
