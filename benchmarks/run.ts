@@ -73,6 +73,9 @@ const plan = quick
   ? {
       events: 100_000,
       runs: 1,
+      workerRuns: 1,
+      embeddedRuns: 1,
+      clientRuns: 1,
       rates: [100, 1_000, 10_000],
       latencyMs: 10_000,
       steps: [1_000, 2_000, 5_000, 10_000],
@@ -84,6 +87,10 @@ const plan = quick
   : {
       events: 1_000_000,
       runs: 3,
+      // Fewer runs where one run is long, so that the full run stays under 20 minutes.
+      workerRuns: 2,
+      embeddedRuns: 1,
+      clientRuns: 1,
       rates: [100, 1_000, 10_000],
       latencyMs: 30_000,
       steps: [1_000, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 40_000, 50_000],
@@ -125,13 +132,17 @@ async function runGroup(suites: readonly Suite[]): Promise<GroupResult> {
       const kafka = kafkaBackend(env)
       const input = await prefillLogged(env, kafka)
       log(`1. detector throughput (Kafka, Redis state), ${plan.runs} run(s)`)
-      r.detector = await suite('detector', () => detectorSuite(env, kafka, input, plan.runs, 'redis', log))
+      r.detector = await suite('detector', () =>
+        detectorSuite(env, kafka, input, plan.runs, 'redis', log, plan.workerRuns)
+      )
     }
     if (suites.includes('embedded')) {
       const memory = memoryBackend()
       const input = await prefillLogged(env, memory)
-      log(`6. embedded mode (MemoryLog, memory state), ${plan.runs} run(s)`)
-      r.embedded = await suite('embedded', () => detectorSuite(env, memory, input, plan.runs, 'memory', log))
+      log(`6. embedded mode (MemoryLog, memory state), ${plan.embeddedRuns} run(s)`)
+      r.embedded = await suite('embedded', () =>
+        detectorSuite(env, memory, input, plan.embeddedRuns, 'memory', log, 0)
+      )
     }
     if (suites.includes('stages')) {
       log('4. stages')
@@ -146,8 +157,8 @@ async function runGroup(suites: readonly Suite[]): Promise<GroupResult> {
       r.maxThroughput = await suite('max', () => maxThroughputSuite(env, plan.steps, plan.stepMs, log))
     }
     if (suites.includes('clients')) {
-      log(`5. Kafka client comparison, ${plan.runs} run(s) per client`)
-      r.clients = await suite('clients', () => clientsSuite(env, plan.events, plan.runs, log))
+      log(`5. Kafka client comparison, ${plan.clientRuns} run(s) per client`)
+      r.clients = await suite('clients', () => clientsSuite(env, plan.events, plan.clientRuns, log))
     }
     if (suites.includes('sink')) {
       log(`7. MongoDB sink, ${plan.sinkEvents.toLocaleString('en-US')} events`)
