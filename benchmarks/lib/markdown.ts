@@ -184,6 +184,8 @@ export function renderMarkdown(r: Report): string {
         ''
       )
     }
+    const wall = wallText(r)
+    if (wall) out.push('### Where the time goes', '', wall, '')
   }
   if (r.clients) {
     const c = r.clients
@@ -246,4 +248,40 @@ export function renderMarkdown(r: Report): string {
   }
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map(n => `- ${n}`), '')
   return out.join('\n')
+}
+
+/**
+ * The per-event budget of the detector from the stage numbers: each stage's cost in µs per
+ * event (1e6 / its rate alone), the consume cost from the client comparison, their sum and
+ * the ceiling it implies, against what the whole detector reached.
+ */
+export function wallText(r: Report): string | null {
+  const stages = r.stages
+  const d = r.detector
+  if (!stages || !d) return null
+  const us = (rate: number): number => 1e6 / rate
+  const cost = (name: string): number | null => {
+    const s = stages.find(x => x.name.startsWith(name))
+    return s ? us(s.eventsPerSecond.median) : null
+  }
+  const parts: [string, number | null][] = [
+    ['processBatch', cost('processBatch')],
+    ['state write-behind', cost('state write-behind')],
+    ['produce', cost('produce')]
+  ]
+  const ours = r.clients?.clients.find(c => c.client.startsWith('@platformatic/kafka'))
+  if (ours?.consumeEventsPerSecond) parts.push(['consume', us(ours.consumeEventsPerSecond.median)])
+  const known = parts.filter((p): p is [string, number] => p[1] !== null)
+  const sum = known.reduce((a, [, v]) => a + v, 0)
+  const measured = us(d.eventsPerSecond.median)
+  const list = known.map(([n, v]) => `${n} ${v.toFixed(1)} µs`).join(' + ')
+  const workers = d.workers ? fmt(d.workers.eventsPerSecond.median) : null
+  return (
+    `Per event, each stage alone costs ${list} = ${sum.toFixed(1)} µs on one core, a ceiling of ${fmt(1e6 / sum)} events/s for one detector thread if nothing else ran. ` +
+    `The whole detector took ${measured.toFixed(1)} µs per event (${fmt(d.eventsPerSecond.median)} events/s): the rest is garbage collection (the hot state of 100,000 customers and each batch's outputs, replay log and state values live across the batch's awaits, so scavenges copy and promote them and old-generation collections grow with the state), and the broker and Redis competing for the same two cores. ` +
+    `processBatch alone is the largest share, so a single JavaScript thread cannot reach 50,000 events/s here; ` +
+    (workers
+      ? `two detector processes (\`--workers 2\`) reached ${workers} events/s, bounded by the two cores the broker and Redis also use.`
+      : 'more detector processes in the group share the load.')
+  )
 }

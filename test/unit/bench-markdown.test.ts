@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { transactionIdOf } from '../../benchmarks/lib/decision.ts'
-import { fmtSummary, renderMarkdown, slowestStage, table } from '../../benchmarks/lib/markdown.ts'
+import { fmtSummary, renderMarkdown, slowestStage, table, wallText } from '../../benchmarks/lib/markdown.ts'
 import type { Report } from '../../benchmarks/lib/types.ts'
 
 const conditions = {
@@ -156,5 +156,31 @@ describe('bench helpers: slowest stage and decision ids', () => {
     assert.equal(transactionIdOf(Buffer.from('{"customer_id":"cust_1"}')), null)
     assert.equal(transactionIdOf(Buffer.from('{"transaction_id":"cut')), null)
     assert.equal(transactionIdOf(null), null)
+  })
+})
+
+describe('where the time goes', () => {
+  const one = (median: number) => ({ median, min: median, max: median, runs: 1 })
+  it('adds each stage cost per event and compares the ceiling with the whole detector', () => {
+    const report = {
+      conditions,
+      suites: ['detector', 'stages'],
+      notes: [],
+      stages: [
+        { name: 'processBatch (memory state)', eventsPerSecond: one(50_000), detail: '' },
+        { name: 'state write-behind (Redis)', eventsPerSecond: one(200_000), detail: '' },
+        { name: 'produce (Kafka)', eventsPerSecond: one(100_000), detail: '' }
+      ],
+      detector: { eventsPerSecond: one(20_000), workers: { count: 2, eventsPerSecond: one(30_000) } }
+    } as unknown as Report
+    const text = wallText(report)!
+    // 20 + 5 + 10 µs = 35 µs → 28,571 events/s; the detector took 50 µs per event.
+    assert.match(text, /processBatch 20\.0 µs \+ state write-behind 5\.0 µs \+ produce 10\.0 µs = 35\.0 µs/)
+    assert.match(text, /a ceiling of 28,571 events\/s/)
+    assert.match(text, /took 50\.0 µs per event \(20,000 events\/s\)/)
+    assert.match(text, /`--workers 2`\) reached 30,000 events\/s/)
+  })
+  it('says nothing without the stage and detector numbers', () => {
+    assert.equal(wallText({ conditions, suites: [], notes: [] } as unknown as Report), null)
   })
 })
