@@ -250,6 +250,50 @@ test('history → detector → store: counts as computed from the topics; a reru
   const tx = await db.collection('transactions').findOne({})
   assert.ok(tx?.event_time instanceof Date && /^\d{4}-\d{2}-\d{2}$/.test(tx.day as string))
 
+  // `darooghe analyze` over what the sink stored: numbers as computed here from the topics.
+  const decisions = outputs
+    .filter(r => r.topic === topics.approved || r.topic === topics.fraud)
+    .map(r => JSON.parse(r.value!.toString()) as Record<string, unknown>)
+  const byId = new Map(decisions.map(d => [d.transaction_id as string, d]))
+  const unique = [...byId.values()]
+  const count = (field: string) =>
+    unique.reduce<Record<string, number>>(
+      (m, d) => ((m[d[field] as string] = (m[d[field] as string] ?? 0) + 1), m),
+      {}
+    )
+  const analyzed = await runCli([
+    'analyze',
+    '--mongo',
+    MONGO_URL,
+    '--database',
+    dbNames[0]!,
+    '--run-id',
+    'store-e2e',
+    '--no-png',
+    '--quiet'
+  ])
+  assert.equal(analyzed.code, 0, analyzed.stderr)
+  const summaryDoc = await db.collection('analytics_summary').findOne({ _id: 'store-e2e' as never })
+  const { summary, fraud } = summaryDoc?.result as {
+    summary: Record<string, unknown>
+    fraud: { decided: number; fraud: number }
+  }
+  assert.equal(summary.transactions, unique.length)
+  assert.equal(
+    summary.total_value,
+    unique.reduce((a, d) => a + (d.amount as number), 0)
+  )
+  assert.deepEqual(summary.by_status, count('status'))
+  assert.deepEqual(summary.by_payment_method, count('payment_method'))
+  assert.deepEqual([fraud.decided, fraud.fraud], [unique.length, count('decision').fraud ?? 0])
+  const merchantsDoc = await db.collection('analytics_merchants').findOne({ _id: 'store-e2e' as never })
+  const byMerchant = count('merchant_id')
+  const top = Object.entries(byMerchant).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!
+  const topByCount = (
+    merchantsDoc?.result as { top_by_count: { merchant_id: string; count: number }[] }
+  ).top_by_count[0]!
+  assert.deepEqual([topByCount.merchant_id, topByCount.count], top)
+
   // Rerun over the same records with a new group: nothing changes.
   const group2 = uniqueName('g-store-2')
   const again = start(storeArgs(topics, dbNames[0]!, group2))
