@@ -289,9 +289,8 @@ test('history → detector → store: counts as computed from the topics; a reru
   const merchantsDoc = await db.collection('analytics_merchants').findOne({ _id: 'store-e2e' as never })
   const byMerchant = count('merchant_id')
   const top = Object.entries(byMerchant).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!
-  const topByCount = (
-    merchantsDoc?.result as { top_by_count: { merchant_id: string; count: number }[] }
-  ).top_by_count[0]!
+  const topByCount = (merchantsDoc?.result as { top_by_count: { merchant_id: string; count: number }[] })
+    .top_by_count[0]!
   assert.deepEqual([topByCount.merchant_id, topByCount.count], top)
 
   // Rerun over the same records with a new group: nothing changes.
