@@ -85,3 +85,11 @@ export async function readTopics(
 
 export type Json = Record<string, unknown>
 export const parse = (r: LogRecord): Json => JSON.parse(r.value!.toString()) as Json
+
+/** `darooghe detect` flags for a group on the test's own topics. */
+export function detectorArgs(topics: Topics, group: string): string[] {
+  const args = ['--topic', topics.input, '--group', group]
+  for (const role of ['approved', 'fraud', 'alerts', 'errors', 'late'] as const)
+    args.push(`--${role}-topic`, topics[role])
+  return args
+}

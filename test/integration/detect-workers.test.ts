@@ -3,7 +3,15 @@ import { test } from 'node:test'
 import { KafkaLogAdmin } from '../../src/adapters/kafka/index.ts'
 import { RedisStateStore } from '../../src/adapters/redis/state-store.ts'
 import { start } from '../helpers/cli.ts'
-import { generate, makeTopics, parse, produceAll, readTopics, waitCommitted } from '../helpers/pipeline.ts'
+import {
+  detectorArgs,
+  generate,
+  makeTopics,
+  parse,
+  produceAll,
+  readTopics,
+  waitCommitted
+} from '../helpers/pipeline.ts'
 import { KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
 
 test('detect --workers 2: two processes share the group and decide every event once', async t => {
@@ -24,20 +32,7 @@ test('detect --workers 2: two processes share the group and decide every event o
     KAFKA_BROKERS.join(','),
     '--redis',
     REDIS_URL,
-    '--group',
-    group,
-    '--topic',
-    topics.input,
-    '--approved-topic',
-    topics.approved,
-    '--fraud-topic',
-    topics.fraud,
-    '--alerts-topic',
-    topics.alerts,
-    '--errors-topic',
-    topics.errors,
-    '--late-topic',
-    topics.late,
+    ...detectorArgs(topics, group),
     '--batch-size',
     '200'
   ])

@@ -11,6 +11,7 @@ import type { LogRecord } from '../../src/ports/log.ts'
 import { start, type Running } from '../helpers/cli.ts'
 import { KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
 import {
+  detectorArgs,
   generate,
   makeTopics,
   parse,
@@ -145,20 +146,7 @@ function startDetector(topics: Topics, group: string, extra: string[] = []): Run
   return start([
     'detect',
     ...extra,
-    '--topic',
-    topics.input,
-    '--group',
-    group,
-    '--approved-topic',
-    topics.approved,
-    '--fraud-topic',
-    topics.fraud,
-    '--alerts-topic',
-    topics.alerts,
-    '--errors-topic',
-    topics.errors,
-    '--late-topic',
-    topics.late,
+    ...detectorArgs(topics, group),
     '--batch-size',
     '1000',
     '--log-level',

@@ -37,20 +37,13 @@ export interface DetectFlags {
   keyPrefix?: string
 }
 
-export function registerDetect(program: Command): void {
-  program
-    .command('detect')
-    .description('run the fraud-detection processor (Kafka, or --input/--output files)')
-    .option('-i, --input <file|->', 'read events as NDJSON from a file or stdin (file mode)')
-    .option('-o, --output <file|->', 'write outputs as NDJSON {topic, key, value}', '-')
+/** The options that decide how events are scored, shared by `detect` and `replay`. */
+export function scoringOptions(command: Command): Command {
+  return command
     .option(
       '-r, --rules <name|file>',
       'rule set: a shipped name (default, redis-feature-store, baag-hum-baag, kafka-mini) or a JSON file',
       'default'
-    )
-    .option(
-      '--now <iso>',
-      'ingestion and processing time of every event (reproducible output); default: the wall clock'
     )
     .option(
       '--allowed-lateness <duration>',
@@ -64,12 +57,26 @@ export function registerDetect(program: Command): void {
       'ERR_TIME when an event is later than ingestion by more than this',
       '60s'
     )
+    .option('--batch-size <n>', 'records per processing batch', '5000')
+}
+
+export function registerDetect(program: Command): void {
+  const detect = program
+    .command('detect')
+    .description('run the fraud-detection processor (Kafka, or --input/--output files)')
+    .option('-i, --input <file|->', 'read events as NDJSON from a file or stdin (file mode)')
+    .option('-o, --output <file|->', 'write outputs as NDJSON {topic, key, value}', '-')
+    .option(
+      '--now <iso>',
+      'ingestion and processing time of every event (reproducible output); default: the wall clock'
+    )
+  scoringOptions(detect)
+  detect
     .option('--labels <file>', "print precision/recall against the generator's labels file to stderr")
     .option(
       '--profiles <file>',
       'seed feature-store profiles (NDJSON {customer_id, avg_spend}) before processing'
     )
-    .option('--batch-size <n>', 'records per processing batch', '5000')
     .option('-q, --quiet', 'no progress or summary on stderr')
     .option('--brokers <list>', 'Kafka mode: bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
     .option(

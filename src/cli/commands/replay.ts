@@ -4,6 +4,7 @@ import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
 import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
+import { scoringOptions } from './detect.ts'
 import { runKafkaDetect, type KafkaDetectFlags } from './detect-kafka.ts'
 
 interface ReplayFlags extends KafkaDetectFlags {
@@ -91,7 +92,7 @@ async function replayAction(flags: ReplayFlags): Promise<void> {
 }
 
 export function registerReplay(program: Command): void {
-  program
+  const replay = program
     .command('replay')
     .description(
       'reprocess the transactions topic from the beginning or from a time, into a group (offsets reset)'
@@ -113,20 +114,8 @@ export function registerReplay(program: Command): void {
     .option('--alerts-topic <name>', 'alerts (default darooghe.fraud_alerts)')
     .option('--errors-topic <name>', 'validation failures (default darooghe.error_logs)')
     .option('--late-topic <name>', 'late events side output (default darooghe.late_events)')
-    .option('-r, --rules <name|file>', 'rule set (default: default)', 'default')
-    .option(
-      '--allowed-lateness <duration>',
-      'how late (event time) an event may be and still be scored',
-      '30s'
-    )
-    .option('--alert-threshold <score>', 'alert when the risk score is above this (0-100)', '80')
-    .option('--max-event-age <duration>', 'ERR_TIME when an event is older than this before ingestion', '1d')
-    .option(
-      '--max-clock-skew <duration>',
-      'ERR_TIME when an event is later than ingestion by more than this',
-      '60s'
-    )
-    .option('--batch-size <n>', 'records per processing batch', '5000')
+  scoringOptions(replay)
+  replay
     .option('--status-interval <s>', 'seconds between status log lines (0: none)', '10')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
     .action(async (flags: ReplayFlags) => {
