@@ -3,7 +3,8 @@ import type { TestContext } from 'node:test'
 import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../src/adapters/kafka/index.ts'
 import { createGenerator, type GeneratedRecord } from '../../src/apps/generator/index.ts'
 import type { LogRecord, OutRecord } from '../../src/ports/log.ts'
-import { createTopic, KAFKA_BROKERS, uniqueName, waitFor } from './services.ts'
+import { RedisStateStore } from '../../src/adapters/redis/state-store.ts'
+import { createTopic, KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from './services.ts'
 
 export interface Topics {
   input: string
@@ -92,4 +93,13 @@ export function detectorArgs(topics: Topics, group: string): string[] {
   for (const role of ['approved', 'fraud', 'alerts', 'errors', 'late'] as const)
     args.push(`--${role}-topic`, topics[role])
   return args
+}
+
+/** Deletes the Redis state a `darooghe` command kept for `group` once the test ends. */
+export function clearStateAfter(t: TestContext, group: string): void {
+  t.after(async () => {
+    const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
+    await store.clear()
+    await store.close()
+  })
 }

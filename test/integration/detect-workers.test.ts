@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { KafkaLogAdmin } from '../../src/adapters/kafka/index.ts'
-import { RedisStateStore } from '../../src/adapters/redis/state-store.ts'
 import { start } from '../helpers/cli.ts'
 import {
+  clearStateAfter,
   detectorArgs,
   generate,
   makeTopics,
@@ -19,11 +19,7 @@ test('detect --workers 2: two processes share the group and decide every event o
   const records = generate(4_000, 'workers')
   await produceAll(topics.input, records)
   const group = uniqueName('g-workers')
-  t.after(async () => {
-    const keys = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
-    await keys.clear()
-    await keys.close()
-  })
+  clearStateAfter(t, group)
   const run = start([
     'detect',
     '--workers',

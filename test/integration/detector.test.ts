@@ -11,15 +11,16 @@ import type { LogRecord } from '../../src/ports/log.ts'
 import { start, type Running } from '../helpers/cli.ts'
 import { KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
 import {
+  clearStateAfter,
   detectorArgs,
   generate,
+  type Json,
   makeTopics,
   parse,
   produceAll,
   readTopics,
-  waitCommitted,
-  type Json,
-  type Topics
+  type Topics,
+  waitCommitted
 } from '../helpers/pipeline.ts'
 
 const FRAUD_RULE: Record<string, string> = {
@@ -196,11 +197,7 @@ test('detector killed with SIGKILL three times mid-stream: nothing lost, state n
   const records = generate(15_000, 'detector-kill')
   await produceAll(topics.input, records)
   const group = uniqueName('g-kill')
-  t.after(async () => {
-    const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
-    await store.clear()
-    await store.close()
-  })
+  clearStateAfter(t, group)
   const marks = [2_000, 6_000, 10_000]
   for (const mark of marks) {
     const d = startDetector(topics, group)
@@ -225,11 +222,7 @@ test('two detectors in one group, one killed: the other takes its partitions and
   const topics = await makeTopics(t)
   const records = generate(10_000, 'detector-pair')
   const group = uniqueName('g-pair')
-  t.after(async () => {
-    const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
-    await store.clear()
-    await store.close()
-  })
+  clearStateAfter(t, group)
   const a = startDetector(topics, group)
   const b = startDetector(topics, group)
   t.after(() => a.child.kill('SIGKILL'))
@@ -254,11 +247,7 @@ test('exactly-once: a read_committed reader sees each decision exactly once acro
   const records = generate(8_000, 'detector-eos')
   await produceAll(topics.input, records)
   const group = uniqueName('g-eos')
-  t.after(async () => {
-    const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
-    await store.clear()
-    await store.close()
-  })
+  clearStateAfter(t, group)
   const eos = ['--exactly-once', '--instance-id', 'test-instance']
   for (const mark of [1_500, 4_500]) {
     const d = startDetector(topics, group, eos)

@@ -10,7 +10,7 @@ import { Dispatcher, FileAlertSink, HttpAlertSink } from '../../src/apps/dispatc
 import { silentLogger } from '../../src/logger.ts'
 import type { Alert } from '../../src/ports/alert-sink.ts'
 import { start } from '../helpers/cli.ts'
-import { parse, readTopics } from '../helpers/pipeline.ts'
+import { clearStateAfter, parse, readTopics } from '../helpers/pipeline.ts'
 import { createTopic, KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
 
 function alert(i: number): Alert {
@@ -160,11 +160,7 @@ test('dispatcher: alerts.log survives SIGKILL mid-run with whole lines and every
   const dir = mkdtempSync(join(tmpdir(), 'darooghe-kill-'))
   const file = join(dir, 'alerts.log')
   const group = uniqueName('g-kill')
-  t.after(async () => {
-    const keys = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
-    await keys.clear()
-    await keys.close()
-  })
+  clearStateAfter(t, group)
   const args = ['dispatch', '--file', file, '--brokers', KAFKA_BROKERS.join(','), '--topic', topic]
   args.push('--group', group, '--redis', REDIS_URL, '--log-level', 'error')
   // Counted from the size: reading a growing 20 MB file every few ms would starve the dispatcher.

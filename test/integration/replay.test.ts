@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
-import { RedisStateStore } from '../../src/adapters/redis/state-store.ts'
 import type { LogRecord } from '../../src/ports/log.ts'
 import { runCli } from '../helpers/cli.ts'
-import { generate, makeTopics, parse, produceAll, readTopics, type Topics } from '../helpers/pipeline.ts'
+import {
+  clearStateAfter,
+  generate,
+  makeTopics,
+  parse,
+  produceAll,
+  readTopics,
+  type Topics
+} from '../helpers/pipeline.ts'
 import { KAFKA_BROKERS, REDIS_URL, uniqueName } from '../helpers/services.ts'
 
 function topicFlags(t: Topics): string[] {
@@ -32,11 +39,7 @@ function topicFlags(t: Topics): string[] {
 }
 
 async function replay(t: TestContext, topics: Topics, group: string, ...extra: string[]) {
-  t.after(async () => {
-    const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `darooghe:${group}:` })
-    await store.clear()
-    await store.close()
-  })
+  clearStateAfter(t, group)
   const r = await runCli(['replay', ...topicFlags(topics), '--group', group, ...extra])
   assert.equal(r.code, 0, r.stderr)
   return r
