@@ -4,9 +4,14 @@
  * are not in memory, one `writeBatch` per processed batch. Implemented by Redis and by the
  * embedded in-memory store.
  */
+/** A stored value: text, or bytes (binary state; stored as they are). */
+export type StateValue = string | Uint8Array
+
 export interface StateStore {
-  /** Values of the keys in one round trip, in the same order; null where absent. */
+  /** Values of the keys in one round trip, in the same order, as text (UTF-8); null where absent. */
   getMany(keys: readonly string[]): Promise<(string | null)[]>
+  /** The same as bytes: for binary values. */
+  getManyBytes(keys: readonly string[]): Promise<(Buffer | null)[]>
   /**
    * Applies all puts and deletes in one round trip, atomically (MULTI/EXEC or one Lua script on
    * Redis): after a crash either all of a batch's state is there or none of it.
@@ -17,7 +22,7 @@ export interface StateStore {
    * that lost a partition in a rebalance (a zombie) cannot overwrite its successor's state.
    */
   writeBatch(
-    puts: ReadonlyArray<readonly [key: string, value: string]>,
+    puts: ReadonlyArray<readonly [key: string, value: StateValue]>,
     deletes?: readonly string[],
     guards?: ReadonlyArray<readonly [key: string, expected: string | null]>
   ): Promise<void>

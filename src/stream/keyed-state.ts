@@ -1,3 +1,5 @@
+import type { ByteSlab } from './slab.ts'
+
 /**
  * Keyed state of a stream task: named stores of values, hot in memory, made durable in the
  * StateStore port once per batch. Partition-scoped stores are owned by one partition (one
@@ -7,8 +9,9 @@
  */
 export interface StateCodec<V> {
   /** `raw` is null for a key the store does not have: return the initial value. */
-  decode(raw: string | null): V
-  encode(value: V): string
+  decode(raw: Buffer | null): V
+  /** The value's bytes, written into the batch's slab (they live until the batch is written). */
+  encode(value: V, slab: ByteSlab): Uint8Array
 }
 
 export interface StoreSpec<V> {

@@ -1,4 +1,5 @@
 import type { OutRecord } from '../ports/log.ts'
+import { ByteReader, ByteSlab } from './slab.ts'
 
 /**
  * The outputs of a partition's last written batch, by source offset. Stored in the same atomic
@@ -69,127 +70,138 @@ export function findOffset(log: ReplayLog, offset: number): number {
 }
 
 /**
- * Text form: a header block, an empty line, then every value back to back.
- *   header  = offset \t topic \t key \t timestamp \t partition \t headers \t value-tag value-length
- * topic, key and headers are JSON; key and value are tagged: s string, l Buffer as latin1 text
- * (one char per byte: lossless for any bytes), d<prefix>: a derived Buffer (latin1, stored
- * without its first <prefix> bytes, which are the input's), n null. Values are not escaped, only
- * length-prefixed (lengths count UTF-16 units, i.e. bytes for l). Buffers that sit back to
- * back in memory (a batch's slab) are converted in one run.
+ * Binary form (little-endian), written into the batch's slab:
+ *   u8 2 | u16 topic count, each u16 length + UTF-8 | u32 output count, then per output:
+ *   f64 source offset | u16 topic index | u8 flags | key | [f64 timestamp] | [u32 partition]
+ *   | [u16 length + headers JSON] | value
+ * flags: bits 0–1 key (0 null, 1 string, 2 bytes), bits 2–3 value (0 null, 1 string, 2 bytes,
+ * 3 derived), bit 4 timestamp, bit 5 partition, bit 6 headers. A string key is u16 length +
+ * UTF-8, a bytes key u32 length + bytes. A value is u32 length + bytes (a string's as UTF-8); a
+ * derived value is preceded by its u32 input prefix and stored without it (those bytes are the
+ * input's).
  */
-export function encodeReplayLog(log: ReplayLog): string {
-  if (log.records.length === 0) return ''
-  const headers: string[] = []
-  const values: string[] = []
-  let lastTopic = ''
-  let lastTopicJson = ''
-  let lastHeaders: object | undefined
-  let lastHeadersJson = 'null'
-  let lastKey: Buffer | string | null | undefined
-  let lastKeyJson = ''
-  let run: ArrayBufferLike | null = null
-  let runStart = 0
-  let runEnd = 0
-  const flush = (): void => {
-    if (run !== null) values.push(Buffer.from(run, runStart, runEnd - runStart).toString('latin1'))
-    run = null
+const LOG_VERSION = 2
+const KEY_STRING = 1
+const KEY_BYTES = 2
+const VALUE_STRING = 1 << 2
+const VALUE_BYTES = 2 << 2
+const VALUE_DERIVED = 3 << 2
+const HAS_TIMESTAMP = 1 << 4
+const HAS_PARTITION = 1 << 5
+const HAS_HEADERS = 1 << 6
+
+export function encodeReplayLog(log: ReplayLog, slab: ByteSlab = new ByteSlab(0)): Buffer {
+  if (log.records.length === 0) return EMPTY_BYTES
+  const topics = new Map<string, number>()
+  const headersJson = new Map<object, string>()
+  let bound = 1 + 2 + 4
+  for (const r of log.records) {
+    if (!topics.has(r.topic)) {
+      topics.set(r.topic, topics.size)
+      bound += 2 + r.topic.length * 3
+    }
+    bound += 8 + 2 + 1 + 8 + 4 + 4 + 4
+    const k = r.key
+    if (k != null) bound += 4 + (typeof k === 'string' ? k.length * 3 : k.length)
+    const v = r.value
+    if (v != null) bound += typeof v === 'string' ? v.length * 3 : v.length
+    if (r.headers !== undefined) {
+      let json = headersJson.get(r.headers)
+      if (json === undefined) headersJson.set(r.headers, (json = JSON.stringify(r.headers)))
+      bound += 2 + json.length * 3
+    }
   }
+  if (topics.size > 0xffff) throw new RangeError('replay log with more than 65,535 topics')
+  const w = slab.begin(bound)
+  w.u8(LOG_VERSION)
+  w.u16(topics.size)
+  for (const t of topics.keys()) w.str16(t)
+  w.u32(log.records.length)
   for (let i = 0; i < log.offsets.length; i++) {
     const offset = log.offsets[i]!
     for (let j = log.starts[i]!; j < log.starts[i + 1]!; j++) {
-      const r = log.records[j]!
-      if (r.topic !== lastTopic) {
-        lastTopic = r.topic
-        lastTopicJson = JSON.stringify(r.topic)
-      }
-      if (r.headers !== lastHeaders) {
-        lastHeaders = r.headers
-        lastHeadersJson = r.headers === undefined ? 'null' : JSON.stringify(r.headers)
-      }
-      const d = r as DerivedOutRecord
+      const r = log.records[j] as DerivedOutRecord
+      const k = r.key
       const v = r.value
-      // Derived values are stored from `skip` on (their prefix is the input's bytes).
-      const skip = d.inputPrefix === undefined || d.partial === true ? 0 : d.inputPrefix
-      let tagLen: string
-      if (typeof v === 'string') {
-        flush()
-        values.push(v)
-        tagLen = `s${v.length}`
-      } else if (v == null) {
-        tagLen = 'n0'
-      } else {
-        const from = v.byteOffset + skip
-        if (run !== v.buffer || runEnd !== from) {
-          flush()
-          run = v.buffer
-          runStart = from
+      let flags = k == null ? 0 : typeof k === 'string' ? KEY_STRING : KEY_BYTES
+      flags |=
+        v == null
+          ? 0
+          : typeof v === 'string'
+            ? VALUE_STRING
+            : r.inputPrefix !== undefined
+              ? VALUE_DERIVED
+              : VALUE_BYTES
+      if (r.timestamp !== undefined) flags |= HAS_TIMESTAMP
+      if (r.partition !== undefined) flags |= HAS_PARTITION
+      if (r.headers !== undefined) flags |= HAS_HEADERS
+      w.f64(offset)
+      w.u16(topics.get(r.topic)!)
+      w.u8(flags)
+      if (typeof k === 'string') w.str16(k)
+      else if (k != null) w.bytes32(k)
+      if (r.timestamp !== undefined) w.f64(r.timestamp)
+      if (r.partition !== undefined) w.u32(r.partition)
+      if (r.headers !== undefined) w.str16(headersJson.get(r.headers)!)
+      if (typeof v === 'string') w.bytes32(Buffer.from(v, 'utf8'))
+      else if (v != null) {
+        if (r.inputPrefix === undefined) w.bytes32(v)
+        else {
+          // A decoded (partial) record holds only the remainder already.
+          w.u32(r.inputPrefix)
+          w.bytes32(r.partial === true ? v : v.subarray(r.inputPrefix))
         }
-        runEnd = v.byteOffset + v.length
-        tagLen = d.inputPrefix === undefined ? `l${v.length}` : `d${d.inputPrefix}:${v.length - skip}`
       }
-      // A decision and its alert share key, time and headers: encode them once.
-      if (r.key !== lastKey || lastKeyJson === '') {
-        lastKey = r.key
-        lastKeyJson = keyJson(r.key)
-      }
-      headers.push(
-        `${offset}\t${lastTopicJson}\t${lastKeyJson}\t${r.timestamp ?? ''}\t${r.partition ?? ''}\t${lastHeadersJson}\t${tagLen}`
-      )
     }
   }
-  flush()
-  return headers.join('\n') + '\n\n' + values.join('')
+  return slab.end()
 }
 
-function keyJson(k: Buffer | string | null | undefined): string {
-  if (k === null || k === undefined) return '"n"'
-  return JSON.stringify(typeof k === 'string' ? 's' + k : 'l' + k.toString('latin1'))
-}
+const EMPTY_BYTES = Buffer.alloc(0)
 
-function untag(t: string): Buffer | string | null {
-  const tag = t.charCodeAt(0)
-  if (tag === 115 /* s */) return t.slice(1)
-  if (tag === 108 /* l */) return Buffer.from(t.slice(1), 'latin1')
-  return null
-}
-
-/** Inverse of `encodeReplayLog`; throws on text it did not write. */
-export function decodeReplayLog(raw: string | null): ReplayLog {
+/** Inverse of `encodeReplayLog` (values are views of `raw`); throws on bytes it did not write. */
+export function decodeReplayLog(raw: Buffer | null): ReplayLog {
   const log = newLog()
   if (raw === null || raw.length === 0) return log
-  const split = raw.indexOf('\n\n')
-  if (split < 0) throw new Error('replay log without a value block')
-  let pos = split + 2
-  for (const line of raw.slice(0, split).split('\n')) {
-    const f = line.split('\t')
-    if (f.length !== 7) throw new Error('malformed replay log header')
-    const offset = Number(f[0])
-    const tag = f[6]!.charAt(0)
-    const colon = f[6]!.indexOf(':')
-    const len = Number(f[6]!.slice(colon < 0 ? 1 : colon + 1))
-    if (!Number.isInteger(len) || pos + len > raw.length) throw new Error('truncated replay log')
-    const text = raw.slice(pos, pos + len)
-    pos += len
-    const rec: { -readonly [K in keyof DerivedOutRecord]: DerivedOutRecord[K] } = {
-      topic: JSON.parse(f[1]!) as string,
-      key: untag(JSON.parse(f[2]!) as string),
-      value: tag === 's' ? text : tag === 'l' || tag === 'd' ? Buffer.from(text, 'latin1') : null
+  const r = new ByteReader(raw)
+  try {
+    if (r.u8() !== LOG_VERSION) throw new Error('not a version-2 replay log')
+    const topics: string[] = new Array(r.u16())
+    for (let i = 0; i < topics.length; i++) topics[i] = r.str16()
+    const count = r.u32()
+    for (let i = 0; i < count; i++) {
+      const offset = r.f64()
+      const topic = topics[r.u16()]
+      if (topic === undefined) throw new Error('unknown topic index')
+      const flags = r.u8()
+      const keyKind = flags & 3
+      const rec: { -readonly [K in keyof DerivedOutRecord]: DerivedOutRecord[K] } = {
+        topic,
+        key: keyKind === KEY_STRING ? r.str16() : keyKind === KEY_BYTES ? r.bytes32() : null,
+        value: null
+      }
+      if ((flags & HAS_TIMESTAMP) !== 0) rec.timestamp = r.f64()
+      if ((flags & HAS_PARTITION) !== 0) rec.partition = r.u32()
+      if ((flags & HAS_HEADERS) !== 0) rec.headers = JSON.parse(r.str16()) as Record<string, string>
+      const valueKind = flags & (3 << 2)
+      if (valueKind === VALUE_STRING) rec.value = r.bytes32().toString('utf8')
+      else if (valueKind === VALUE_BYTES) rec.value = r.bytes32()
+      else if (valueKind === VALUE_DERIVED) {
+        rec.inputPrefix = r.u32()
+        rec.value = r.bytes32()
+        rec.partial = true
+      }
+      const n = log.offsets.length
+      if (n === 0 || log.offsets[n - 1] !== offset) {
+        log.offsets.push(offset)
+        log.starts.push(log.records.length)
+      }
+      log.records.push(rec)
+      log.starts[log.starts.length - 1] = log.records.length
     }
-    if (tag === 'd') {
-      rec.inputPrefix = Number(f[6]!.slice(1, colon))
-      rec.partial = true
-    }
-    if (f[3] !== '') rec.timestamp = Number(f[3])
-    if (f[4] !== '') rec.partition = Number(f[4])
-    if (f[5] !== 'null') rec.headers = JSON.parse(f[5]!) as Record<string, string>
-    const n = log.offsets.length
-    if (n === 0 || log.offsets[n - 1] !== offset) {
-      log.offsets.push(offset)
-      log.starts.push(log.records.length)
-    }
-    log.records.push(rec)
-    log.starts[log.starts.length - 1] = log.records.length
+  } catch (error) {
+    throw new Error(`malformed replay log (${(error as Error).message})`, { cause: error })
   }
-  if (pos !== raw.length) throw new Error('replay log has trailing bytes')
+  if (!r.done) throw new Error('replay log has trailing bytes')
   return log
 }

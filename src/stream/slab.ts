@@ -1,24 +1,20 @@
 /**
- * Bump allocator for the output bytes of a batch. Outputs of a batch are produced and released
- * together, so carving them out of large chunks replaces thousands of small ArrayBuffer
- * allocations (and their GC bookkeeping) with a few, and keeps a batch's outputs contiguous,
- * which lets the replay log copy them in runs. Chunks are never reused: an output may outlive
- * its batch (the in-memory replay log keeps the last one).
+ * Bump allocator for the bytes of a batch: its outputs, its state values and its replay log.
+ * A batch's bytes are written and released together, so carving them out of large chunks
+ * replaces thousands of small ArrayBuffer allocations (and their GC bookkeeping) with a few, and
+ * keeps a batch's outputs contiguous, which lets the replay log copy them in runs. Chunks are
+ * never reused: an output may outlive its batch (the in-memory replay log keeps the last one).
  */
 export class ByteSlab {
   #chunk: Buffer = Buffer.alloc(0)
   #offset = 0
+  readonly #writer = new ByteWriter()
 
   constructor(private readonly chunkSize = 1 << 20) {}
 
   /** `head` followed by the UTF-8 of `tail`, as one Buffer. */
   concat(head: Buffer | null, headEnd: number, tail: string): Buffer {
-    const max = headEnd + tail.length * 3
-    if (this.#offset + max > this.#chunk.length) {
-      this.#chunk = Buffer.allocUnsafe(Math.max(this.chunkSize, max))
-      this.#offset = 0
-    }
-    const start = this.#offset
+    const start = this.#reserve(headEnd + tail.length * 3)
     if (head !== null) head.copy(this.#chunk, start, 0, headEnd)
     const written = this.#chunk.write(tail, start + headEnd)
     this.#offset = start + headEnd + written
@@ -28,5 +24,125 @@ export class ByteSlab {
   /** The UTF-8 of `text`. */
   from(text: string): Buffer {
     return this.concat(null, 0, text)
+  }
+
+  /**
+   * Starts a value of at most `max` bytes: write it through the returned writer (reused: one
+   * value at a time), then `end()` returns its bytes.
+   */
+  begin(max: number): ByteWriter {
+    const start = this.#reserve(max)
+    this.#writer.reset(this.#chunk, start, start + max)
+    return this.#writer
+  }
+
+  end(): Buffer {
+    const w = this.#writer
+    this.#offset = w.pos
+    return this.#chunk.subarray(w.start, w.pos)
+  }
+
+  #reserve(max: number): number {
+    if (this.#offset + max > this.#chunk.length) {
+      this.#chunk = Buffer.allocUnsafe(Math.max(this.chunkSize, max))
+      this.#offset = 0
+    }
+    return this.#offset
+  }
+}
+
+/** Little-endian binary writes at a moving position (state values, the replay log). */
+export class ByteWriter {
+  buf: Buffer = Buffer.alloc(0)
+  start = 0
+  pos = 0
+  #limit = 0
+
+  reset(buf: Buffer, start: number, limit: number): void {
+    this.buf = buf
+    this.start = start
+    this.pos = start
+    this.#limit = limit
+  }
+
+  u8(v: number): void {
+    this.buf[this.pos++] = v
+  }
+
+  u16(v: number): void {
+    this.pos = this.buf.writeUInt16LE(v, this.pos)
+  }
+
+  u32(v: number): void {
+    this.pos = this.buf.writeUInt32LE(v, this.pos)
+  }
+
+  f64(v: number): void {
+    this.pos = this.buf.writeDoubleLE(v, this.pos)
+  }
+
+  /** UTF-8 of `s` after its byte length (u16); at most 65,535 bytes. */
+  str16(s: string): void {
+    const at = this.pos
+    const n = this.buf.write(s, at + 2, this.#limit - at - 2)
+    if (n > 0xffff) throw new RangeError('string longer than 65,535 bytes')
+    this.buf.writeUInt16LE(n, at)
+    this.pos = at + 2 + n
+  }
+
+  /** `bytes` after their length (u32). */
+  bytes32(bytes: Uint8Array): void {
+    this.u32(bytes.length)
+    this.buf.set(bytes, this.pos)
+    this.pos += bytes.length
+  }
+}
+
+/** Little-endian binary reads at a moving position; throws a RangeError past the end. */
+export class ByteReader {
+  pos = 0
+  constructor(readonly buf: Buffer) {}
+
+  u8(): number {
+    if (this.pos >= this.buf.length) throw new RangeError('read past the end')
+    return this.buf[this.pos++]!
+  }
+
+  u16(): number {
+    const v = this.buf.readUInt16LE(this.pos)
+    this.pos += 2
+    return v
+  }
+
+  u32(): number {
+    const v = this.buf.readUInt32LE(this.pos)
+    this.pos += 4
+    return v
+  }
+
+  f64(): number {
+    const v = this.buf.readDoubleLE(this.pos)
+    this.pos += 8
+    return v
+  }
+
+  str16(): string {
+    const n = this.u16()
+    return this.#take(n).toString('utf8')
+  }
+
+  bytes32(): Buffer {
+    return this.#take(this.u32())
+  }
+
+  get done(): boolean {
+    return this.pos === this.buf.length
+  }
+
+  #take(n: number): Buffer {
+    if (this.pos + n > this.buf.length) throw new RangeError('read past the end')
+    const b = this.buf.subarray(this.pos, this.pos + n)
+    this.pos += n
+    return b
   }
 }

@@ -1,6 +1,6 @@
 import { DaroogheError } from '../errors.ts'
 import type { TopicPartition } from '../ports/log.ts'
-import type { StateStore } from '../ports/state-store.ts'
+import type { StateStore, StateValue } from '../ports/state-store.ts'
 import {
   decodeMeta,
   encodeMeta,
@@ -12,6 +12,7 @@ import {
   type StoreSpec
 } from './keyed-state.ts'
 import { decodeReplayLog, encodeReplayLog, EMPTY_LOG, type ReplayLog } from './replay-log.ts'
+import type { ByteSlab } from './slab.ts'
 import { NO_EVENT_TIME } from './watermark.ts'
 
 /** What the task knows of one input partition: progress, stream time, replay log and its state. */
@@ -138,11 +139,11 @@ export class StateCache {
     for (const k of this.#requested.keys()) keys.push(k)
     this.#requested.clear()
     if (keys.length === 0) return 0
-    const values = await store.getMany(keys)
+    const values = await store.getManyBytes(keys)
     let i = 0
     for (const part of toLoad) {
-      part.stored = values[i] ?? null
-      const meta = decodeWith(keys[i]!, values[i] ?? null, decodeMeta)
+      part.stored = values[i]?.toString('utf8') ?? null
+      const meta = decodeWith(keys[i]!, part.stored, decodeMeta)
       part.processedOffset = meta.processedOffset
       part.streamTimeMs = meta.streamTimeMs
       part.log = decodeWith(keys[i + 1]!, values[i + 1] ?? null, decodeReplayLog)
@@ -161,16 +162,20 @@ export class StateCache {
     return keys.length
   }
 
-  /** Everything the batch changed: dirty partitions' progress and replay logs, dirty values. */
-  puts(touched: readonly PartitionState[]): [string, string][] {
-    const puts: [string, string][] = []
+  /**
+   * Everything the batch changed: dirty partitions' progress and replay logs, dirty values; the
+   * bytes are written into `slab`.
+   */
+  puts(touched: readonly PartitionState[], slab: ByteSlab): [string, StateValue][] {
+    const puts: [string, StateValue][] = []
     for (const p of touched) {
       if (!p.dirty) continue
       p.pending = encodeMeta(p.processedOffset, p.streamTimeMs)
       puts.push([metaKey(this.#prefix, p.topic, p.partition), p.pending])
-      puts.push([logKey(this.#prefix, p.topic, p.partition), encodeReplayLog(p.next ?? EMPTY_LOG)])
+      puts.push([logKey(this.#prefix, p.topic, p.partition), encodeReplayLog(p.next ?? EMPTY_LOG, slab)])
     }
-    for (const e of this.#dirty) puts.push([e.storeKey, this.#stores[e.slot]!.codec.encode(e.value)])
+    const stores = this.#stores
+    for (const e of this.#dirty) puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
     return puts
   }
 
@@ -242,7 +247,7 @@ export class StateCache {
   }
 }
 
-function decodeWith<T>(key: string, raw: string | null, decode: (raw: string | null) => T): T {
+function decodeWith<R, T>(key: string, raw: R | null, decode: (raw: R | null) => T): T {
   try {
     return decode(raw)
   } catch (cause) {

@@ -4,6 +4,7 @@ import type { StateStore } from '../ports/state-store.ts'
 import type { Clock } from './clock.ts'
 import type { Entry, StoreSpec } from './keyed-state.ts'
 import { expand, findOffset, newLog } from './replay-log.ts'
+import { ByteSlab } from './slab.ts'
 import { StateCache, type PartitionState } from './state-cache.ts'
 
 /** Lets the logic name the state a record needs before the batch's one `getMany`. */
@@ -145,7 +146,8 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         }
       }
       stats.processedAtMs = this.#o.clock.now()
-      const puts = cache.puts(touched)
+      // State bytes and replay logs of the batch, carved from one slab that dies with the write.
+      const puts = cache.puts(touched, new ByteSlab())
       if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
       cache.committed(touched)
       stats.keysWritten = puts.length

@@ -170,6 +170,7 @@ describe('state moves with the partition', () => {
     let fail = true
     const flaky: StateStore = {
       getMany: keys => inner.getMany(keys),
+      getManyBytes: keys => inner.getManyBytes(keys),
       writeBatch: async (puts, deletes) => {
         if (fail) {
           fail = false

@@ -56,9 +56,10 @@ test('a derived value is stored without the input bytes and rebuilt from the red
   const end = input.lastIndexOf(0x7d)
   const value = Buffer.concat([input.subarray(0, end), Buffer.from(',"decision":"approved"}')])
   const out: DerivedOutRecord = { topic: 'approved', key: 'c', value, timestamp: 1, inputPrefix: end }
-  const text = encodeReplayLog(logOf([[7, [out]]]))
-  assert.ok(!text.includes('transaction_id'), 'the input part is not stored')
-  const stored = decodeReplayLog(text).records[0]!
+  const bytes = encodeReplayLog(logOf([[7, [out]]]))
+  assert.ok(!bytes.includes('transaction_id'), 'the input part is not stored')
+  assert.ok(bytes.includes(',"decision":"approved"}'))
+  const stored = decodeReplayLog(bytes).records[0]!
   assert.equal(wire(expand(stored, input)!), wire(out))
   assert.equal(expand(stored, Buffer.from('{}')), null)
   // A rebuilt record is complete, so it round-trips again (a crash during a replay).
@@ -66,10 +67,14 @@ test('a derived value is stored without the input bytes and rebuilt from the red
   assert.equal(wire(expand(again, input)!), wire(out))
 })
 
-test('an empty log encodes to nothing; foreign text is rejected', () => {
-  assert.equal(encodeReplayLog(newLog()), '')
-  assert.deepEqual(decodeReplayLog(''), newLog())
+test('an empty log encodes to nothing; foreign or damaged bytes are rejected', () => {
+  assert.equal(encodeReplayLog(newLog()).length, 0)
+  assert.deepEqual(decodeReplayLog(Buffer.alloc(0)), newLog())
   assert.deepEqual(decodeReplayLog(null), newLog())
-  assert.throws(() => decodeReplayLog('garbage'))
-  assert.throws(() => decodeReplayLog('1\t"t"\t"n"\t\t\tnull\ts99\n\nshort'))
+  assert.throws(() => decodeReplayLog(Buffer.from('garbage')), /malformed replay log/)
+  // The text format of version 1.
+  assert.throws(() => decodeReplayLog(Buffer.from('1\t"t"\t"n"\t\t\tnull\ts5\n\nshort')))
+  const full = encodeReplayLog(logOf([[1, [{ topic: 't', key: 'k', value: 'some value' }]]]))
+  assert.throws(() => decodeReplayLog(full.subarray(0, full.length - 1)), /malformed replay log/)
+  assert.throws(() => decodeReplayLog(Buffer.concat([full, Buffer.from([7])])), /trailing bytes/)
 })

@@ -1,5 +1,5 @@
 import { DaroogheError } from '../../errors.ts'
-import type { StateStore } from '../../ports/state-store.ts'
+import type { StateStore, StateValue } from '../../ports/state-store.ts'
 
 /**
  * The embedded StateStore: a Map in this process, with the port's semantics. `writeBatch`
@@ -9,31 +9,49 @@ import type { StateStore } from '../../ports/state-store.ts'
  * restart on durable state.
  */
 export class MemoryStateStore implements StateStore {
-  readonly #data = new Map<string, string>()
+  /** Text values as strings, binary ones as private copies (a caller may reuse its bytes). */
+  readonly #data = new Map<string, string | Buffer>()
   #closed = false
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     this.#check()
     const out: (string | null)[] = new Array(keys.length)
-    for (let i = 0; i < keys.length; i++) out[i] = this.#data.get(keys[i]!) ?? null
+    for (let i = 0; i < keys.length; i++) {
+      const v = this.#data.get(keys[i]!)
+      out[i] = v === undefined ? null : typeof v === 'string' ? v : v.toString('utf8')
+    }
+    return out
+  }
+
+  async getManyBytes(keys: readonly string[]): Promise<(Buffer | null)[]> {
+    this.#check()
+    const out: (Buffer | null)[] = new Array(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      const v = this.#data.get(keys[i]!)
+      out[i] = v === undefined ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : v
+    }
     return out
   }
 
   async writeBatch(
-    puts: ReadonlyArray<readonly [key: string, value: string]>,
+    puts: ReadonlyArray<readonly [key: string, value: StateValue]>,
     deletes: readonly string[] = [],
     guards: ReadonlyArray<readonly [key: string, expected: string | null]> = []
   ): Promise<void> {
     this.#check()
     for (const [k, expected] of guards) {
-      if ((this.#data.get(k) ?? null) !== expected) throw conflict(k)
+      const have = this.#data.get(k)
+      if ((have === undefined ? null : have.toString()) !== expected) throw conflict(k)
     }
     for (const [k, v] of puts) {
-      if (typeof k !== 'string' || typeof v !== 'string') {
-        throw new DaroogheError('INTERNAL', `state writes need string keys and values (key ${String(k)})`)
+      if (typeof k !== 'string' || (typeof v !== 'string' && !(v instanceof Uint8Array))) {
+        throw new DaroogheError(
+          'INTERNAL',
+          `state writes need string keys and string or byte values (key ${String(k)})`
+        )
       }
     }
-    for (const [k, v] of puts) this.#data.set(k, v)
+    for (const [k, v] of puts) this.#data.set(k, typeof v === 'string' ? v : Buffer.from(v))
     for (const k of deletes) this.#data.delete(k)
   }
 
@@ -50,9 +68,11 @@ export class MemoryStateStore implements StateStore {
     return this.#data.size
   }
 
-  /** A sorted copy of every key and value (tests compare state snapshots). */
+  /** A sorted copy of every key and value, bytes as base64 (tests compare state snapshots). */
   snapshot(): [string, string][] {
-    return [...this.#data.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    return [...this.#data.entries()]
+      .map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : `base64:${v.toString('base64')}`])
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   }
 
   clear(): void {

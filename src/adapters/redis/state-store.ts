@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { createClient, type RedisClientType } from 'redis'
+import { createClient, RESP_TYPES, type RedisClientType } from 'redis'
 import { DaroogheError } from '../../errors.ts'
-import type { StateStore } from '../../ports/state-store.ts'
+import type { StateStore, StateValue } from '../../ports/state-store.ts'
 
 export interface RedisStateStoreOptions {
   /** redis://host:port[/db]. */
@@ -52,11 +52,16 @@ const FENCED_WRITE_SHA = createHash('sha1').update(FENCED_WRITE).digest('hex')
  */
 export class RedisStateStore implements StateStore {
   readonly #client: RedisClientType
+  /** The same connection, answering bulk strings as Buffers. */
+  readonly #bytes: { mGet(keys: string[]): Promise<(Buffer | null)[]> }
   readonly #prefix: string
   readonly #url: string
 
   private constructor(client: RedisClientType, url: string, prefix: string) {
     this.#client = client
+    this.#bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as unknown as {
+      mGet(keys: string[]): Promise<(Buffer | null)[]>
+    }
     this.#url = url
     this.#prefix = prefix
   }
@@ -99,8 +104,19 @@ export class RedisStateStore implements StateStore {
     }
   }
 
+  async getManyBytes(keys: readonly string[]): Promise<(Buffer | null)[]> {
+    if (keys.length === 0) return []
+    try {
+      return await this.#bytes.mGet(keys.map(k => this.#prefix + k))
+    } catch (cause) {
+      throw new DaroogheError('REDIS', `MGET of ${keys.length} keys failed on ${redact(this.#url)}`, {
+        cause
+      })
+    }
+  }
+
   async writeBatch(
-    puts: ReadonlyArray<readonly [string, string]>,
+    puts: ReadonlyArray<readonly [string, StateValue]>,
     deletes: readonly string[] = [],
     guards: ReadonlyArray<readonly [string, string | null]> = []
   ): Promise<void> {
@@ -108,10 +124,10 @@ export class RedisStateStore implements StateStore {
     if (guards.length > 0) return this.#fencedWrite(puts, deletes, guards)
     const multi = this.#client.multi()
     if (puts.length > 0) {
-      const flat: string[] = new Array(puts.length * 2)
+      const flat: (string | Buffer)[] = new Array(puts.length * 2)
       for (let i = 0; i < puts.length; i++) {
         flat[2 * i] = this.#prefix + puts[i]![0]
-        flat[2 * i + 1] = puts[i]![1]
+        flat[2 * i + 1] = arg(puts[i]![1])
       }
       multi.mSet(flat)
     }
@@ -127,13 +143,13 @@ export class RedisStateStore implements StateStore {
 
   /** Guards checked and writes applied by one Lua script: atomic, one round trip. */
   async #fencedWrite(
-    puts: ReadonlyArray<readonly [string, string]>,
+    puts: ReadonlyArray<readonly [string, StateValue]>,
     deletes: readonly string[],
     guards: ReadonlyArray<readonly [string, string | null]>
   ): Promise<void> {
     const g = guards.length
     const keys: string[] = new Array(g + puts.length + deletes.length)
-    const args: string[] = new Array(3 + g + puts.length)
+    const args: (string | Buffer)[] = new Array(3 + g + puts.length)
     args[0] = String(g)
     args[1] = String(puts.length)
     args[2] = String(deletes.length)
@@ -144,7 +160,7 @@ export class RedisStateStore implements StateStore {
     }
     for (let i = 0; i < puts.length; i++) {
       keys[g + i] = this.#prefix + puts[i]![0]
-      args[3 + g + i] = puts[i]![1]
+      args[3 + g + i] = arg(puts[i]![1])
     }
     for (let i = 0; i < deletes.length; i++) keys[g + puts.length + i] = this.#prefix + deletes[i]!
     let result: unknown
@@ -164,14 +180,21 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  async #script(keys: string[], args: string[]): Promise<unknown> {
-    const n = String(keys.length)
+  async #script(keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+    const command: (string | Buffer)[] = new Array(3 + keys.length + args.length)
+    command[0] = 'EVALSHA'
+    command[1] = FENCED_WRITE_SHA
+    command[2] = String(keys.length)
+    for (let i = 0; i < keys.length; i++) command[3 + i] = keys[i]!
+    for (let i = 0; i < args.length; i++) command[3 + keys.length + i] = args[i]!
     try {
-      return await this.#client.sendCommand(['EVALSHA', FENCED_WRITE_SHA, n, ...keys, ...args])
+      return await this.#client.sendCommand(command)
     } catch (error) {
       // First use on this server (or after SCRIPT FLUSH): EVAL sends the text and caches it.
       if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error
-      return await this.#client.sendCommand(['EVAL', FENCED_WRITE, n, ...keys, ...args])
+      command[0] = 'EVAL'
+      command[1] = FENCED_WRITE
+      return await this.#client.sendCommand(command)
     }
   }
 
@@ -200,6 +223,10 @@ export class RedisStateStore implements StateStore {
       this.#client.destroy()
     }
   }
+}
+
+function arg(v: StateValue): string | Buffer {
+  return typeof v === 'string' || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
 }
 
 /** Hides a password in a redis:// URL for messages and logs. */

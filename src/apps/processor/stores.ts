@@ -3,10 +3,11 @@ import {
   decodeCustomer,
   decodeMerchant,
   decodeProfile,
-  encodeCustomer,
-  encodeMerchant
+  encodeCustomerInto,
+  encodeMerchantInto
 } from '../../domain/rules/state-codec.ts'
 import { globalKey, type StoreSpec } from '../../stream/keyed-state.ts'
+import type { ByteSlab } from '../../stream/slab.ts'
 
 /**
  * The processor's keyed stores. Key layout (before the StateStore adapter's own prefix and the
@@ -21,21 +22,24 @@ export const CUSTOMERS: StoreSpec<CustomerState> = Object.freeze({
   name: 'c',
   slot: 0,
   scope: 'partition',
-  codec: { decode: decodeCustomer, encode: encodeCustomer }
+  codec: { decode: decodeCustomer, encode: encodeCustomerInto }
 })
 
 export const MERCHANTS: StoreSpec<MerchantState> = Object.freeze({
   name: 'm',
   slot: 1,
   scope: 'partition',
-  codec: { decode: decodeMerchant, encode: encodeMerchant }
+  codec: { decode: decodeMerchant, encode: encodeMerchantInto }
 })
 
 export const PROFILES: StoreSpec<number | null> = Object.freeze({
   name: 'f',
   slot: 2,
   scope: 'global',
-  codec: { decode: decodeProfile, encode: (avg: number | null) => JSON.stringify({ avg_spend: avg }) }
+  codec: {
+    decode: decodeProfile,
+    encode: (avg: number | null, slab: ByteSlab) => slab.from(JSON.stringify({ avg_spend: avg }))
+  }
 })
 
 export const STORES = [CUSTOMERS, MERCHANTS, PROFILES] as readonly StoreSpec<unknown>[]

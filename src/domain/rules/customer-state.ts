@@ -11,8 +11,6 @@ import { haversineKm } from '../geo.ts'
  * event-time average only within the allowed lateness.
  */
 export class RecentTxn {
-  /** Encoded form, cached: state is written every batch, and formatting doubles is not free. */
-  enc: string | undefined = undefined
   constructor(
     readonly t: number,
     readonly amount: number,
@@ -22,9 +20,8 @@ export class RecentTxn {
   ) {}
 }
 
-/** A place the customer paid from. Immutable, so its encoded form can be cached. */
+/** A place the customer paid from. */
 export class KnownLocation {
-  enc: string | undefined = undefined
   constructor(
     readonly lat: number,
     readonly lng: number

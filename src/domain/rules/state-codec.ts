@@ -1,107 +1,131 @@
+import { ByteReader, ByteSlab } from '../../stream/slab.ts'
 import { CustomerState, KnownLocation, MerchantState, RecentTxn } from './customer-state.ts'
 
 /**
- * Compact, versioned encodings of the keyed state. Written once per dirty key per batch, so
- * they are hand-built strings, and the fragments of immutable parts (a recent transaction, a
- * known location) are formatted once and cached on the object. Numbers round-trip exactly
- * (shortest round-trip form), which keeps a restored processor's decisions identical to those
- * of the one that wrote the state.
+ * Compact, versioned binary encodings of the keyed state, written once per dirty key per batch
+ * straight into the batch's byte slab: no number formatting, no intermediate strings. Doubles
+ * are stored as IEEE 754 (NaN included), so a restored processor decides exactly like the one
+ * that wrote the state. Little-endian:
  *
- * Customer: [1, count, sum, lastT, lastLat, lastLng, homeLat, homeLng,
- *            [t, amount, lat, lng, id, ...], [lat, lng, ...], [merchant, ...]]   (NaN as null)
- * Merchant: [1, count, fraud]
+ * Customer: u8 2 | u32 count | f64 sum, lastT, lastLat, lastLng, homeLat, homeLng
+ *           | u16 n, n × (f64 t, amount, lat, lng | u16 len, UTF-8 id)
+ *           | u16 n, n × (f64 lat, lng) | u16 n, n × (u16 len, UTF-8 merchant id)
+ * Merchant: u8 2 | f64 count | f64 fraud
  */
-const VERSION = 1
+const VERSION = 2
 
 export class StateFormatError extends Error {}
 
-export function encodeCustomer(s: CustomerState): string {
-  let recent = ''
+/** Upper bound of a customer's encoded size (UTF-8 needs at most 3 bytes per UTF-16 unit). */
+function customerBound(s: CustomerState): number {
+  let n = 1 + 4 + 6 * 8 + 2 + 2 + 2 + s.locations.length * 16
+  for (const x of s.recent) n += 34 + x.id.length * 3
+  for (const m of s.merchants) n += 2 + m.length * 3
+  return n
+}
+
+export function encodeCustomerInto(s: CustomerState, slab: ByteSlab): Buffer {
+  const w = slab.begin(customerBound(s))
+  w.u8(VERSION)
+  w.u32(s.count)
+  w.f64(s.sum)
+  w.f64(s.lastT)
+  w.f64(s.lastLat)
+  w.f64(s.lastLng)
+  w.f64(s.homeLat)
+  w.f64(s.homeLng)
+  w.u16(s.recent.length)
   for (const x of s.recent) {
-    const enc = (x.enc ??= `${x.t},${x.amount},${x.lat},${x.lng},${JSON.stringify(x.id)}`)
-    recent = recent.length === 0 ? enc : `${recent},${enc}`
+    w.f64(x.t)
+    w.f64(x.amount)
+    w.f64(x.lat)
+    w.f64(x.lng)
+    w.str16(x.id)
   }
-  let locations = ''
+  w.u16(s.locations.length)
   for (const x of s.locations) {
-    const enc = (x.enc ??= `${x.lat},${x.lng}`)
-    locations = locations.length === 0 ? enc : `${locations},${enc}`
+    w.f64(x.lat)
+    w.f64(x.lng)
   }
-  return (
-    `[${VERSION},${s.count},${s.sum},${num(s.lastT)},${pair(s, s.lastLat, s.lastLng)},${pair(s, s.homeLat, s.homeLng)}` +
-    `,[${recent}],[${locations}],${JSON.stringify(s.merchants)}]`
-  )
+  w.u16(s.merchants.length)
+  for (const m of s.merchants) w.str16(m)
+  return slab.end()
 }
 
-function num(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null'
+export function encodeCustomer(s: CustomerState): Buffer {
+  return encodeCustomerInto(s, new ByteSlab(0))
 }
 
-/**
- * `lat,lng`: the last and home positions are usually those of a known location, whose
- * formatted (and cached) `lat,lng` is reused.
- */
-function pair(s: CustomerState, lat: number, lng: number): string {
-  const locations = s.locations
-  for (let i = locations.length - 1; i >= 0; i--) {
-    const x = locations[i]!
-    if (x.lat === lat && x.lng === lng && Number.isFinite(lat) && Number.isFinite(lng)) {
-      return (x.enc ??= `${x.lat},${x.lng}`)
-    }
-  }
-  return `${num(lat)},${num(lng)}`
-}
-
-export function decodeCustomer(raw: string | null): CustomerState {
+export function decodeCustomer(raw: Buffer | null): CustomerState {
   const s = new CustomerState()
   if (raw === null) return s
-  const a = parseVersioned(raw, 11)
-  s.count = finite(a[1])
-  s.sum = finite(a[2])
-  s.lastT = orNaN(a[3])
-  s.lastLat = orNaN(a[4])
-  s.lastLng = orNaN(a[5])
-  s.homeLat = orNaN(a[6])
-  s.homeLng = orNaN(a[7])
-  const r = array(a[8], 5)
-  const recent: RecentTxn[] = new Array(r.length / 5)
-  for (let i = 0, j = 0; i < r.length; i += 5, j++) {
-    recent[j] = new RecentTxn(
-      finite(r[i]),
-      finite(r[i + 1]),
-      finite(r[i + 2]),
-      finite(r[i + 3]),
-      str(r[i + 4])
-    )
-  }
-  s.recent = recent
-  const l = array(a[9], 2)
-  const locations: KnownLocation[] = new Array(l.length / 2)
-  for (let i = 0, j = 0; i < l.length; i += 2, j++)
-    locations[j] = new KnownLocation(finite(l[i]), finite(l[i + 1]))
-  s.locations = locations
-  s.merchants = array(a[10], 1).map(str)
-  return s
+  return decoding(raw, r => {
+    s.count = r.u32()
+    s.sum = finite(r.f64())
+    s.lastT = r.f64()
+    s.lastLat = r.f64()
+    s.lastLng = r.f64()
+    s.homeLat = r.f64()
+    s.homeLng = r.f64()
+    const recent: RecentTxn[] = new Array(r.u16())
+    for (let i = 0; i < recent.length; i++) {
+      recent[i] = new RecentTxn(finite(r.f64()), finite(r.f64()), finite(r.f64()), finite(r.f64()), r.str16())
+    }
+    s.recent = recent
+    const locations: KnownLocation[] = new Array(r.u16())
+    for (let i = 0; i < locations.length; i++)
+      locations[i] = new KnownLocation(finite(r.f64()), finite(r.f64()))
+    s.locations = locations
+    const merchants: string[] = new Array(r.u16())
+    for (let i = 0; i < merchants.length; i++) merchants[i] = r.str16()
+    s.merchants = merchants
+    return s
+  })
 }
 
-export function encodeMerchant(m: MerchantState): string {
-  return `[${VERSION},${m.count},${m.fraud}]`
+export function encodeMerchantInto(m: MerchantState, slab: ByteSlab): Buffer {
+  const w = slab.begin(17)
+  w.u8(VERSION)
+  w.f64(m.count)
+  w.f64(m.fraud)
+  return slab.end()
 }
 
-export function decodeMerchant(raw: string | null): MerchantState {
+export function encodeMerchant(m: MerchantState): Buffer {
+  return encodeMerchantInto(m, new ByteSlab(0))
+}
+
+export function decodeMerchant(raw: Buffer | null): MerchantState {
   const m = new MerchantState()
   if (raw === null) return m
-  const a = parseVersioned(raw, 3)
-  m.count = finite(a[1])
-  m.fraud = finite(a[2])
-  return m
+  return decoding(raw, r => {
+    m.count = finite(r.f64())
+    m.fraud = finite(r.f64())
+    return m
+  })
+}
+
+/** Checks the version byte, runs `read`, and requires it to consume every byte. */
+function decoding<T>(raw: Buffer, read: (r: ByteReader) => T): T {
+  const r = new ByteReader(raw)
+  let v: T
+  try {
+    if (r.u8() !== VERSION) throw new StateFormatError(`not a version-${VERSION} state record`)
+    v = read(r)
+  } catch (error) {
+    if (error instanceof StateFormatError) throw error
+    throw new StateFormatError(`truncated state record (${(error as Error).message})`)
+  }
+  if (!r.done) throw new StateFormatError('state record has trailing bytes')
+  return v
 }
 
 /** A seeded feature-store profile: `{"avg_spend": 50.0}`. Returns the average, or null. */
-export function decodeProfile(raw: string | null): number | null {
+export function decodeProfile(raw: Buffer | string | null): number | null {
   if (raw === null) return null
   let v: unknown
   try {
-    v = JSON.parse(raw)
+    v = JSON.parse(raw.toString())
   } catch {
     throw new StateFormatError('profile is not JSON')
   }
@@ -112,34 +136,7 @@ export function decodeProfile(raw: string | null): number | null {
   return avg
 }
 
-function parseVersioned(raw: string, length: number): unknown[] {
-  let a: unknown
-  try {
-    a = JSON.parse(raw)
-  } catch {
-    throw new StateFormatError('not JSON')
-  }
-  if (!Array.isArray(a) || a[0] !== VERSION || a.length !== length) {
-    throw new StateFormatError(`not a version-${VERSION} state record`)
-  }
-  return a
-}
-
-function array(v: unknown, stride: number): unknown[] {
-  if (!Array.isArray(v) || v.length % stride !== 0) throw new StateFormatError('malformed list')
-  return v
-}
-
 function finite(v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new StateFormatError('malformed number')
-  return v
-}
-
-function orNaN(v: unknown): number {
-  return v === null ? Number.NaN : finite(v)
-}
-
-function str(v: unknown): string {
-  if (typeof v !== 'string') throw new StateFormatError('malformed string')
   return v
 }
