@@ -9,7 +9,8 @@ export default tseslint.config(
       '.services/**',
       'web/vendor/**',
       'artifacts/**',
-      'benchmarks/results/**'
+      'benchmarks/results/**',
+      'benchmarks/scratch/**'
     ]
   },
   js.configs.recommended,

@@ -73,7 +73,9 @@ export async function measureDetector(
   const processor = createProcessor({
     store,
     ruleSet: loadRuleSet('default'),
-    options: processorOptions({ topics })
+    options: processorOptions({ topics }),
+    // As `darooghe detect` in its default at-least-once mode.
+    delivery: 'outputs-first'
   })
   const consumer = backend.consumer({
     groupId: group,

@@ -41,6 +41,7 @@ export class Entry<V> {
  *   global value            <prefix><store>:<key>
  *   partition metadata      <prefix>p:<topic>:<partition>   processed offset and stream time
  *   partition replay log    <prefix>b:<topic>:<partition>   outputs of the last written batch
+ *   emitted times           <prefix>r:<topic>:<partition>   processing times of emitted, not yet durable records
  */
 export function partitionKey(
   prefix: string,
@@ -64,9 +65,19 @@ export function logKey(prefix: string, topic: string, partition: number): string
   return `${prefix}b:${topic}:${partition}`
 }
 
-/** Partition metadata as stored: `{"v":1,"o":<processed offset>,"t":<stream time or null>}`. */
-export function encodeMeta(processedOffset: number, streamTimeMs: number): string {
-  return `{"v":1,"o":${processedOffset},"t":${Number.isFinite(streamTimeMs) ? streamTimeMs : 'null'}}`
+export function timesKey(prefix: string, topic: string, partition: number): string {
+  return `${prefix}r:${topic}:${partition}`
+}
+
+/**
+ * Partition metadata as stored: `{"v":1,"o":<processed offset>,"t":<stream time or null>}`, plus
+ * `"w":"<write id>"` when it is rewritten without progress (to fence the emitted-times write).
+ */
+export function encodeMeta(processedOffset: number, streamTimeMs: number, writeId?: string): string {
+  const t = Number.isFinite(streamTimeMs) ? streamTimeMs : 'null'
+  return writeId === undefined
+    ? `{"v":1,"o":${processedOffset},"t":${t}}`
+    : `{"v":1,"o":${processedOffset},"t":${t},"w":"${writeId}"}`
 }
 
 export function decodeMeta(raw: string | null): { processedOffset: number; streamTimeMs: number } {

@@ -8,10 +8,12 @@ import {
   globalKey,
   logKey,
   metaKey,
+  timesKey,
   partitionKey,
   type StoreSpec
 } from './keyed-state.ts'
 import { decodeReplayLog, encodeReplayLog, EMPTY_LOG, type ReplayLog } from './replay-log.ts'
+import { decodeEmittedTimes, EmittedTimes, encodeEmittedTimes, NO_TIMES } from './emitted-times.ts'
 import type { ByteSlab } from './slab.ts'
 import { NO_EVENT_TIME } from './watermark.ts'
 
@@ -38,6 +40,15 @@ export class PartitionState {
   log: ReplayLog = EMPTY_LOG
   /** Outputs of the current batch, to become `log` once written. */
   next: ReplayLog | null = null
+  /** Processed offset and stream time as stored (memory runs ahead of them during a batch). */
+  storedOffset = -1
+  storedStreamTimeMs = NO_EVENT_TIME
+  /** Processing times of emitted records after `storedOffset` (see emitted-times.ts). */
+  times: EmittedTimes = NO_TIMES
+  /** Processing times of the current batch's records (delivery mode outputs-first). */
+  nextTimes: EmittedTimes | null = null
+  /** `times` and `nextTimes` merged, as written before the outputs, to become `times`. */
+  emitted: EmittedTimes | null = null
   /** One map per partition-scoped store (indexed by slot). */
   readonly slots: Map<string, Entry<unknown>>[]
   constructor(
@@ -134,8 +145,13 @@ export class StateCache {
   async load(store: StateStore, toLoad: readonly PartitionState[], seq: number): Promise<number> {
     const requests = [...this.#requested.values()]
     const keys: string[] = []
-    for (const p of toLoad)
-      keys.push(metaKey(this.#prefix, p.topic, p.partition), logKey(this.#prefix, p.topic, p.partition))
+    for (const p of toLoad) {
+      keys.push(
+        metaKey(this.#prefix, p.topic, p.partition),
+        logKey(this.#prefix, p.topic, p.partition),
+        timesKey(this.#prefix, p.topic, p.partition)
+      )
+    }
     for (const k of this.#requested.keys()) keys.push(k)
     this.#requested.clear()
     if (keys.length === 0) return 0
@@ -144,12 +160,15 @@ export class StateCache {
     for (const part of toLoad) {
       part.stored = values[i]?.toString('utf8') ?? null
       const meta = decodeWith(keys[i]!, part.stored, decodeMeta)
-      part.processedOffset = meta.processedOffset
-      part.streamTimeMs = meta.streamTimeMs
+      part.processedOffset = part.storedOffset = meta.processedOffset
+      part.streamTimeMs = part.storedStreamTimeMs = meta.streamTimeMs
       part.log = decodeWith(keys[i + 1]!, values[i + 1] ?? null, decodeReplayLog)
+      part.times = decodeWith(keys[i + 2]!, values[i + 2] ?? null, decodeEmittedTimes).after(
+        meta.processedOffset
+      )
       part.loaded = true
       part.requested = false
-      i += 2
+      i += 3
     }
     for (const r of requests) {
       const storeKey = keys[i]!
@@ -163,20 +182,51 @@ export class StateCache {
   }
 
   /**
-   * Everything the batch changed: dirty partitions' progress and replay logs, dirty values; the
-   * bytes are written into `slab`.
+   * Everything the batch changed: dirty partitions' progress (and replay logs, `withLog`), dirty
+   * values; the bytes are written into `slab`.
    */
-  puts(touched: readonly PartitionState[], slab: ByteSlab): [string, StateValue][] {
+  puts(touched: readonly PartitionState[], slab: ByteSlab, withLog: boolean): [string, StateValue][] {
     const puts: [string, StateValue][] = []
     for (const p of touched) {
       if (!p.dirty) continue
       p.pending = encodeMeta(p.processedOffset, p.streamTimeMs)
       puts.push([metaKey(this.#prefix, p.topic, p.partition), p.pending])
-      puts.push([logKey(this.#prefix, p.topic, p.partition), encodeReplayLog(p.next ?? EMPTY_LOG, slab)])
+      if (withLog) {
+        puts.push([logKey(this.#prefix, p.topic, p.partition), encodeReplayLog(p.next ?? EMPTY_LOG, slab)])
+      }
     }
     const stores = this.#stores
     for (const e of this.#dirty) puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
     return puts
+  }
+
+  /**
+   * Before the outputs of a batch are produced (outputs-first): each dirty partition's emitted
+   * times, and its progress key rewritten unchanged but for `writeId`, so that the next write of
+   * whoever else wrote in between fails its guard.
+   */
+  timesPuts(touched: readonly PartitionState[], slab: ByteSlab, writeId: string): [string, StateValue][] {
+    const puts: [string, StateValue][] = []
+    for (const p of touched) {
+      if (!p.dirty) continue
+      p.emitted = EmittedTimes.merge(p.times, p.nextTimes)
+      p.pending = encodeMeta(p.storedOffset, p.storedStreamTimeMs, writeId)
+      puts.push([metaKey(this.#prefix, p.topic, p.partition), p.pending])
+      puts.push([timesKey(this.#prefix, p.topic, p.partition), encodeEmittedTimes(p.emitted, slab)])
+    }
+    return puts
+  }
+
+  /** The emitted times are durable; the batch's state is still to be written (`committed`). */
+  timesWritten(touched: readonly PartitionState[]): void {
+    for (const p of touched) {
+      if (!p.dirty) continue
+      p.stored = p.pending
+      p.times = p.emitted ?? p.times
+      p.pending = null
+      p.emitted = null
+      p.nextTimes = null
+    }
   }
 
   /** Each written partition's progress key must still hold what this instance knows of it. */
@@ -187,15 +237,20 @@ export class StateCache {
   }
 
   /** The batch's writes are durable: everything is clean again. */
-  committed(touched: readonly PartitionState[]): void {
+  committed(touched: readonly PartitionState[], withLog: boolean): void {
     for (const p of touched) {
       // A partition with only re-emits keeps its stored log, which still covers them.
       if (p.dirty) {
-        p.log = p.next ?? EMPTY_LOG
+        if (withLog) p.log = p.next ?? EMPTY_LOG
         p.stored = p.pending
+        p.storedOffset = p.processedOffset
+        p.storedStreamTimeMs = p.streamTimeMs
+        p.times = p.times.after(p.processedOffset)
       }
       p.pending = null
       p.next = null
+      p.nextTimes = null
+      p.emitted = null
       p.dirty = false
     }
     for (const e of this.#dirty) e.dirty = false

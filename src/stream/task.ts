@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { DaroogheError } from '../errors.ts'
 import type { LogRecord, OutRecord, TopicPartition } from '../ports/log.ts'
 import type { StateStore } from '../ports/state-store.ts'
 import type { Clock } from './clock.ts'
 import type { Entry, StoreSpec } from './keyed-state.ts'
 import { expand, findOffset, newLog } from './replay-log.ts'
+import { EmittedTimes } from './emitted-times.ts'
 import { ByteSlab } from './slab.ts'
 import { StateCache, type PartitionState } from './state-cache.ts'
 
@@ -43,6 +45,13 @@ export interface StreamTaskOptions {
   readonly maxCachedEntries: number
   /** Prefix of every state key. */
   readonly keyPrefix: string
+  /**
+   * `state-first` (default): a batch's state, progress and replay log are written before its
+   * outputs are handed out. `outputs-first`: only the batch's processing times are written
+   * before; the caller produces the outputs, then calls `complete()` to write the state (see
+   * README: Delivery). Exactly-once needs state-first: its offsets commit with the outputs.
+   */
+  readonly delivery?: 'state-first' | 'outputs-first'
 }
 
 export interface TaskStats {
@@ -76,11 +85,18 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   #seq = 0
   /** Keys of the current batch that are not in memory. */
   #missing = 0
+  readonly #outputsFirst: boolean
+  /** Partitions of an outputs-first batch whose state is not written yet. */
+  #awaiting: PartitionState[] | null = null
+  /** Write ids of the emitted-times writes: this instance, then a counter. */
+  readonly #instance = randomBytes(4).toString('hex')
+  #writes = 0
 
   constructor(logic: TaskLogic<P, R>, options: StreamTaskOptions) {
     this.#logic = logic
     this.#o = options
     this.#cache = new StateCache(options.stores, options.keyPrefix)
+    this.#outputsFirst = options.delivery === 'outputs-first'
   }
 
   async run(records: readonly LogRecord[]): Promise<{ outputs: OutRecord[]; stats: TaskStats }> {
@@ -98,6 +114,11 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       processedAtMs: 0
     }
     const cache = this.#cache
+    if (this.#awaiting !== null) {
+      // The last batch was never completed (its outputs failed): memory is ahead of the store.
+      cache.abort(this.#awaiting)
+      this.#awaiting = null
+    }
     const outputs: OutRecord[] = []
     const touched: PartitionState[] = []
     const toLoad: PartitionState[] = []
@@ -147,11 +168,20 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       }
       stats.processedAtMs = this.#o.clock.now()
       // State bytes and replay logs of the batch, carved from one slab that dies with the write.
-      const puts = cache.puts(touched, new ByteSlab())
-      if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
-      cache.committed(touched)
-      stats.keysWritten = puts.length
-      cache.evict(seq, this.#o.maxCachedEntries)
+      const slab = new ByteSlab()
+      if (this.#outputsFirst) {
+        const puts = cache.timesPuts(touched, slab, `${this.#instance}.${++this.#writes}`)
+        if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
+        cache.timesWritten(touched)
+        this.#awaiting = touched
+        stats.keysWritten = puts.length
+      } else {
+        const puts = cache.puts(touched, slab, true)
+        if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
+        cache.committed(touched, true)
+        stats.keysWritten = puts.length
+        cache.evict(seq, this.#o.maxCachedEntries)
+      }
       stats.cachedEntries = cache.size
       return { outputs, stats }
     } catch (error) {
@@ -159,6 +189,29 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       throw error
     } finally {
       this.#current = null
+    }
+  }
+
+  /**
+   * Outputs-first: the batch's outputs are acknowledged; writes its state and progress (one
+   * atomic, fenced write). Returns the keys written. If it rejects, the batch's partitions are
+   * dropped from memory and the batch must be run again (its outputs come out identical).
+   * Nothing to do in state-first mode.
+   */
+  async complete(): Promise<number> {
+    const touched = this.#awaiting
+    if (touched === null) return 0
+    this.#awaiting = null
+    const cache = this.#cache
+    try {
+      const puts = cache.puts(touched, new ByteSlab(), false)
+      if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
+      cache.committed(touched, false)
+      cache.evict(this.#seq, this.#o.maxCachedEntries)
+      return puts.length
+    } catch (error) {
+      cache.abort(touched)
+      throw error
     }
   }
 
@@ -186,10 +239,14 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         r = this.#logic.process(p, rec, this)
         stats.processed++
       }
-      // Processing time is read per record once it is evaluated: latency ends here.
-      this.#logic.render(r, rec, this.#o.clock.now(), outputs)
+      // Processing time is read per record once it is evaluated: latency ends here. A record
+      // whose outputs may have gone out before (emitted times) gets the same time again.
+      let now = part.times.size > 0 ? part.times.timeOf(rec.offset) : Number.NaN
+      if (Number.isNaN(now)) now = this.#o.clock.now()
+      if (this.#outputsFirst) (part.nextTimes ??= new EmittedTimes()).push(rec.offset, now)
+      this.#logic.render(r, rec, now, outputs)
     }
-    if (outputs.length > start) {
+    if (!this.#outputsFirst && outputs.length > start) {
       // Re-emitted outputs count too: the new replay log must cover every record of this batch.
       const next = (part.next ??= newLog())
       next.offsets.push(rec.offset)

@@ -221,3 +221,85 @@ describe('state moves with the partition', () => {
     )
   })
 })
+
+describe('outputs-first delivery: processing times before the outputs, state after them', () => {
+  const outputsFirst = (store?: StateStore): TopologyDriver =>
+    new TopologyDriver({ delivery: 'outputs-first', ...(store ? { store } : {}) })
+
+  test('decides exactly as state-first, and writes no replay log', async () => {
+    const recs = stream(60)
+    const ref = new TopologyDriver()
+    const a = outputsFirst()
+    assert.deepEqual((await a.run(recs)).outputs.map(wire), (await ref.run(recs)).outputs.map(wire))
+    const keys = a.state().map(([k]) => k)
+    assert.ok(keys.some(k => k.startsWith('r:')) && !keys.some(k => k.startsWith('b:')))
+    // Customer and merchant state and progress are the same as state-first's.
+    const stateOf = (d: TopologyDriver): [string, string][] => d.state().filter(([k]) => /^[cmp]:/.test(k))
+    assert.deepEqual(stateOf(a), stateOf(ref))
+  })
+
+  test('a crash after the outputs went out but before the state was written: the re-run emits identical bytes and counts once', async () => {
+    const recs = stream(60)
+    const ref = outputsFirst()
+    await ref.run(recs)
+    const a = outputsFirst()
+    const first = await a.run(recs, { complete: false })
+    a.clock.advance(5_000) // the restart happens later: processing times must not change
+    a.restart()
+    const again = await a.run(recs)
+    assert.deepEqual(again.outputs.map(wire), first.outputs.map(wire))
+    assert.equal(again.stats.processed, first.stats.processed)
+    assert.deepEqual(a.state(), ref.state())
+  })
+
+  test('a crash after the state was written: redelivered records emit nothing (their outputs were acknowledged)', async () => {
+    const recs = stream(40)
+    const a = outputsFirst()
+    await a.run(recs)
+    const stateAfter = a.state()
+    a.restart()
+    const again = await a.run(recs)
+    assert.equal(again.outputs.length, 0)
+    assert.equal(again.stats.duplicatesSkipped, 40)
+    assert.deepEqual(a.state(), stateAfter)
+  })
+
+  test('a re-run in smaller batches keeps the times of every record that went out', async () => {
+    const recs = stream(60)
+    const a = outputsFirst()
+    a.clock.advance(3)
+    const first = (await a.run(recs, { complete: false })).outputs.map(wire)
+    a.restart()
+    a.clock.advance(10_000)
+    // The first half is completed, then the instance dies again before the rest.
+    const part1 = (await a.run(recs.slice(0, 30))).outputs.map(wire)
+    a.restart()
+    a.clock.advance(10_000)
+    const part2 = (await a.run(recs.slice(30))).outputs.map(wire)
+    assert.deepEqual([...part1, ...part2], first)
+  })
+
+  test('a failed produce: the same instance runs the batch again and emits identical bytes, counted once', async () => {
+    const recs = stream(30)
+    const ref = outputsFirst()
+    await ref.run(recs)
+    const a = outputsFirst()
+    const first = await a.run(recs, { complete: false })
+    a.clock.advance(1_000)
+    const again = await a.run(recs)
+    assert.deepEqual(again.outputs.map(wire), first.outputs.map(wire))
+    assert.deepEqual(a.state(), ref.state())
+  })
+
+  test('a zombie: the new owner re-emits what the zombie emitted, and the zombie cannot write its state', async () => {
+    const store = new MemoryStateStore()
+    const recs = stream(30)
+    const zombie = outputsFirst(store)
+    const zombieOut = await zombie.processor.processBatch(recs)
+    const owner = outputsFirst(store)
+    owner.clock.advance(2_000)
+    const ownerOut = await owner.run(recs)
+    assert.deepEqual(ownerOut.outputs.map(wire), zombieOut.outputs.map(wire))
+    await assert.rejects(zombieOut.complete(), { code: 'DAROOGHE_ERR_STATE_CONFLICT' })
+  })
+})

@@ -50,15 +50,23 @@ export class TopologyDriver {
   readonly store: StateStore
   readonly ruleSet: RuleSet
   readonly overrides: ProcessorOverrides
+  readonly delivery: 'state-first' | 'outputs-first'
   processor: Processor
 
   constructor(
-    opts: { rules?: string | RuleSet; store?: StateStore; options?: ProcessorOverrides; now?: number } = {}
+    opts: {
+      rules?: string | RuleSet
+      store?: StateStore
+      options?: ProcessorOverrides
+      now?: number
+      delivery?: 'state-first' | 'outputs-first'
+    } = {}
   ) {
     this.clock = new ManualClock(opts.now ?? T0 + 60_000)
     this.store = opts.store ?? new MemoryStateStore()
     this.ruleSet = typeof opts.rules === 'object' ? opts.rules : loadRuleSet(opts.rules ?? 'default')
     this.overrides = opts.options ?? {}
+    this.delivery = opts.delivery ?? 'state-first'
     this.processor = this.#create()
   }
 
@@ -67,7 +75,8 @@ export class TopologyDriver {
       store: this.store,
       ruleSet: this.ruleSet,
       clock: this.clock,
-      options: processorOptions(this.overrides)
+      options: processorOptions(this.overrides),
+      delivery: this.delivery
     })
   }
 
@@ -76,8 +85,14 @@ export class TopologyDriver {
     return this
   }
 
-  async run(records: readonly LogRecord[]): Promise<BatchResult> {
-    return this.processor.processBatch(records)
+  /**
+   * One batch; then, as a detector does once the outputs are acknowledged, `complete()` (unless
+   * `complete: false`: the outputs went out, and the instance crashed before writing the state).
+   */
+  async run(records: readonly LogRecord[], opts: { complete?: boolean } = {}): Promise<BatchResult> {
+    const r = await this.processor.processBatch(records)
+    if (opts.complete ?? true) await r.complete()
+    return r
   }
 
   async pipe(records: readonly LogRecord[]): Promise<Out[]> {

@@ -107,7 +107,12 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
     o.partitions ?? 6
   )
   const fromBeginning = !o.fromLatest
-  const processor = createProcessor({ store, ruleSet: loadRuleSet(o.rules), options })
+  const processor = createProcessor({
+    store,
+    ruleSet: loadRuleSet(o.rules),
+    options,
+    delivery: 'outputs-first'
+  })
   const sinks: AlertSink[] = [...(o.sinks ?? [])]
   if (o.alertsFile) sinks.push(new FileAlertSink(o.alertsFile))
   const dispatcher = new Dispatcher({ sinks, dedupe, log: o.log })

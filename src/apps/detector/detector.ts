@@ -17,11 +17,11 @@ export interface DetectorDeps {
 }
 
 /**
- * The processor on a log: for every poll batch, evaluate it (state written atomically to the
- * store), produce its outputs and wait for their acknowledgement; the consumer commits the
+ * The processor on a log: for every poll batch, evaluate it, produce its outputs, wait for
+ * their acknowledgement and complete it (state written atomically); the consumer commits the
  * batch's offsets only after this resolved (at-least-once). A failed state write or produce
- * is retried for the same batch with backoff: the state write is all-or-nothing and the
- * producer is idempotent, so a retry never double-counts nor duplicates.
+ * runs the batch again with backoff: state writes are all-or-nothing, and a batch run again
+ * emits the same bytes, so a retry never double-counts and its duplicates are identical.
  */
 export async function runDetector(deps: DetectorDeps): Promise<void> {
   const { consumer, producer, processor, log } = deps
@@ -34,13 +34,19 @@ export async function runDetector(deps: DetectorDeps): Promise<void> {
     },
     onBatch: async records => {
       const receivedAt = Date.now()
+      // A failed step runs the whole batch again: its outputs come out identical, its state
+      // is counted once (see Processor.processBatch).
       const result = await withRetry(
-        'state store',
-        () => processor.processBatch(records, receivedAt),
+        'processing a batch',
+        async () => {
+          const r = await processor.processBatch(records, receivedAt)
+          await producer.send(r.outputs)
+          await r.complete()
+          return r
+        },
         log,
         retry
       )
-      await withRetry('producing outputs', () => producer.send(result.outputs), log, retry)
       deps.onBatch?.(result.stats, records.length, result.outputs.length)
     }
   })

@@ -20,6 +20,14 @@ export interface ProcessorDeps {
   readonly clock?: Clock
   /** Frozen options (processorOptions()). Default DEFAULT_PROCESSOR_OPTIONS. */
   readonly options?: ProcessorOptions
+  /**
+   * When the batch's state is written (see src/stream/README.md, Delivery):
+   *   state-first (default)  state, progress and replay log before the outputs are handed out;
+   *                          needed by exactly-once (offsets commit with the outputs).
+   *   outputs-first          only the records' processing times before; the caller produces
+   *                          the outputs, then `complete()` writes the state. Half the bytes.
+   */
+  readonly delivery?: 'state-first' | 'outputs-first'
 }
 
 export interface BatchStats extends TaskStats {
@@ -44,6 +52,11 @@ export interface BatchResult {
   readonly stats: BatchStats
   /** Per first-time record, when `collectOutcomes` is on; empty otherwise. */
   readonly outcomes: Outcome[]
+  /**
+   * Call once the outputs are acknowledged, before committing offsets: writes the batch's state
+   * (outputs-first; nothing to do state-first). If it rejects, run the batch again.
+   */
+  complete(): Promise<void>
 }
 
 export interface Processor {
@@ -51,9 +64,10 @@ export interface Processor {
   readonly ruleSet: RuleSet
   /**
    * Decodes, validates, evaluates and routes a poll batch: one state read for what is not hot,
-   * one atomic state write (state + processed offsets + replay log), then the outputs. The
-   * caller produces the outputs and commits offsets only after this resolved. If it rejects,
-   * nothing of the batch is in the store and the batch can be retried as is.
+   * one atomic state write (state + processed offsets + replay log; outputs-first: processing
+   * times), then the outputs. The caller produces the outputs, calls `complete()`, and commits
+   * offsets only after that resolved. If either rejects, run the batch again as is: a batch
+   * run again emits the same outputs byte for byte and never counts twice.
    * `nowMs` is when the batch was received (stats only): processing time is read from the clock.
    * One batch at a time: a call while another batch runs is rejected.
    */
@@ -76,8 +90,12 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     clock,
     allowedLatenessMs: options.allowedLatenessMs,
     maxCachedEntries: options.maxCachedEntries,
-    keyPrefix: options.keyPrefix
+    keyPrefix: options.keyPrefix,
+    delivery: deps.delivery ?? 'state-first'
   })
+  const complete = async (): Promise<void> => {
+    await task.complete()
+  }
   let running = false
   return {
     options,
@@ -97,6 +115,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       return {
         outputs,
         outcomes: s.outcomes,
+        complete,
         stats: {
           ...stats,
           duplicatesSkipped: stats.duplicatesSkipped + s.duplicateTransactionIds,

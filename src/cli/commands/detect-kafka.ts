@@ -77,7 +77,9 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
       }
     },
     store,
-    systemClock
+    systemClock,
+    // Exactly-once commits offsets with the outputs: the state must be durable before them.
+    flags.exactlyOnce ? 'state-first' : 'outputs-first'
   )
   const t = processor.options.topics
   const outputs = [t.approved, t.fraud, t.alerts, t.errors, t.late]

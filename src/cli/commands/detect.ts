@@ -131,7 +131,12 @@ export function registerDetect(program: Command): void {
 }
 
 /** Builds the processor from the flags common to file and Kafka modes. */
-export function processorFromFlags(flags: DetectFlags, store: StateStore, clock: Clock): Processor {
+export function processorFromFlags(
+  flags: DetectFlags,
+  store: StateStore,
+  clock: Clock,
+  delivery: 'state-first' | 'outputs-first' = 'state-first'
+): Processor {
   const threshold = Number(flags.alertThreshold)
   if (!(threshold >= 0 && threshold <= 100)) {
     throw new DaroogheError(
@@ -150,7 +155,7 @@ export function processorFromFlags(flags: DetectFlags, store: StateStore, clock:
     topics: flags.topics,
     keyPrefix: flags.keyPrefix
   })
-  return createProcessor({ store, ruleSet: loadRuleSet(flags.rules), clock, options })
+  return createProcessor({ store, ruleSet: loadRuleSet(flags.rules), clock, options, delivery })
 }
 
 export interface DetectSummary {
