@@ -121,17 +121,12 @@ export class StateCache {
     return true
   }
 
-  /** A hot value; touching it makes it most recently used. */
+  /** A hot value; touching it stamps it with the batch (eviction drops the oldest stamps). */
   get<V>(part: PartitionState, store: StoreSpec<V>, key: string, seq: number): Entry<V> {
-    const map = this.#map(part, store as StoreSpec<unknown>)
-    const e = map.get(key)
+    const e = this.#map(part, store as StoreSpec<unknown>).get(key)
     if (e === undefined)
       throw new DaroogheError('INTERNAL', `state '${store.name}:${key}' was read without being requested`)
-    if (e.seq !== seq) {
-      e.seq = seq
-      map.delete(key)
-      map.set(key, e)
-    }
+    e.seq = seq
     return e as Entry<V>
   }
 
@@ -265,21 +260,29 @@ export class StateCache {
     this.#requested.clear()
   }
 
-  /** Evicts least recently used values (never those of batch `seq`) down to `max`. */
+  /**
+   * Beyond `max` values, evicts the least recently used (never those of batch `seq`) down to 90 %
+   * of `max`, so that a cache at its cap does not sort on every batch.
+   */
   evict(seq: number, max: number): void {
-    let excess = this.#size - max
-    if (excess <= 0) return
+    if (this.#size <= max) return
     const maps: Map<string, Entry<unknown>>[] = [...this.#global]
     for (const byPartition of this.#parts.values())
       for (const p of byPartition.values()) maps.push(...p.slots)
-    // Values move to the end of their map when touched, so each map's head is its LRU.
+    const stamps: number[] = []
+    for (const map of maps) for (const e of map.values()) if (e.seq !== seq) stamps.push(e.seq)
+    const excess = Math.min(stamps.length, this.#size - Math.floor(max * 0.9))
+    if (excess <= 0) return
+    stamps.sort((a, b) => a - b)
+    // Evict every value stamped before `cut`, and values stamped `cut` until enough are gone.
+    const cut = stamps[excess - 1]!
+    let atCut = excess - stamps.indexOf(cut)
     for (const map of maps) {
       for (const [key, e] of map) {
-        if (excess <= 0) return
-        if (e.seq === seq) break
-        map.delete(key)
-        this.#size--
-        excess--
+        if (e.seq < cut || (e.seq === cut && atCut-- > 0)) {
+          map.delete(key)
+          this.#size--
+        }
       }
     }
   }
