@@ -57,8 +57,11 @@ export class ByteWriter {
   start = 0
   pos = 0
   #limit = 0
+  /** Over `buf` (kept while the chunk is the same): DataView writes inline, Buffer's do not. */
+  #view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
 
   reset(buf: Buffer, start: number, limit: number): void {
+    if (buf !== this.buf) this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
     this.buf = buf
     this.start = start
     this.pos = start
@@ -70,20 +73,39 @@ export class ByteWriter {
   }
 
   u16(v: number): void {
-    this.pos = this.buf.writeUInt16LE(v, this.pos)
+    this.#view.setUint16(this.pos, v, true)
+    this.pos += 2
   }
 
   u32(v: number): void {
-    this.pos = this.buf.writeUInt32LE(v, this.pos)
+    this.#view.setUint32(this.pos, v, true)
+    this.pos += 4
   }
 
   f64(v: number): void {
-    this.pos = this.buf.writeDoubleLE(v, this.pos)
+    this.#view.setFloat64(this.pos, v, true)
+    this.pos += 8
   }
 
   /** UTF-8 of `s` after its byte length (u16); at most 65,535 bytes. */
   str16(s: string): void {
     const at = this.pos
+    const len = s.length
+    if (len <= 64) {
+      // Ids are short and ASCII: a loop beats the native call; anything else takes it.
+      const buf = this.buf
+      let i = 0
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i)
+        if (c >= 0x80) break
+        buf[at + 2 + i] = c
+      }
+      if (i === len) {
+        this.#view.setUint16(at, len, true)
+        this.pos = at + 2 + len
+        return
+      }
+    }
     const n = this.buf.write(s, at + 2, this.#limit - at - 2)
     if (n > 0xffff) throw new RangeError('string longer than 65,535 bytes')
     this.buf.writeUInt16LE(n, at)
