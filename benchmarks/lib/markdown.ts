@@ -34,6 +34,12 @@ function detectorTable(d: DetectorResult): string {
             ]
           ]
         : []),
+      ...(d.passThrough
+        ? [
+            ['events/s, Kafka pass-through (no processing)', fmtSummary(d.passThrough.eventsPerSecond)],
+            ['CPU seconds per 1,000 events, pass-through', fmtSummary(d.passThrough.cpuSecondsPer1000, 3)]
+          ]
+        : []),
       ['CPU seconds per 1,000 events', fmtSummary(d.cpuSecondsPer1000, 3)],
       ['peak RSS, MiB', fmtSummary(d.peakRssMiB)],
       ['state store / log', `${d.store} / ${d.log}`],
@@ -278,10 +284,12 @@ export function wallText(r: Report): string | null {
   const workers = d.workers ? fmt(d.workers.eventsPerSecond.median) : null
   return (
     `Per event, each stage alone costs ${list} = ${sum.toFixed(1)} µs on one core, a ceiling of ${fmt(1e6 / sum)} events/s for one detector thread if nothing else ran. ` +
-    `The whole detector took ${measured.toFixed(1)} µs per event (${fmt(d.eventsPerSecond.median)} events/s): the rest is garbage collection (the hot state of 100,000 customers and each batch's outputs, replay log and state values live across the batch's awaits, so scavenges copy and promote them and old-generation collections grow with the state), and the broker and Redis competing for the same two cores. ` +
-    `processBatch alone is the largest share, so a single JavaScript thread cannot reach 50,000 events/s here; ` +
+    `The whole detector took ${measured.toFixed(1)} µs per event (${fmt(d.eventsPerSecond.median)} events/s): the rest is garbage collection (each batch's records, decoded events, outputs and state values live across the batch's awaits, so scavenges copy and promote them), time waiting for the broker and Redis (one batch in flight), and the broker and Redis competing for the same two cores. ` +
+    (d.passThrough
+      ? `The Kafka floor alone — the same consumer and producer forwarding the same records with no processing — reached ${fmt(d.passThrough.eventsPerSecond.median)} events/s at ${(d.passThrough.cpuSecondsPer1000.median * 1000).toFixed(1)} µs of CPU per event. `
+      : '') +
     (workers
-      ? `two detector processes (\`--workers 2\`) reached ${workers} events/s, bounded by the two cores the broker and Redis also use.`
-      : 'more detector processes in the group share the load.')
+      ? `Two detector processes (\`--workers 2\`) reached ${workers} events/s, bounded by the two cores that the detectors, the broker and Redis share.`
+      : 'More detector processes in the group share the load.')
   )
 }

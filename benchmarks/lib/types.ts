@@ -31,6 +31,8 @@ export interface DetectorResult {
   readonly note: string
   /** `darooghe detect --workers N` on the same input (Kafka + Redis only). */
   readonly workers?: { readonly count: number; readonly eventsPerSecond: Summary }
+  /** The same consumer and producer with no processing (Kafka + Redis only): the floor. */
+  readonly passThrough?: { readonly eventsPerSecond: Summary; readonly cpuSecondsPer1000: Summary }
 }
 
 export interface LatencyResult extends Percentiles {

@@ -7,6 +7,7 @@ import type { LogBackend } from '../harness/backend.ts'
 import { type BenchEnv } from '../harness/env.ts'
 import { BATCH_RECORDS, measureDetector } from '../harness/detector-run.ts'
 import { measureWorkers } from '../harness/detector-workers.ts'
+import { DECISION_SUFFIX_BYTES, measurePassThrough } from '../harness/passthrough.ts'
 import { FILL_EVENT_RATE, BENCH_CUSTOMERS, fillTopic, type FillResult } from '../harness/fill.ts'
 import { summarize } from '../lib/stats.ts'
 import type { DetectorResult } from '../lib/types.ts'
@@ -60,6 +61,16 @@ export async function detectorSuite(
       workerRates.push(rate)
     }
   }
+  const passRates: number[] = []
+  const passCpu: number[] = []
+  if (backend.name === 'kafka' && store === 'redis') {
+    const p = await measurePassThrough(env, backend, input.topic, PARTITIONS, input.fill.events)
+    log(
+      `  Kafka pass-through (no processing): ${Math.round(p.eventsPerSecond).toLocaleString('en-US')} events/s`
+    )
+    passRates.push(p.eventsPerSecond)
+    passCpu.push(p.cpuSecondsPer1000)
+  }
   const f = input.fill
   const fraud = Object.entries(f.labels)
     .filter(([k]) => k !== 'legit' && !k.startsWith('invalid') && k !== 'malformed_json')
@@ -81,6 +92,9 @@ export async function detectorSuite(
     ...(workerRates.length > 0
       ? { workers: { count: WORKERS, eventsPerSecond: summarize(workerRates) } }
       : {}),
+    ...(passRates.length > 0
+      ? { passThrough: { eventsPerSecond: summarize(passRates), cpuSecondsPer1000: summarize(passCpu) } }
+      : {}),
     note:
       `Input: ${f.events.toLocaleString('en-US')} generator events (${BENCH_CUSTOMERS.toLocaleString('en-US')} customers, event time ${FILL_EVENT_RATE.toLocaleString('en-US')}/s ending just before the run, record timestamp = event time) incl. ${fraud.toLocaleString('en-US')} labelled fraud and ${invalid.toLocaleString('en-US')} invalid events, pre-filled in ${input.seconds.toFixed(1)} s. ` +
       (backend.name === 'kafka'
@@ -88,7 +102,8 @@ export async function detectorSuite(
         : `Fully embedded: runDetector on the in-process MemoryLog (consumer, producer, commits) with the ${store === 'redis' ? 'RedisStateStore' : 'MemoryStateStore'} and all default rules. `) +
       'Timed from the first fetched batch to the moment the committed offsets equal the end offsets (polled every 10 ms). CPU is the whole Node process (client, processor, GC) per 1,000 events; peak RSS sampled every 50 ms.' +
       (workerRates.length > 0
-        ? ` \`--workers ${WORKERS}\`: the CLI (\`darooghe detect --workers ${WORKERS}\`, ${WORKERS} processes in one group, Redis state) on the same input, timed from the group's first commit to the last (start-up and join excluded).`
+        ? ` Kafka pass-through: the same consumer and producer forwarding each record plus ${DECISION_SUFFIX_BYTES} filler bytes (a decision's size) to one topic, committing after the acks, no processing and no Redis.` +
+          ` \`--workers ${WORKERS}\`: the CLI (\`darooghe detect --workers ${WORKERS}\`, ${WORKERS} processes in one group, Redis state) on the same input, timed from the group's first commit to the last (start-up and join excluded).`
         : '')
   }
 }

@@ -19,7 +19,7 @@ import type { RuleContext } from '../../src/domain/rules/evaluators.ts'
 import { riskScore } from '../../src/domain/scoring.ts'
 import { validateEvent } from '../../src/domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../src/ports/log.ts'
-import type { StateStore } from '../../src/ports/state-store.ts'
+import type { StateStore, StateValue } from '../../src/ports/state-store.ts'
 import { type BenchEnv } from '../harness/env.ts'
 import { BENCH_CUSTOMERS, FILL_EVENT_RATE } from '../harness/fill.ts'
 import { ratePerSecond, summarize } from '../lib/stats.ts'
@@ -111,9 +111,9 @@ function rulesScore(events: readonly { e: PaymentEvent; t: number }[]): void {
 
 /** The memory store, remembering the puts of the last batch (the write-behind of a batch). */
 class CapturingStore extends MemoryStateStore implements StateStore {
-  lastPuts: ReadonlyArray<readonly [string, string]> = []
+  lastPuts: ReadonlyArray<readonly [string, StateValue]> = []
   override async writeBatch(
-    puts: ReadonlyArray<readonly [string, string]>,
+    puts: ReadonlyArray<readonly [string, StateValue]>,
     deletes?: readonly string[]
   ): Promise<void> {
     this.lastPuts = puts
@@ -135,7 +135,7 @@ export async function stagesSuite(
     produce: [] as number[]
   }
   let events: { e: PaymentEvent; t: number }[] = []
-  let lastBatch: { puts: ReadonlyArray<readonly [string, string]>; outputs: OutRecord[] } | null = null
+  let lastBatch: { puts: ReadonlyArray<readonly [string, StateValue]>; outputs: OutRecord[] } | null = null
   for (let run = 0; run <= RUNS; run++) {
     // Run 0 warms the JIT up and is not counted.
     const count = (k: keyof typeof rates, v: number): void => void (run > 0 && rates[k].push(v))
@@ -154,13 +154,20 @@ export async function stagesSuite(
       )
     )
     const store = new CapturingStore()
-    const processor = createProcessor({ store, ruleSet: loadRuleSet('default'), options: processorOptions() })
+    // As the detector runs it: outputs-first, the state written by complete().
+    const processor = createProcessor({
+      store,
+      ruleSet: loadRuleSet('default'),
+      options: processorOptions(),
+      delivery: 'outputs-first'
+    })
     const t0 = performance.now()
     for (let i = 0; i < recs.length; i += BATCH) {
       const r = await processor.processBatch(
         recs.slice(i, i + BATCH),
         recs[Math.min(recs.length, i + BATCH) - 1]!.timestamp + 5
       )
+      await r.complete()
       if (i + BATCH < recs.length) lastBatch = { puts: store.lastPuts, outputs: r.outputs }
     }
     count('batch', ratePerSecond(recs.length, performance.now() - t0))

@@ -171,7 +171,11 @@ describe('where the time goes', () => {
         { name: 'state write-behind (Redis)', eventsPerSecond: one(200_000), detail: '' },
         { name: 'produce (Kafka)', eventsPerSecond: one(100_000), detail: '' }
       ],
-      detector: { eventsPerSecond: one(20_000), workers: { count: 2, eventsPerSecond: one(30_000) } }
+      detector: {
+        eventsPerSecond: one(20_000),
+        workers: { count: 2, eventsPerSecond: one(30_000) },
+        passThrough: { eventsPerSecond: one(60_000), cpuSecondsPer1000: one(0.0174) }
+      }
     } as unknown as Report
     const text = wallText(report)!
     // 20 + 5 + 10 µs = 35 µs → 28,571 events/s; the detector took 50 µs per event.
@@ -179,6 +183,7 @@ describe('where the time goes', () => {
     assert.match(text, /a ceiling of 28,571 events\/s/)
     assert.match(text, /took 50\.0 µs per event \(20,000 events\/s\)/)
     assert.match(text, /`--workers 2`\) reached 30,000 events\/s/)
+    assert.match(text, /Kafka floor alone .* reached 60,000 events\/s at 17\.4 µs of CPU per event/)
   })
   it('says nothing without the stage and detector numbers', () => {
     assert.equal(wallText({ conditions, suites: [], notes: [] } as unknown as Report), null)
