@@ -71,11 +71,15 @@ export function validateEvent(
     ;(issues ??= []).push({ code, field, message })
   }
 
-  if (!isNonEmptyString(e.transaction_id)) add('ERR_SCHEMA', 'transaction_id', 'missing or not a string')
-  if (!isNonEmptyString(e.customer_id)) add('ERR_SCHEMA', 'customer_id', 'missing or not a string')
-  if (!isNonEmptyString(e.merchant_id)) add('ERR_SCHEMA', 'merchant_id', 'missing or not a string')
+  for (const field of ['transaction_id', 'customer_id', 'merchant_id'] as const) {
+    const v = e[field]
+    if (!isNonEmptyString(v)) add('ERR_SCHEMA', field, 'missing or not a string')
+    else if (v.length > MAX_ID_LENGTH) add('ERR_SCHEMA', field, `longer than ${MAX_ID_LENGTH} characters`)
+  }
   if (e.card_id !== undefined && e.card_id !== null && typeof e.card_id !== 'string') {
     add('ERR_SCHEMA', 'card_id', 'not a string')
+  } else if (typeof e.card_id === 'string' && e.card_id.length > MAX_ID_LENGTH) {
+    add('ERR_SCHEMA', 'card_id', `longer than ${MAX_ID_LENGTH} characters`)
   }
   checkEnum(e, 'merchant_category', categories, add)
   checkEnum(e, 'payment_method', methods, add)
@@ -175,10 +179,12 @@ export function validateEvent(
  */
 function isValid(e: Rec, ingestionMs: number, options: ValidationOptions): number {
   if (
-    !isNonEmptyString(e.transaction_id) ||
-    !isNonEmptyString(e.customer_id) ||
-    !isNonEmptyString(e.merchant_id) ||
-    (e.card_id !== undefined && e.card_id !== null && typeof e.card_id !== 'string') ||
+    !isId(e.transaction_id) ||
+    !isId(e.customer_id) ||
+    !isId(e.merchant_id) ||
+    (e.card_id !== undefined &&
+      e.card_id !== null &&
+      (typeof e.card_id !== 'string' || e.card_id.length > MAX_ID_LENGTH)) ||
     !inSet(e.merchant_category, categories) ||
     !inSet(e.payment_method, methods) ||
     !inSet(e.status, statuses) ||
@@ -257,6 +263,16 @@ function checkEnum(
   if (typeof v !== 'string' || !allowed.has(v)) {
     add('ERR_SCHEMA', field, `missing or not one of ${[...allowed].join(', ')}`)
   }
+}
+
+/**
+ * Longest id (transaction, customer, merchant, card) accepted, in UTF-16 units: ids are keys of
+ * the state and of Kafka records, so they are bounded (a UUID has 36).
+ */
+export const MAX_ID_LENGTH = 256
+
+function isId(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH
 }
 
 function isNonEmptyString(v: unknown): v is string {

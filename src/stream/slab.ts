@@ -106,8 +106,10 @@ export class ByteWriter {
         return
       }
     }
-    const n = this.buf.write(s, at + 2, this.#limit - at - 2)
+    const n = Buffer.byteLength(s, 'utf8')
     if (n > 0xffff) throw new RangeError('string longer than 65,535 bytes')
+    if (at + 2 + n > this.#limit) throw new RangeError('value larger than the room reserved for it')
+    this.buf.write(s, at + 2, n)
     this.buf.writeUInt16LE(n, at)
     this.pos = at + 2 + n
   }

@@ -126,4 +126,12 @@ test('merchant and profile encodings; foreign formats are rejected', () => {
   assert.throws(() => decodeCustomer(Buffer.concat([full, Buffer.from([0])])), StateFormatError)
   assert.throws(() => decodeMerchant(Buffer.from('[1,"a",0]')), StateFormatError)
   assert.throws(() => decodeMerchant(encodeMerchant(m).subarray(0, 9)), StateFormatError)
+  // Ids up to the validated maximum, multi-byte included, fit the room reserved for them.
+  const long = new CustomerState()
+  add(long, T0, { id: 'é'.repeat(256), merchant: 'ü'.repeat(256) })
+  assert.equal(decodeCustomer(encodeCustomer(long)).recent[0]!.id, 'é'.repeat(256))
+  // A longer one (state written before the limit) fails loudly instead of being cut.
+  const longer = new CustomerState()
+  add(longer, T0, { id: 'é'.repeat(2_000), merchant: 'm' })
+  assert.throws(() => encodeCustomer(longer), RangeError)
 })

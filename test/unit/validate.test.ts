@@ -25,6 +25,18 @@ test('a well-formed event is valid and its event time is parsed', () => {
 })
 
 describe('ERR_SCHEMA', () => {
+  test('ids are bounded: 256 characters pass, 257 do not (named in the issue)', () => {
+    for (const field of ['transaction_id', 'customer_id', 'merchant_id', 'card_id']) {
+      assert.deepEqual(codes(withFields({ [field]: 'x'.repeat(256) })), [], field)
+      const v = validateEvent(withFields({ [field]: 'x'.repeat(257) }), INGESTION)
+      assert.equal(v.ok, false, field)
+      const issues = (v as Extract<Validated, { ok: false }>).issues
+      assert.deepEqual(
+        issues.map(i => [i.code, i.field, i.message]),
+        [['ERR_SCHEMA', field, 'longer than 256 characters']]
+      )
+    }
+  })
   test('not an object', () => {
     for (const v of [null, 42, 'x', [], true]) assert.deepEqual(codes(v), ['ERR_SCHEMA'])
   })

@@ -1,4 +1,5 @@
 import { ByteReader, ByteSlab } from '../../stream/slab.ts'
+import { MAX_ID_LENGTH } from '../validate.ts'
 import { CustomerState, KnownLocation, MerchantState, RecentTxn } from './customer-state.ts'
 
 /**
@@ -16,12 +17,13 @@ const VERSION = 2
 
 export class StateFormatError extends Error {}
 
-/** Upper bound of a customer's encoded size (UTF-8 needs at most 3 bytes per UTF-16 unit). */
+/**
+ * Upper bound of a customer's encoded size, without walking its lists: ids are at most
+ * MAX_ID_LENGTH UTF-16 units (validation rejects longer ones), 3 UTF-8 bytes each at most.
+ */
 function customerBound(s: CustomerState): number {
-  let n = 1 + 4 + 6 * 8 + 2 + 2 + 2 + s.locations.length * 16
-  for (const x of s.recent) n += 34 + x.id.length * 3
-  for (const m of s.merchants) n += 2 + m.length * 3
-  return n
+  const id = 2 + MAX_ID_LENGTH * 3
+  return 61 + s.locations.length * 16 + s.recent.length * (32 + id) + s.merchants.length * id
 }
 
 export function encodeCustomerInto(s: CustomerState, slab: ByteSlab): Buffer {
