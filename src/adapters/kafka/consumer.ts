@@ -49,6 +49,8 @@ export class KafkaLogConsumer implements LogConsumer {
   #assignmentChanged = false
   #closing = false
   #wake: (() => void) | null = null
+  /** The commit of the last handed-out batch (in flight while the next one is processed). */
+  #committing: Promise<void> = Promise.resolve()
 
   constructor(options: KafkaConsumerOptions) {
     this.#options = options
@@ -170,11 +172,19 @@ export class KafkaLogConsumer implements LogConsumer {
       await handler.onBatch(batch.slice())
       const tx = this.#options.transactionalProducer
       if (tx) await tx.commitTransaction(this.#consumer, [...last.values()])
-      else await this.#commit(batch)
+      else {
+        // This batch's commit overlaps the processing of the next one; commits stay in order,
+        // and a failed one surfaces here at the next batch (or when the loop ends).
+        const offsets = this.#offsetsOf(batch)
+        await this.#committing
+        this.#committing = this.#commit(offsets)
+        this.#committing.catch(() => {})
+      }
     }
+    await this.#committing
   }
 
-  async #commit(batch: readonly LogRecord[]): Promise<void> {
+  #offsetsOf(batch: readonly LogRecord[]): CommitOffset[] {
     const next = new Map<string, { topic: string; partition: number; offset: number }>()
     for (const r of batch) {
       const k = `${r.topic}:${r.partition}`
@@ -182,9 +192,12 @@ export class KafkaLogConsumer implements LogConsumer {
       if (!cur || r.offset + 1 > cur.offset)
         next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
     }
-    const offsets = [...next.values()]
+    return [...next.values()]
       .filter(o => this.#owned.has(`${o.topic}:${o.partition}`))
       .map(o => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 }))
+  }
+
+  async #commit(offsets: CommitOffset[]): Promise<void> {
     if (offsets.length === 0) return
     try {
       await this.#consumer.commit({ offsets })
@@ -201,12 +214,21 @@ export class KafkaLogConsumer implements LogConsumer {
     if (this.#closing) return
     this.#closing = true
     this.#wake?.()
+    // The last batch's commit may still be in flight: let it land before the client goes.
+    await this.#committing.catch(() => {})
     try {
       await this.#stream?.close()
     } finally {
       await this.#consumer.close(true)
     }
   }
+}
+
+interface CommitOffset {
+  topic: string
+  partition: number
+  offset: bigint
+  leaderEpoch: number
 }
 
 function isRebalanceError(error: unknown): boolean {
