@@ -65,8 +65,54 @@ test('Redis state store: a fenced write checks its guards and applies everything
     }
   )
   assert.deepEqual(await store.getMany(['c:0', 'c:1', 'p:t:0']), ['v0', 'v1', '20|200'])
-  // Values with any bytes survive the script unchanged (the replay log is latin1 text).
-  const binary = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i))
-  await store.writeBatch([['b:t:0', binary]], ['c:2'], [['p:t:0', '20|200']])
-  assert.deepEqual(await store.getMany(['b:t:0', 'c:2']), [binary, null])
+  // Text with any characters and binary values survive unchanged.
+  const text = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i))
+  const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i))
+  await store.writeBatch(
+    [
+      ['b:t:0', text],
+      ['r:t:0', bytes]
+    ],
+    ['c:2'],
+    [['p:t:0', '20|200']]
+  )
+  assert.deepEqual(await store.getMany(['b:t:0', 'c:2']), [text, null])
+  assert.deepEqual(await store.getManyBytes(['r:t:0', 'c:2']), [bytes, null])
+})
+
+test('Redis state store: two instances racing on one guard: exactly one write lands', async t => {
+  const prefix = `${uniqueName('test')}:`
+  const a = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: prefix })
+  const b = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: prefix })
+  t.after(async () => {
+    await a.clear()
+    await a.close()
+    await b.close()
+  })
+  for (let round = 0; round < 20; round++) {
+    const expected = round === 0 ? null : (await a.getMany(['p:t:0']))[0]!
+    const write = (s: RedisStateStore, who: string): Promise<string> =>
+      s
+        .writeBatch(
+          [
+            [`c:${who}`, `${who}${round}`],
+            ['p:t:0', `${who}|${round}`]
+          ],
+          [],
+          [['p:t:0', expected]]
+        )
+        .then(
+          () => who,
+          (e: { code?: string }) => {
+            assert.equal(e.code, 'DAROOGHE_ERR_STATE_CONFLICT')
+            return ''
+          }
+        )
+    const winners = (await Promise.all([write(a, 'a'), write(b, 'b')])).filter(w => w !== '')
+    assert.equal(winners.length, 1, `round ${round}: one winner`)
+    const w = winners[0]!
+    // The winner's values and progress, all of them; the loser's, none.
+    assert.deepEqual(await a.getMany(['p:t:0', `c:${w}`]), [`${w}|${round}`, `${w}${round}`])
+    if (round === 0) assert.deepEqual(await a.getMany([`c:${w === 'a' ? 'b' : 'a'}`]), [null])
+  }
 })
