@@ -200,21 +200,32 @@ export class KafkaLogProducer implements LogProducer {
 
 type ProducedOffset = { topic: string; partition: number; offset: bigint }
 
-/** Bytes of one produce request, well under the broker's default 1 MiB per record batch. */
-const MAX_CHUNK_BYTES = 768 * 1024
+/**
+ * Bytes of one partition's record batch in a produce request, well under the broker's default
+ * message.max.bytes (1 MiB), which applies per record batch: a request may carry one such
+ * batch for every partition, so a big send needs few round trips (it is sent chunk by chunk).
+ */
+const MAX_BATCH_BYTES = 768 * 1024
 
-/** Start indexes of the chunks, plus the end: [0, i1, i2, …, n]. */
-function chunkBounds(messages: readonly { key?: Buffer; value?: Buffer }[]): number[] {
+/**
+ * Start indexes of the chunks, plus the end: [0, i1, i2, …, n]. A new chunk starts when a
+ * record would take its partition's batch in the current chunk past MAX_BATCH_BYTES.
+ */
+export function chunkBounds(
+  messages: readonly { topic: string; partition?: number; key?: Buffer; value?: Buffer }[]
+): number[] {
   const bounds = [0]
-  let bytes = 0
+  let bytes = new Map<string, number>()
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
     const size = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64
-    if (bytes + size > MAX_CHUNK_BYTES && i > bounds[bounds.length - 1]!) {
+    const k = `${m.topic}\u0000${m.partition ?? -1}`
+    const used = bytes.get(k) ?? 0
+    if (used + size > MAX_BATCH_BYTES && i > bounds[bounds.length - 1]!) {
       bounds.push(i)
-      bytes = 0
-    }
-    bytes += size
+      bytes = new Map()
+      bytes.set(k, size)
+    } else bytes.set(k, used + size)
   }
   bounds.push(messages.length)
   return bounds
