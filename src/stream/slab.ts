@@ -12,6 +12,15 @@ export class ByteSlab {
 
   constructor(private readonly chunkSize = 1 << 20) {}
 
+  /**
+   * A slab whose chunks suit a batch of `records` records of about `bytesPerRecord` bytes each:
+   * small batches (low rates) must not allocate a megabyte each, which drives the old
+   * generation's collections through external memory and shows as latency spikes.
+   */
+  static forBatch(records: number, bytesPerRecord: number): ByteSlab {
+    return new ByteSlab(Math.min(1 << 20, Math.max(16 << 10, records * bytesPerRecord)))
+  }
+
   /** `head` followed by the UTF-8 of `tail`, as one Buffer. */
   concat(head: Buffer | null, headEnd: number, tail: string): Buffer {
     const start = this.#reserve(headEnd + tail.length * 3)

@@ -91,6 +91,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   /** Write ids of the emitted-times writes: this instance, then a counter. */
   readonly #instance = randomBytes(4).toString('hex')
   #writes = 0
+  #lastBatchSize = 0
 
   constructor(logic: TaskLogic<P, R>, options: StreamTaskOptions) {
     this.#logic = logic
@@ -102,6 +103,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   async run(records: readonly LogRecord[]): Promise<{ outputs: OutRecord[]; stats: TaskStats }> {
     const seq = ++this.#seq
     const n = records.length
+    this.#lastBatchSize = n
     const stats: TaskStats = {
       records: n,
       processed: 0,
@@ -168,7 +170,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       }
       stats.processedAtMs = this.#o.clock.now()
       // State bytes and replay logs of the batch, carved from one slab that dies with the write.
-      const slab = new ByteSlab()
+      const slab = ByteSlab.forBatch(n, 600)
       if (this.#outputsFirst) {
         const puts = cache.timesPuts(touched, slab, `${this.#instance}.${++this.#writes}`)
         if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
@@ -204,7 +206,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     this.#awaiting = null
     const cache = this.#cache
     try {
-      const puts = cache.puts(touched, new ByteSlab(), false)
+      const puts = cache.puts(touched, ByteSlab.forBatch(this.#lastBatchSize, 600), false)
       if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
       cache.committed(touched, false)
       cache.evict(this.#seq, this.#o.maxCachedEntries)

@@ -104,7 +104,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       if (running) throw new DaroogheError('INTERNAL', 'processBatch called while another batch is running')
       running = true
       const s = (logic.renderer.stats = new LogicStats())
-      logic.renderer.slab = new ByteSlab()
+      // Outputs: the event's bytes plus about 500 bytes of decision (alerts are rare).
+      logic.renderer.slab = ByteSlab.forBatch(records.length, 1_200)
       let result
       try {
         result = await task.run(records)
