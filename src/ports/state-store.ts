@@ -1,3 +1,5 @@
+import { DaroogheError } from '../errors.ts'
+
 /**
  * Durable keyed state of the processor (the feature store). The processor keeps its state hot
  * in memory and uses the store only in batches: one `getMany` for the keys a batch needs that
@@ -29,4 +31,12 @@ export interface StateStore {
   /** Whether the store answers (for /health). */
   ping(): Promise<boolean>
   close(): Promise<void>
+}
+
+/** The error of a fenced write whose guard no longer holds (every adapter raises this one). */
+export function stateConflict(key: string): DaroogheError {
+  return new DaroogheError(
+    'STATE_CONFLICT',
+    `state of '${key}' changed since it was read (another instance owns the partition now); the batch is re-run on the stored state`
+  )
 }

@@ -1,4 +1,5 @@
 import { ByteReader, type ByteSlab } from './slab.ts'
+import { indexOfSorted } from './sorted.ts'
 
 /**
  * Processing times of records whose outputs may have been emitted while their effects are not
@@ -18,17 +19,8 @@ export class EmittedTimes {
 
   /** The stored processing time of `offset`, or NaN. */
   timeOf(offset: number): number {
-    const o = this.offsets
-    let lo = 0
-    let hi = o.length - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1
-      const v = o[mid]!
-      if (v === offset) return this.times[mid]!
-      if (v < offset) lo = mid + 1
-      else hi = mid - 1
-    }
-    return Number.NaN
+    const i = indexOfSorted(this.offsets, offset)
+    return i < 0 ? Number.NaN : this.times[i]!
   }
 
   /** Appends a record processed in offset order. */

@@ -1,5 +1,6 @@
 import type { OutRecord } from '../ports/log.ts'
 import { ByteReader, ByteSlab } from './slab.ts'
+import { indexOfSorted } from './sorted.ts'
 
 /**
  * The outputs of a partition's last written batch, by source offset. Stored in the same atomic
@@ -56,17 +57,7 @@ export function expand(stored: DerivedOutRecord, input: Buffer | null): OutRecor
 }
 
 export function findOffset(log: ReplayLog, offset: number): number {
-  const o = log.offsets
-  let lo = 0
-  let hi = o.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    const v = o[mid]!
-    if (v === offset) return mid
-    if (v < offset) lo = mid + 1
-    else hi = mid - 1
-  }
-  return -1
+  return indexOfSorted(log.offsets, offset)
 }
 
 /**

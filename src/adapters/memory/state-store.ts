@@ -1,5 +1,5 @@
 import { DaroogheError } from '../../errors.ts'
-import type { StateStore, StateValue } from '../../ports/state-store.ts'
+import { stateConflict, type StateStore, type StateValue } from '../../ports/state-store.ts'
 
 /**
  * The embedded StateStore: a Map in this process, with the port's semantics. `writeBatch`
@@ -41,7 +41,7 @@ export class MemoryStateStore implements StateStore {
     this.#check()
     for (const [k, expected] of guards) {
       const have = this.#data.get(k)
-      if ((have === undefined ? null : have.toString()) !== expected) throw conflict(k)
+      if ((have === undefined ? null : have.toString()) !== expected) throw stateConflict(k)
     }
     for (const [k, v] of puts) {
       if (typeof k !== 'string' || (typeof v !== 'string' && !(v instanceof Uint8Array))) {
@@ -82,11 +82,4 @@ export class MemoryStateStore implements StateStore {
   #check(): void {
     if (this.#closed) throw new DaroogheError('CLOSED', 'the in-memory state store is closed')
   }
-}
-
-function conflict(key: string): DaroogheError {
-  return new DaroogheError(
-    'STATE_CONFLICT',
-    `state of '${key}' changed since it was read (another instance owns the partition now); the batch is re-run on the stored state`
-  )
 }

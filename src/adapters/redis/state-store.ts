@@ -1,6 +1,6 @@
 import { createClient, RESP_TYPES, WatchError, type RedisClientType } from 'redis'
 import { DaroogheError } from '../../errors.ts'
-import type { StateStore, StateValue } from '../../ports/state-store.ts'
+import { stateConflict, type StateStore, type StateValue } from '../../ports/state-store.ts'
 
 export interface RedisStateStoreOptions {
   /** redis://host:port[/db]. */
@@ -100,22 +100,10 @@ export class RedisStateStore implements StateStore {
   ): Promise<void> {
     if (puts.length === 0 && deletes.length === 0) return
     if (guards.length > 0) return this.#fencedWrite(puts, deletes, guards)
-    const multi = this.#client.multi()
-    if (puts.length > 0) {
-      const flat: (string | Buffer)[] = new Array(puts.length * 2)
-      for (let i = 0; i < puts.length; i++) {
-        flat[2 * i] = this.#prefix + puts[i]![0]
-        flat[2 * i + 1] = arg(puts[i]![1])
-      }
-      multi.mSet(flat)
-    }
-    if (deletes.length > 0) multi.del(deletes.map(k => this.#prefix + k))
     try {
-      await multi.exec()
+      await this.#transact(this.#client, puts, deletes)
     } catch (cause) {
-      throw new DaroogheError('REDIS', `state write of ${puts.length} keys failed on ${redact(this.#url)}`, {
-        cause
-      })
+      throw this.#failed(puts.length, cause)
     }
   }
 
@@ -138,24 +126,35 @@ export class RedisStateStore implements StateStore {
   ): Promise<void> {
     const w = this.#writer
     const guarded = guards.map(([k]) => this.#prefix + k)
-    const failed = (cause: unknown): DaroogheError =>
-      new DaroogheError('REDIS', `state write of ${puts.length} keys failed on ${redact(this.#url)}`, {
-        cause
-      })
     let have: (string | null)[]
     try {
       // Sent together: the guard values are read after the WATCH is in place.
       ;[, have] = await Promise.all([w.watch(guarded), w.mGet(guarded)])
     } catch (cause) {
-      throw failed(cause)
+      throw this.#failed(puts.length, cause)
     }
     for (let i = 0; i < guards.length; i++) {
       if (have[i] !== guards[i]![1]) {
         await w.unwatch().catch(() => {})
-        throw conflict(guards[i]![0])
+        throw stateConflict(guards[i]![0])
       }
     }
-    const multi = w.multi()
+    try {
+      await this.#transact(w, puts, deletes)
+    } catch (cause) {
+      // A guarded key changed between the read and EXEC: Redis ran nothing.
+      if (cause instanceof WatchError) throw stateConflict(guards.map(([k]) => k).join(', '))
+      throw this.#failed(puts.length, cause)
+    }
+  }
+
+  /** MULTI, one MSET of the puts and one DEL of the deletes on `client`, EXEC. */
+  async #transact(
+    client: RedisClientType,
+    puts: ReadonlyArray<readonly [string, StateValue]>,
+    deletes: readonly string[]
+  ): Promise<void> {
+    const multi = client.multi()
     if (puts.length > 0) {
       const flat: (string | Buffer)[] = new Array(puts.length * 2)
       for (let i = 0; i < puts.length; i++) {
@@ -165,13 +164,11 @@ export class RedisStateStore implements StateStore {
       multi.mSet(flat)
     }
     if (deletes.length > 0) multi.del(deletes.map(k => this.#prefix + k))
-    try {
-      await multi.exec()
-    } catch (cause) {
-      // A guarded key changed between the read and EXEC: Redis ran nothing.
-      if (cause instanceof WatchError) throw conflict(guards.map(([k]) => k).join(', '))
-      throw failed(cause)
-    }
+    await multi.exec()
+  }
+
+  #failed(keys: number, cause: unknown): DaroogheError {
+    return new DaroogheError('REDIS', `state write of ${keys} keys failed on ${redact(this.#url)}`, { cause })
   }
 
   async ping(): Promise<boolean> {
@@ -205,13 +202,6 @@ export class RedisStateStore implements StateStore {
 
 function arg(v: StateValue): string | Buffer {
   return typeof v === 'string' || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
-}
-
-function conflict(key: string): DaroogheError {
-  return new DaroogheError(
-    'STATE_CONFLICT',
-    `state of '${key}' changed since it was read (another instance owns the partition now); the batch is re-run on the stored state`
-  )
 }
 
 /** Hides a password in a redis:// URL for messages and logs. */
