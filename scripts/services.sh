@@ -208,10 +208,12 @@ kafka_up() {
   local jvm=(-Xms512m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$dir/log4j2.properties")
   if [ ! -f "$dir/data/meta.properties" ]; then
+    # A cluster id is 16 random bytes in URL-safe base64. Like Kafka's own generator we never
+    # start it with '-': the storage tool would read such an id as an option and refuse to format.
     local cluster_id
-    cluster_id=$("$JAVA" -cp "$CP" org.apache.kafka.common.Uuid 2>/dev/null || true)
-    [ -n "$cluster_id" ] || cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
-    "$JAVA" "${jvm[@]}" -cp "$CP" kafka.tools.StorageTool format -t "$cluster_id" \
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+    cluster_id=${cluster_id/#-/A}
+    "$JAVA" "${jvm[@]}" -cp "$CP" kafka.tools.StorageTool format "--cluster-id=$cluster_id" \
       -c "$dir/server.properties" --ignore-formatted >"$LOGS/kafka-format.log" 2>&1 ||
       fail "could not format Kafka storage (log: $LOGS/kafka-format.log)"
   fi
