@@ -1,11 +1,4 @@
-import {
-  Consumer,
-  FetchIsolationLevels,
-  type MessagesStream,
-  MessagesStreamFallbackModes,
-  MessagesStreamModes,
-  stringDeserializer
-} from '@platformatic/kafka'
+import { Consumer, stringDeserializer } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 import type {
   BatchHandler,
@@ -14,12 +7,9 @@ import type {
   LogRecord,
   TopicPartition
 } from '../../ports/log.ts'
+import { KafkaFetcher } from './fetcher.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
-import type { KafkaLogProducer } from './producer.ts'
-import { toLogRecord } from './records.ts'
-
-type Stream = MessagesStream<Buffer, Buffer, string, string>
-type RawMessage = Parameters<typeof toLogRecord>[0]
+import type { KafkaLogProducer, TransactionOffset } from './producer.ts'
 
 export interface KafkaConsumerOptions extends KafkaConnection, ConsumerOptions {
   /** Session timeout of the group member, ms. Default 10 000. */
@@ -34,21 +24,25 @@ export interface KafkaConsumerOptions extends KafkaConnection, ConsumerOptions {
 }
 
 /**
- * Batch-shaped consumer on @platformatic/kafka. The client's stream is drained into batches
- * of up to `maxBatchRecords`; each batch is handed to `onBatch`, and its offsets (last + 1 per
- * partition) are committed only once `onBatch` resolved. Records of partitions that a rebalance
- * took away while they sat in the buffer are dropped here: their new owner reads them again
- * from the committed offset.
+ * Batch-shaped consumer. Group membership, heartbeats and offset commits are
+ * @platformatic/kafka's Consumer; the records come from our fetcher (fetcher.ts), which
+ * decodes fetch responses straight into LogRecords. Each fetch round is cut into batches of
+ * up to `maxBatchRecords` for `onBatch`, and the next round is already in flight while the
+ * last batch of a round is processed. A batch's offsets (last + 1 per partition) are
+ * committed only once `onBatch` resolved; that commit overlaps the next batch.
+ *
+ * On every group join the fetch positions are set again from the committed offsets (after
+ * our own last commit landed) and whatever was fetched for the old assignment is dropped:
+ * the new owner of a partition reads it from its committed offset.
  */
 export class KafkaLogConsumer implements LogConsumer {
   readonly #consumer: Consumer<Buffer, Buffer, string, string>
   readonly #options: KafkaConsumerOptions
-  #stream: Stream | null = null
+  #fetcher: KafkaFetcher | null = null
   #assignment: TopicPartition[] = []
   #owned = new Set<string>()
   #assignmentChanged = false
   #closing = false
-  #wake: (() => void) | null = null
   /** The commit of the last handed-out batch (in flight while the next one is processed). */
   #committing: Promise<void> = Promise.resolve()
 
@@ -79,13 +73,13 @@ export class KafkaLogConsumer implements LogConsumer {
 
   async run(handler: BatchHandler): Promise<void> {
     const o = this.#options
-    const max = o.maxBatchRecords ?? 5_000
-    let stream: Stream | null = null
     // Members joining at the same moment (`detect --workers N`, a rolling restart) can exhaust
     // the client's join retries while the group rebalances: keep trying, with backoff.
-    for (let attempt = 1; stream === null; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        stream = await this.#join(max)
+        this.#consumer.topics.trackAll(...o.topics)
+        await this.#consumer.joinGroup({})
+        break
       } catch (cause) {
         // Closed while joining (Ctrl-C at start-up): nothing was consumed, nothing to report.
         if (this.#closing) return
@@ -97,81 +91,57 @@ export class KafkaLogConsumer implements LogConsumer {
         await new Promise(r => setTimeout(r, Math.min(250 * 2 ** attempt, 4_000)))
       }
     }
-    this.#stream = stream
-    await this.#loop(stream, handler, max)
-  }
-
-  #join(max: number): Promise<Stream> {
-    const o = this.#options
-    return this.#consumer.consume({
-      topics: [...o.topics],
-      mode: MessagesStreamModes.COMMITTED,
-      fallbackMode:
-        (o.fromBeginning ?? true) ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
-      autocommit: false,
-      maxWaitTime: o.maxWaitMs ?? 100,
-      isolationLevel:
-        (o.readCommitted ?? true)
-          ? FetchIsolationLevels.READ_COMMITTED
-          : FetchIsolationLevels.READ_UNCOMMITTED,
-      highWaterMark: Math.max(1024, max * 2)
+    if (this.#closing) return
+    this.#fetcher = new KafkaFetcher(this.#consumer, {
+      maxWaitMs: o.maxWaitMs ?? 100,
+      readCommitted: o.readCommitted ?? true,
+      fromBeginning: o.fromBeginning ?? true
     })
-  }
-
-  async #loop(stream: Stream, handler: BatchHandler, max: number): Promise<void> {
-    let failure: unknown = null
-    let ended = false
-    const wake = (): void => {
-      const w = this.#wake
-      this.#wake = null
-      w?.()
+    try {
+      await this.#loop(this.#fetcher, handler, o.maxBatchRecords ?? 5_000)
+    } catch (error) {
+      // Closing pulls the connections from under a fetch in flight: that is no failure.
+      if (!this.#closing) throw error
     }
-    stream.on('readable', wake)
-    stream.on('error', err => {
-      failure = err
-      wake()
-    })
-    stream.on('end', () => {
-      ended = true
-      wake()
-    })
-    stream.on('close', () => {
-      ended = true
-      wake()
-    })
+  }
 
-    const batch: LogRecord[] = []
-    const last = new Map<string, RawMessage>()
+  async #loop(fetcher: KafkaFetcher, handler: BatchHandler, max: number): Promise<void> {
+    let round: LogRecord[] = []
+    let at = 0
+    let next: Promise<LogRecord[]> | null = null
     while (!this.#closing) {
-      if (failure) throw new DaroogheError('KAFKA', 'consumer stream failed', { cause: failure })
       if (this.#assignmentChanged) {
         this.#assignmentChanged = false
+        // Records fetched for the old assignment are dropped, and positions come from the
+        // committed offsets, which must include our own last commit first.
+        await next?.catch(() => {})
+        next = null
+        round = []
+        at = 0
+        await this.#committing
+        await this.#retrying('read the committed offsets', () => fetcher.seek(this.#assignment))
         await handler.onAssignment?.(this.#assignment)
-      }
-      batch.length = 0
-      last.clear()
-      let m = stream.read() as RawMessage | null
-      while (m !== null) {
-        const k = `${m.topic}:${m.partition}`
-        if (this.#owned.has(k)) {
-          batch.push(toLogRecord(m))
-          last.set(k, m)
-        }
-        if (batch.length >= max) break
-        m = stream.read() as RawMessage | null
-      }
-      if (batch.length === 0) {
-        if (ended) break
-        await new Promise<void>(resolve => {
-          this.#wake = resolve
-          // The stream may have become readable between read() returning null and now.
-          if (stream.readableLength > 0 || failure || ended || this.#closing) wake()
-        })
         continue
       }
-      await handler.onBatch(batch.slice())
+      if (at >= round.length) {
+        const records = await (next ?? this.#retrying('fetch', () => fetcher.fetch()))
+        next = null
+        if (this.#assignmentChanged || this.#closing) continue
+        round = records
+        at = 0
+        // Nothing within maxWaitMs (or no partitions yet): ask again.
+        if (round.length === 0) continue
+      }
+      const batch = round.slice(at, at + max)
+      at += batch.length
+      if (at >= round.length) {
+        // Prefetch: the broker prepares the next round while this batch is processed.
+        next = this.#retrying('fetch', () => fetcher.fetch())
+        next.catch(() => {})
+      }
+      await handler.onBatch(batch)
       const tx = this.#options.transactionalProducer
-      if (tx) await tx.commitTransaction(this.#consumer, [...last.values()])
+      if (tx) await tx.commitTransaction(this.#consumer, this.#transactionOffsets(batch))
       else {
         // This batch's commit overlaps the processing of the next one; commits stay in order,
         // and a failed one surfaces here at the next batch (or when the loop ends).
@@ -181,7 +151,48 @@ export class KafkaLogConsumer implements LogConsumer {
         this.#committing.catch(() => {})
       }
     }
+    await next?.catch(() => {})
     await this.#committing
+  }
+
+  /**
+   * Runs a fetch-side call, retrying with backoff (as the client retries its own requests):
+   * a broker restart or leader move heals within a few attempts; after those the error
+   * surfaces as one retriable KAFKA error.
+   */
+  async #retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
+    const retries = this.#options.retries ?? 5
+    const delay = this.#options.retryDelayMs ?? 250
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call()
+      } catch (cause) {
+        if (this.#closing) throw cause
+        if (attempt >= retries) {
+          throw new DaroogheError('KAFKA', `could not ${what} from Kafka after ${retries + 1} attempts`, {
+            cause
+          })
+        }
+        await new Promise(r => setTimeout(r, Math.min(delay * 2 ** attempt, 4_000)))
+      }
+    }
+  }
+
+  /** The last record of each owned partition in the batch, as the transaction commits it. */
+  #transactionOffsets(batch: readonly LogRecord[]): TransactionOffset[] {
+    const c = this.#consumer
+    const consumer = {
+      groupId: c.groupId,
+      memberId: c.memberId ?? '',
+      generationId: c.generationId,
+      coordinatorId: c.coordinatorId ?? -1
+    }
+    return this.#offsetsOf(batch).map(o => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset - 1n,
+      metadata: { consumer }
+    }))
   }
 
   #offsetsOf(batch: readonly LogRecord[]): CommitOffset[] {
@@ -213,11 +224,10 @@ export class KafkaLogConsumer implements LogConsumer {
   async close(): Promise<void> {
     if (this.#closing) return
     this.#closing = true
-    this.#wake?.()
     // The last batch's commit may still be in flight: let it land before the client goes.
     await this.#committing.catch(() => {})
     try {
-      await this.#stream?.close()
+      await this.#fetcher?.close()
     } finally {
       await this.#consumer.close(true)
     }

@@ -1,6 +1,9 @@
 import {
-  compatibilityPartitioner,
+  type ClusterMetadata,
+  type Connection,
   type Consumer,
+  kGetApi,
+  kGetConnection,
   type Message,
   ProduceAcks,
   Producer,
@@ -8,7 +11,15 @@ import {
 } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
+import { murmur2 } from './murmur2.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
+import {
+  encodeProduceRequest,
+  type PartitionBatch,
+  type PartitionResult,
+  parseProduceResponse,
+  type ProducerIdentity
+} from './produce-request.ts'
 import { toKafkaMessage } from './records.ts'
 
 export interface KafkaProducerOptions extends KafkaConnection {
@@ -16,13 +27,24 @@ export interface KafkaProducerOptions extends KafkaConnection {
   readonly idempotent?: boolean
   /** 'all' (-1), 'leader' (1) or 'none' (0). Default 'all'. */
   readonly acks?: 'all' | 'leader' | 'none'
-  /** Compression of record batches. Default 'none' (loopback: CPU costs more than bytes). */
-  readonly compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
   /**
    * Exactly-once mode: every `send` joins an open Kafka transaction, which the consumer
    * commits together with its offsets (`commitTransaction`). Unique per running instance.
    */
   readonly transactionalId?: string
+}
+
+/**
+ * The last consumed record of a partition, as a transaction commits its offset (+ 1) for the
+ * consumer's group: the group's generation and coordinator travel with it.
+ */
+export interface TransactionOffset {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+  readonly metadata: {
+    readonly consumer: { groupId: string; memberId: string; generationId: number; coordinatorId: number }
+  }
 }
 
 type KafkaTransaction = Awaited<ReturnType<Producer<Buffer, Buffer, string, string>['beginTransaction']>>
@@ -45,17 +67,27 @@ export class KafkaLogProducer implements LogProducer {
   readonly #acks: number
   readonly #partitionCounts = new Map<string, { count: number; at: number }>()
   readonly #progress = new WeakMap<readonly OutRecord[], { done: number; offsets: ProducedOffset[] }>()
+  readonly #direct = new WeakMap<readonly OutRecord[], DirectBatch[][]>()
+  readonly #sequences = new Map<string, number>()
+  readonly #idempotent: boolean
+  readonly #retries: number
+  readonly #retryDelayMs: number
+  #identityPromise: Promise<ProducerIdentity> | null = null
+  #version: Promise<number> | null = null
   #closed = false
 
   constructor(options: KafkaProducerOptions) {
     const idempotent = options.idempotent ?? true
+    this.#idempotent = idempotent
+    this.#retries = options.retries ?? 5
+    this.#retryDelayMs = options.retryDelayMs ?? 250
     this.#acks = idempotent ? ProduceAcks.ALL : acksValue[options.acks ?? 'all']
     this.#makeProducer = () =>
       new Producer({
         ...baseOptions(options, 'producer'),
         idempotent,
         acks: this.#acks,
-        compression: options.compression ?? 'none',
+        compression: 'none',
         autocreateTopics: true,
         serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
         ...(options.transactionalId ? { transactionalId: options.transactionalId } : {})
@@ -101,13 +133,14 @@ export class KafkaLogProducer implements LogProducer {
    */
   async commitTransaction(
     consumer: Consumer<Buffer, Buffer, string, string>,
-    lastMessages: readonly Message<Buffer, Buffer, string, string>[]
+    lastMessages: readonly TransactionOffset[]
   ): Promise<void> {
     const tx = this.#tx ?? (await this.#begin())
     this.#tx = null
     try {
       await tx.addConsumer(consumer)
-      for (const m of lastMessages) await tx.addOffset(m)
+      for (const m of lastMessages)
+        await tx.addOffset(m as unknown as Message<Buffer, Buffer, string, string>)
       await tx.commit()
     } catch (cause) {
       await tx.abort().catch(() => {})
@@ -130,53 +163,11 @@ export class KafkaLogProducer implements LogProducer {
   async send(records: readonly OutRecord[]): Promise<RecordAck[]> {
     if (this.#closed) throw new DaroogheError('CLOSED', 'producer is closed')
     if (records.length === 0) return []
-    const messages = new Array(records.length)
-    const partitions = new Array<number>(records.length)
-    const roundRobin = new Map<string, number>()
     try {
-      // One metadata look-up per topic of the batch, not one await per record.
-      const counts = new Map<string, number>()
-      for (const r of records) {
-        if (r.partition === undefined && !counts.has(r.topic)) counts.set(r.topic, 0)
-      }
-      for (const topic of counts.keys()) counts.set(topic, await this.#partitionCount(topic))
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!
-        const m = toKafkaMessage(r)
-        if (m.partition === undefined) {
-          const count = counts.get(r.topic)!
-          if (m.key) {
-            m.partition = compatibilityPartitioner(m, m.key) % count
-          } else {
-            const next = roundRobin.get(r.topic) ?? Math.floor(Math.random() * count)
-            m.partition = next % count
-            roundRobin.set(r.topic, next + 1)
-          }
-        }
-        partitions[i] = m.partition
-        messages[i] = m
-      }
-      // A broker refuses record batches above message.max.bytes (1 MiB by default), so a large
-      // send goes out in chunks. Progress is remembered per records array: the caller retries
-      // with the same array and only the chunks not yet acknowledged are sent again, with the
-      // same sequence numbers, so the idempotent producer never duplicates.
-      const chunks = chunkBounds(messages)
-      const progress = this.#progress.get(records) ?? { done: 0, offsets: [] }
-      this.#progress.set(records, progress)
-      for (let c = progress.done; c < chunks.length - 1; c++) {
-        const slice = messages.slice(chunks[c], chunks[c + 1])
-        let result
-        if (this.#transactional) {
-          this.#tx ??= await this.#begin()
-          result = await this.#tx.send({ messages: slice, acks: this.#acks })
-        } else {
-          result = await this.#producer.send({ messages: slice, acks: this.#acks })
-        }
-        progress.offsets.push(...(result.offsets ?? []))
-        progress.done = c + 1
-      }
-      this.#progress.delete(records)
-      return acksFor(records, partitions, progress.offsets)
+      const partitions = await this.#partitionsOf(records)
+      return this.#transactional
+        ? await this.#sendInTransaction(records, partitions)
+        : await this.#sendDirect(records, partitions)
     } catch (cause) {
       if (cause instanceof DaroogheError) throw cause
       const retriable = kafkaRetriable(cause)
@@ -188,6 +179,238 @@ export class KafkaLogProducer implements LogProducer {
         }
       )
     }
+  }
+
+  /** Each record's partition: its own, murmur2 of its key, or round-robin without a key. */
+  async #partitionsOf(records: readonly OutRecord[]): Promise<number[]> {
+    // One metadata look-up per topic of the batch, not one await per record.
+    const counts = new Map<string, number>()
+    for (const r of records) {
+      if (r.partition === undefined && !counts.has(r.topic)) counts.set(r.topic, 0)
+    }
+    for (const topic of counts.keys()) counts.set(topic, await this.#partitionCount(topic))
+    const partitions = new Array<number>(records.length)
+    const roundRobin = new Map<string, number>()
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
+      if (r.partition !== undefined) partitions[i] = r.partition
+      else if (r.key != null) partitions[i] = murmur2(r.key) % counts.get(r.topic)!
+      else {
+        const count = counts.get(r.topic)!
+        const next = roundRobin.get(r.topic) ?? Math.floor(Math.random() * count)
+        partitions[i] = next % count
+        roundRobin.set(r.topic, next + 1)
+      }
+    }
+    return partitions
+  }
+
+  /**
+   * Exactly-once mode: the client library's transactional send (its batches join the open
+   * transaction). A broker refuses record batches above message.max.bytes (1 MiB by default),
+   * so a large send goes out in chunks; progress is remembered per records array, and a retry
+   * with the same array sends only the chunks not yet acknowledged.
+   */
+  async #sendInTransaction(
+    records: readonly OutRecord[],
+    partitions: readonly number[]
+  ): Promise<RecordAck[]> {
+    const messages = records.map((r, i) => {
+      const m = toKafkaMessage(r)
+      m.partition = partitions[i]!
+      return m
+    })
+    const chunks = chunkBounds(records, partitions)
+    const progress = this.#progress.get(records) ?? { done: 0, offsets: [] }
+    this.#progress.set(records, progress)
+    for (let c = progress.done; c < chunks.length - 1; c++) {
+      this.#tx ??= await this.#begin()
+      const result = await this.#tx.send({
+        messages: messages.slice(chunks[c], chunks[c + 1]),
+        acks: this.#acks
+      })
+      progress.offsets.push(...(result.offsets ?? []))
+      progress.done = c + 1
+    }
+    this.#progress.delete(records)
+    return acksFor(records, partitions, progress.offsets)
+  }
+
+  /**
+   * The default path: our own Produce requests (produce-request.ts), one per partition leader
+   * and chunk, each partition's records in one record batch. With idempotence each batch gets
+   * its sequence numbers once, when first sent; a retry, here or by the caller with the same
+   * records array, sends the batches not yet acknowledged again with the same numbers, so the
+   * broker writes each at most once. Errors that the broker may heal (a leader moving, a
+   * broker restarting) are retried here with backoff before they surface.
+   */
+  async #sendDirect(records: readonly OutRecord[], partitions: readonly number[]): Promise<RecordAck[]> {
+    let chunks = this.#direct.get(records)
+    if (!chunks) {
+      chunks = partitionBatches(records, partitions)
+      this.#direct.set(records, chunks)
+    }
+    for (const chunk of chunks) await this.#deliver(records, chunk)
+    this.#direct.delete(records)
+    const acks = new Array<RecordAck>(records.length)
+    for (const chunk of chunks) {
+      for (const b of chunk) {
+        for (let j = 0; j < b.indexes.length; j++) {
+          acks[b.indexes[j]!] = { partition: b.partition, offset: b.baseOffset < 0 ? -1 : b.baseOffset + j }
+        }
+      }
+    }
+    return acks
+  }
+
+  async #deliver(records: readonly OutRecord[], chunk: readonly DirectBatch[]): Promise<void> {
+    const topics = [...new Set(chunk.map(b => b.topic))]
+    let staleMetadata = false
+    let lastError: unknown = null
+    for (let attempt = 0; ; attempt++) {
+      const pending = chunk.filter(b => !b.done)
+      if (pending.length === 0) return
+      if (attempt > this.#retries) {
+        throw new DaroogheError(
+          'KAFKA',
+          `produce to ${pending.map(b => `${b.topic}:${b.partition}`).join(', ')} failed after ${attempt} attempts`,
+          { cause: lastError }
+        )
+      }
+      if (attempt > 0)
+        await new Promise(r => setTimeout(r, Math.min(this.#retryDelayMs * 2 ** (attempt - 1), 4_000)))
+      if (this.#closed) throw new DaroogheError('CLOSED', 'producer is closed')
+      try {
+        const identity = this.#idempotent ? await this.#identity() : null
+        for (const b of pending) {
+          if (identity !== null && b.identity !== identity) {
+            b.baseSequence = this.#reserveSequences(b)
+            b.identity = identity
+          }
+        }
+        const metadata = await this.#producer.metadata({
+          topics,
+          autocreateTopics: true,
+          forceUpdate: staleMetadata
+        })
+        staleMetadata = false
+        const byLeader = new Map<number, DirectBatch[]>()
+        for (const b of pending) {
+          const leader = metadata.topics.get(b.topic)?.partitions[b.partition]?.leader ?? -1
+          if (leader < 0) {
+            staleMetadata = true
+            continue
+          }
+          const list = byLeader.get(leader)
+          if (list) list.push(b)
+          else byLeader.set(leader, [b])
+        }
+        const sends = [...byLeader].map(([leader, batches]) =>
+          this.#produce(metadata, leader, records, batches, identity)
+        )
+        for (const outcome of await Promise.allSettled(sends)) {
+          if (outcome.status === 'rejected') {
+            lastError = outcome.reason
+            staleMetadata = true
+            continue
+          }
+          for (const { batch, result } of outcome.value) {
+            const code = result.errorCode
+            if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) {
+              batch.done = true
+              batch.baseOffset = result.baseOffset
+            } else if (SEQUENCE_LOST.has(code)) {
+              // The broker no longer knows this producer's sequences (its state expired or was
+              // lost): start again as a new producer id; pending batches get new numbers.
+              lastError = produceError(batch, result)
+              this.#identityPromise = null
+            } else if (RETRIABLE_PRODUCE.has(code)) {
+              lastError = produceError(batch, result)
+              staleMetadata = true
+            } else {
+              throw new DaroogheError('KAFKA_FATAL', produceError(batch, result).message)
+            }
+          }
+        }
+      } catch (cause) {
+        if (cause instanceof DaroogheError && cause.kind === 'KAFKA_FATAL') throw cause
+        lastError = cause
+        staleMetadata = true
+      }
+    }
+  }
+
+  async #produce(
+    metadata: ClusterMetadata,
+    leader: number,
+    records: readonly OutRecord[],
+    batches: DirectBatch[],
+    identity: ProducerIdentity | null
+  ): Promise<{ batch: DirectBatch; result: PartitionResult }[]> {
+    const broker = metadata.brokers.get(leader)
+    if (!broker) throw new DaroogheError('KAFKA', `no address for broker ${leader}`)
+    const connection = await callback<Connection>(cb => this.#producer[kGetConnection](broker, cb))
+    const version = await this.#produceVersion()
+    const request = encodeProduceRequest(records, batches, this.#acks, this.#timeoutMs, identity, Date.now())
+    if (this.#acks === ProduceAcks.NO_RESPONSE) request.context.noResponse = true
+    const results = await callback<PartitionResult[] | undefined>(cb =>
+      connection.send(0, version, () => request, parseProduceResponse, true, true, cb)
+    )
+    if (results === undefined) {
+      // acks=none: the broker answers nothing; the records count as written, offsets unknown.
+      return batches.map(batch => ({
+        batch,
+        result: {
+          topic: batch.topic,
+          partition: batch.partition,
+          errorCode: 0,
+          baseOffset: -1,
+          errorMessage: null
+        }
+      }))
+    }
+    const byKey = new Map(batches.map(b => [`${b.topic}:${b.partition}`, b]))
+    return results.flatMap(result => {
+      const batch = byKey.get(`${result.topic}:${result.partition}`)
+      return batch ? [{ batch, result }] : []
+    })
+  }
+
+  #produceVersion(): Promise<number> {
+    return (this.#version ??= callback<{ version: number }>(cb =>
+      this.#producer[kGetApi]('Produce', cb)
+    ).then(api => {
+      if (api.version < 9) {
+        throw new DaroogheError(
+          'KAFKA_FATAL',
+          `the broker offers Produce v${api.version}; Kafka >= 2.8 is needed`
+        )
+      }
+      return api.version
+    }))
+  }
+
+  /** The idempotent producer's id and epoch, asked of the broker once (and again after a reset). */
+  #identity(): Promise<ProducerIdentity> {
+    if (this.#identityPromise === null) {
+      const asked = this.#producer.initIdempotentProducer({}).then(info => {
+        this.#sequences.clear()
+        return { producerId: info.producerId, producerEpoch: info.producerEpoch }
+      })
+      asked.catch(() => {
+        if (this.#identityPromise === asked) this.#identityPromise = null
+      })
+      this.#identityPromise = asked
+    }
+    return this.#identityPromise
+  }
+
+  /** The next sequence numbers of a batch's partition, taken for good (they wrap at 2^31). */
+  #reserveSequences(b: DirectBatch): number {
+    const key = `${b.topic}:${b.partition}`
+    const first = this.#sequences.get(key) ?? 0
+    this.#sequences.set(key, (first + b.indexes.length) % 2 ** 31)
+    return first
   }
 
   async close(): Promise<void> {
@@ -212,14 +435,22 @@ const MAX_BATCH_BYTES = 768 * 1024
  * record would take its partition's batch in the current chunk past MAX_BATCH_BYTES.
  */
 export function chunkBounds(
-  messages: readonly { topic: string; partition?: number; key?: Buffer; value?: Buffer }[]
+  messages: readonly {
+    topic: string
+    partition?: number
+    key?: Buffer | string | null
+    value?: Buffer | string | null
+    headers?: Readonly<Record<string, string>>
+  }[],
+  partitions?: readonly number[]
 ): number[] {
   const bounds = [0]
   let bytes = new Map<string, number>()
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
-    const size = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64
-    const k = `${m.topic}\u0000${m.partition ?? -1}`
+    let size = byteLength(m.value) + byteLength(m.key) + 64
+    if (m.headers) for (const name in m.headers) size += name.length + m.headers[name]!.length + 8
+    const k = `${m.topic}\u0000${partitions?.[i] ?? m.partition ?? -1}`
     const used = bytes.get(k) ?? 0
     if (used + size > MAX_BATCH_BYTES && i > bounds[bounds.length - 1]!) {
       bounds.push(i)
@@ -229,6 +460,10 @@ export function chunkBounds(
   }
   bounds.push(messages.length)
   return bounds
+}
+
+function byteLength(v: Buffer | string | null | undefined): number {
+  return v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length
 }
 
 /** Record i's offset = its partition's base offset + its index among that partition's records. */
@@ -264,4 +499,67 @@ export function kafkaRetriable(error: unknown): boolean {
   const e = error as { findBy?: (key: string, value: unknown) => unknown } | null
   if (e && typeof e.findBy === 'function') return !e.findBy('canRetry', false)
   return true
+}
+
+/** A partition's records of one chunk, with what the direct path learned sending them. */
+interface DirectBatch extends PartitionBatch {
+  /** The producer identity the sequence numbers were taken under. */
+  identity: ProducerIdentity | null
+  done: boolean
+  baseOffset: number
+}
+
+/**
+ * The records grouped into chunks (see chunkBounds) and, within a chunk, into one batch per
+ * partition in record order.
+ */
+function partitionBatches(records: readonly OutRecord[], partitions: readonly number[]): DirectBatch[][] {
+  const bounds = chunkBounds(records, partitions)
+  const chunks: DirectBatch[][] = []
+  for (let c = 0; c + 1 < bounds.length; c++) {
+    const batches = new Map<string, DirectBatch & { indexes: number[] }>()
+    for (let i = bounds[c]!; i < bounds[c + 1]!; i++) {
+      const topic = records[i]!.topic
+      const partition = partitions[i]!
+      const key = `${topic}:${partition}`
+      let b = batches.get(key)
+      if (!b) {
+        b = { topic, partition, indexes: [], baseSequence: -1, identity: null, done: false, baseOffset: -1 }
+        batches.set(key, b)
+      }
+      b.indexes.push(i)
+    }
+    chunks.push([...batches.values()])
+  }
+  return chunks
+}
+
+/** Partition error codes of a produce that a later attempt may get past. */
+const RETRIABLE_PRODUCE = new Set([
+  3, // UNKNOWN_TOPIC_OR_PARTITION (just created)
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  7, // REQUEST_TIMED_OUT
+  13, // NETWORK_EXCEPTION
+  19, // NOT_ENOUGH_REPLICAS
+  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  56, // KAFKA_STORAGE_ERROR
+  74, // FENCED_LEADER_EPOCH
+  75 // UNKNOWN_LEADER_EPOCH
+])
+/** The broker already holds this batch (a retry after a lost response): it counts as written. */
+const DUPLICATE_SEQUENCE_NUMBER = 46
+/** OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID. */
+const SEQUENCE_LOST = new Set([45, 47, 59])
+
+function produceError(b: PartitionBatch, r: PartitionResult): Error {
+  return new Error(
+    `produce to ${b.topic}:${b.partition} failed with Kafka error code ${r.errorCode}${r.errorMessage ? ` (${r.errorMessage})` : ''}`
+  )
+}
+
+function callback<T>(call: (cb: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) =>
+    call((error, value) => (error ? reject(error) : resolve(value as T)))
+  )
 }

@@ -1,0 +1,360 @@
+import {
+  type ClusterMetadata,
+  type Connection,
+  ConnectionPool,
+  type Consumer,
+  fetchV12,
+  fetchV13,
+  fetchV14,
+  fetchV15,
+  fetchV16,
+  fetchV17,
+  kGetApi,
+  kOptions,
+  ListOffsetTimestamps,
+  type Reader
+} from '@platformatic/kafka'
+import { DaroogheError } from '../../errors.ts'
+import type { LogRecord, TopicPartition } from '../../ports/log.ts'
+import { type AbortedTransaction, decodeRecordBatches } from './record-batches.ts'
+
+type KafkaConsumer = Consumer<Buffer, Buffer, string, string>
+
+export interface FetcherOptions {
+  /** Longest the broker holds a fetch that has no data yet, ms. */
+  readonly maxWaitMs: number
+  /** read_committed: skip aborted transactions and stop at the last stable offset. */
+  readonly readCommitted: boolean
+  /** Where a partition without a committed offset starts. */
+  readonly fromBeginning: boolean
+  /** Bytes per fetch response. Default 16 MiB. */
+  readonly maxBytes?: number
+  /** Bytes per partition in a fetch response. Default 2 MiB. */
+  readonly partitionMaxBytes?: number
+}
+
+interface Position {
+  readonly topic: string
+  readonly partition: number
+  /** Next offset to fetch. */
+  offset: number
+}
+
+/** Partition errors after which the leader is looked up again and the fetch retried. */
+const REFRESH_METADATA = new Set([3, 5, 6, 13, 56, 74, 75, 100, 103])
+const OFFSET_OUT_OF_RANGE = 1
+const REQUEST_BUILDERS = {
+  12: fetchV12.createRequest,
+  13: fetchV13.createRequest,
+  14: fetchV14.createRequest,
+  15: fetchV15.createRequest,
+  16: fetchV16.createRequest,
+  17: fetchV17.createRequest
+} as Record<number, (...args: unknown[]) => ReturnType<typeof fetchV17.createRequest>>
+
+/**
+ * The consumer's data path: Fetch requests to each partition leader, answered by our own
+ * response parser (record batches decoded straight into LogRecords, see record-batches.ts).
+ * Group membership, heartbeats, offset commits, metadata and connections stay with
+ * @platformatic/kafka's Consumer; this class only holds the fetch positions of the partitions
+ * it was given with `seek`.
+ */
+export class KafkaFetcher {
+  readonly #consumer: KafkaConsumer
+  readonly #options: FetcherOptions
+  readonly #pool: ConnectionPool
+  readonly #positions = new Map<string, Position>()
+  #topics: string[] = []
+  #staleMetadata = false
+  #closed = false
+
+  constructor(consumer: KafkaConsumer, options: FetcherOptions) {
+    this.#consumer = consumer
+    this.#options = options
+    // Fetches wait on the broker up to maxWaitMs: a connection of their own keeps them from
+    // delaying the group's heartbeats and commits, which share the consumer's pool.
+    const base = consumer[kOptions] as unknown as Record<string, unknown>
+    this.#pool = new ConnectionPool(`${String(base.clientId)}-fetch`, base)
+  }
+
+  /**
+   * Sets the partitions to fetch and where each starts: the group's committed offset, or the
+   * earliest / latest offset when the group has none. Forgets every other partition.
+   */
+  async seek(partitions: readonly TopicPartition[]): Promise<void> {
+    this.#positions.clear()
+    this.#topics = [...new Set(partitions.map(p => p.topic))]
+    if (partitions.length === 0) return
+    const byTopic = new Map<string, number[]>()
+    for (const p of partitions) {
+      const list = byTopic.get(p.topic) ?? []
+      list.push(p.partition)
+      byTopic.set(p.topic, list)
+    }
+    const committed = await this.#consumer.listCommittedOffsets({
+      topics: [...byTopic].map(([topic, parts]) => ({ topic, partitions: parts }))
+    })
+    let fallback: Map<string, bigint[]> | null = null
+    for (const p of partitions) {
+      let offset = committed.get(p.topic)?.[p.partition] ?? -1n
+      if (offset < 0n) {
+        fallback ??= await this.#listOffsets(this.#options.fromBeginning)
+        offset = fallback.get(p.topic)?.[p.partition] ?? 0n
+      }
+      this.#positions.set(`${p.topic}:${p.partition}`, { ...p, offset: Number(offset) })
+    }
+  }
+
+  #listOffsets(earliest: boolean): Promise<Map<string, bigint[]>> {
+    return this.#consumer.listOffsets({
+      topics: this.#topics,
+      timestamp: earliest ? ListOffsetTimestamps.EARLIEST : ListOffsetTimestamps.LATEST
+    })
+  }
+
+  /**
+   * One fetch round: a request to the leader of every partition held, in parallel. Returns
+   * the records received (in offset order within each partition) and moves the positions past
+   * them. An empty result means the broker had nothing within `maxWaitMs`.
+   */
+  async fetch(): Promise<LogRecord[]> {
+    if (this.#positions.size === 0 || this.#closed) return []
+    const metadata = await this.#consumer.metadata({ topics: this.#topics, forceUpdate: this.#staleMetadata })
+    this.#staleMetadata = false
+    const byLeader = new Map<number, Position[]>()
+    for (const p of this.#positions.values()) {
+      const topic = metadata.topics.get(p.topic)
+      const leader = topic?.partitions[p.partition]?.leader ?? -1
+      if (leader < 0) {
+        this.#staleMetadata = true
+        continue
+      }
+      const list = byLeader.get(leader) ?? []
+      list.push(p)
+      byLeader.set(leader, list)
+    }
+    const out: LogRecord[] = []
+    const rounds = [...byLeader].map(([leader, positions]) =>
+      this.#fetchFrom(metadata, leader, positions, out)
+    )
+    await Promise.all(rounds)
+    return out
+  }
+
+  async #fetchFrom(
+    metadata: ClusterMetadata,
+    leader: number,
+    positions: Position[],
+    out: LogRecord[]
+  ): Promise<void> {
+    const broker = metadata.brokers.get(leader)
+    if (!broker) {
+      this.#staleMetadata = true
+      return
+    }
+    const connection = await this.#pool.get(broker)
+    const version = await this.#fetchVersion()
+    const build = REQUEST_BUILDERS[version]!
+    const byTopic = new Map<string, Position[]>()
+    for (const p of positions) {
+      const list = byTopic.get(p.topic) ?? []
+      list.push(p)
+      byTopic.set(p.topic, list)
+    }
+    const names = new Map<string, string>()
+    const partitionMaxBytes = this.#options.partitionMaxBytes ?? 2 * 1024 * 1024
+    const topics = [...byTopic].map(([topic, list]) => {
+      const id = metadata.topics.get(topic)!.id
+      names.set(version >= 13 ? id.replaceAll('-', '') : topic, topic)
+      return {
+        topicId: version >= 13 ? id : topic,
+        partitions: list.map(p => ({
+          partition: p.partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: BigInt(p.offset),
+          lastFetchedEpoch: -1,
+          partitionMaxBytes
+        }))
+      }
+    })
+    const isolation = this.#options.readCommitted ? 1 : 0
+    const response = await send(connection, 1, version, () =>
+      build(
+        this.#options.maxWaitMs,
+        1,
+        this.#options.maxBytes ?? 16 * 1024 * 1024,
+        isolation,
+        0,
+        -1,
+        topics,
+        [],
+        ''
+      )
+    )
+    for (const part of response) {
+      const topic = names.get(part.topic)
+      const position = topic === undefined ? undefined : this.#positions.get(`${topic}:${part.partition}`)
+      if (position === undefined) continue
+      if (part.errorCode === 0) {
+        if (part.records === null) continue
+        const decoded = decodeRecordBatches(
+          part.records,
+          position.topic,
+          position.partition,
+          position.offset,
+          isolation === 1 ? part.aborted : null,
+          out
+        )
+        position.offset = decoded.nextOffset
+      } else if (part.errorCode === OFFSET_OUT_OF_RANGE) {
+        // Retention removed what the group had not read yet (or the log was truncated):
+        // start over from the configured end, as the Java client's auto.offset.reset does.
+        const offsets = await this.#listOffsets(this.#options.fromBeginning)
+        position.offset = Number(offsets.get(position.topic)?.[position.partition] ?? 0n)
+      } else if (REFRESH_METADATA.has(part.errorCode)) {
+        this.#staleMetadata = true
+      } else {
+        throw new DaroogheError(
+          'KAFKA',
+          `fetch of ${position.topic}:${position.partition} failed with Kafka error code ${part.errorCode}`
+        )
+      }
+    }
+  }
+
+  #fetchVersion(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#consumer[kGetApi]('Fetch', (error, api) => {
+        if (error) reject(error)
+        else if (!api || !(api.version in REQUEST_BUILDERS)) {
+          reject(
+            new DaroogheError(
+              'KAFKA_FATAL',
+              `the broker offers Fetch v${api?.version}; Kafka >= 2.8 is needed`
+            )
+          )
+        } else resolve(api.version)
+      })
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#pool.close()
+  }
+}
+
+interface PartitionData {
+  /** Topic id as 32 hex digits (v13+), or the topic name (v12). */
+  readonly topic: string
+  readonly partition: number
+  readonly errorCode: number
+  readonly aborted: AbortedTransaction[] | null
+  readonly records: Buffer | null
+}
+
+function send(
+  connection: Connection,
+  apiKey: number,
+  version: number,
+  payload: () => ReturnType<typeof fetchV17.createRequest>
+): Promise<PartitionData[]> {
+  return new Promise((resolve, reject) => {
+    connection.send(apiKey, version, payload, parseFetchResponse, true, true, (error, result) => {
+      if (error) reject(error)
+      else resolve(result as PartitionData[])
+    })
+  })
+}
+
+/**
+ * Fetch response v12–v17, read down to each partition's record bytes (left undecoded here).
+ *   throttle_time_ms i32 | error_code i16 | session_id i32 | [responses] | TAG_BUFFER
+ *   responses: topic_id uuid (v13+) or topic compact_string (v12) | [partitions] | TAG_BUFFER
+ *   partitions: partition_index i32 | error_code i16 | high_watermark i64 |
+ *     last_stable_offset i64 | log_start_offset i64 | [aborted_transactions] (producer_id i64,
+ *     first_offset i64, TAG_BUFFER) | preferred_read_replica i32 | records compact_bytes | TAG_BUFFER
+ */
+function parseFetchResponse(
+  _correlationId: number,
+  _apiKey: number,
+  apiVersion: number,
+  reader: Reader
+): PartitionData[] {
+  const b = reader.buffer.buffer
+  let at = reader.position
+  at += 4 // throttle
+  const errorCode = b.readInt16BE(at)
+  at += 2 + 4 // error code, session id
+  if (errorCode !== 0) throw new DaroogheError('KAFKA', `fetch failed with Kafka error code ${errorCode}`)
+  const out: PartitionData[] = []
+  const topicCount = uvarint(b, at) - 1
+  at = end
+  for (let t = 0; t < topicCount; t++) {
+    let topic: string
+    if (apiVersion >= 13) {
+      topic = b.toString('hex', at, at + 16)
+      at += 16
+    } else {
+      const length = uvarint(b, at) - 1
+      at = end
+      topic = b.toString('utf8', at, at + length)
+      at += length
+    }
+    const partitionCount = uvarint(b, at) - 1
+    at = end
+    for (let p = 0; p < partitionCount; p++) {
+      const partition = b.readInt32BE(at)
+      const code = b.readInt16BE(at + 4)
+      at += 4 + 2 + 8 + 8 + 8
+      const abortedCount = uvarint(b, at) - 1
+      at = end
+      let aborted: AbortedTransaction[] | null = null
+      if (abortedCount > 0) {
+        aborted = []
+        for (let a = 0; a < abortedCount; a++) {
+          const producerId = b.readBigInt64BE(at)
+          const firstOffset = Number(b.readBigInt64BE(at + 8))
+          at = skipTags(b, at + 16)
+          aborted.push({ producerId, firstOffset })
+        }
+      }
+      at += 4 // preferred read replica
+      const size = uvarint(b, at) - 1
+      at = end
+      const records = size > 0 ? b.subarray(at, at + size) : null
+      if (size > 0) at += size
+      at = skipTags(b, at)
+      out.push({ topic, partition, errorCode: code, aborted, records })
+    }
+    at = skipTags(b, at)
+  }
+  return out
+}
+
+let end = 0
+
+function uvarint(b: Buffer, at: number): number {
+  let value = 0
+  let shift = 0
+  let byte: number
+  do {
+    byte = b[at++]!
+    value += (byte & 0x7f) * 2 ** shift
+    shift += 7
+  } while (byte & 0x80)
+  end = at
+  return value
+}
+
+function skipTags(b: Buffer, at: number): number {
+  const count = uvarint(b, at)
+  at = end
+  for (let i = 0; i < count; i++) {
+    uvarint(b, at) // tag
+    const size = uvarint(b, end)
+    at = end + size
+  }
+  return at
+}

@@ -1,0 +1,299 @@
+import { crc32c, type Reader, Writer } from '@platformatic/kafka'
+import type { OutRecord } from '../../ports/log.ts'
+
+/**
+ * Encoder of Produce requests (v9–v11) and their record batches (message format v2), written
+ * into one buffer per request, and the parser of the response.
+ *
+ * The client library builds a small growable buffer per record and per field and copies them
+ * together; at the detector's rate that was most of the producer's CPU. Here each batch is
+ * measured first, then written once: keys, values and headers go straight from our records
+ * (strings or buffers) into the request.
+ */
+
+export interface PartitionBatch {
+  readonly topic: string
+  readonly partition: number
+  /** Indexes into the send's records, in order. */
+  readonly indexes: readonly number[]
+  /** First sequence number of the batch (idempotent producer), -1 without one. */
+  baseSequence: number
+}
+
+export interface ProducerIdentity {
+  readonly producerId: bigint
+  readonly producerEpoch: number
+}
+
+const BATCH_HEADER = 61 // baseOffset … recordCount
+const NO_PRODUCER: ProducerIdentity = { producerId: -1n, producerEpoch: -1 }
+
+/**
+ * One Produce request body: transactional_id (null) | acks | timeout_ms | [topic_data] |
+ * TAG_BUFFER, where topic_data is name | [index | records | TAG_BUFFER] | TAG_BUFFER.
+ */
+export function encodeProduceRequest(
+  records: readonly OutRecord[],
+  batches: readonly PartitionBatch[],
+  acks: number,
+  timeoutMs: number,
+  producer: ProducerIdentity | null,
+  now: number
+): Writer {
+  const byTopic = new Map<string, PartitionBatch[]>()
+  for (const b of batches) {
+    const list = byTopic.get(b.topic)
+    if (list) list.push(b)
+    else byTopic.set(b.topic, [b])
+  }
+  const encoded = batches.map(b => encodeRecordBatch(records, b, producer ?? NO_PRODUCER, now))
+  let size = 1 + 2 + 4 + 5 + 1
+  for (const [topic, list] of byTopic)
+    size += 5 + Buffer.byteLength(topic) + 5 + 1 + list.length * (4 + 5 + 1)
+  for (const e of encoded) size += e.length
+  const out = Buffer.allocUnsafe(size)
+  let at = 0
+  out[at++] = 0 // transactional_id: null
+  at = out.writeInt16BE(acks, at)
+  at = out.writeInt32BE(timeoutMs, at)
+  at = writeUnsignedVarint(out, at, byTopic.size + 1)
+  let i = 0
+  const encodedOf = new Map(batches.map(b => [b, encoded[i++]!]))
+  for (const [topic, list] of byTopic) {
+    const name = Buffer.byteLength(topic)
+    at = writeUnsignedVarint(out, at, name + 1)
+    at += out.write(topic, at)
+    at = writeUnsignedVarint(out, at, list.length + 1)
+    for (const b of list) {
+      const batch = encodedOf.get(b)!
+      at = out.writeInt32BE(b.partition, at)
+      at = writeUnsignedVarint(out, at, batch.length + 1)
+      at += batch.copy(out, at)
+      out[at++] = 0 // partition TAG_BUFFER
+    }
+    out[at++] = 0 // topic TAG_BUFFER
+  }
+  out[at++] = 0 // request TAG_BUFFER
+  return Writer.create().append(out.subarray(0, at))
+}
+
+/** One record batch (v2) of a partition's records; timestamps default to `now`. */
+export function encodeRecordBatch(
+  records: readonly OutRecord[],
+  batch: PartitionBatch,
+  producer: ProducerIdentity,
+  now: number
+): Buffer {
+  const { indexes } = batch
+  const first = records[indexes[0]!]!
+  const baseTimestamp = Math.round(first.timestamp ?? now)
+  let maxTimestamp = baseTimestamp
+  // Pass 1: each record's body size, so each length prefix is known before writing.
+  const bodies = new Array<number>(indexes.length)
+  let total = BATCH_HEADER
+  for (let i = 0; i < indexes.length; i++) {
+    const r = records[indexes[i]!]!
+    const ts = Math.round(r.timestamp ?? now)
+    if (ts > maxTimestamp) maxTimestamp = ts
+    let body = 1 + varlongSize(ts - baseTimestamp) + varintSize(i)
+    body += fieldSize(r.key ?? null) + fieldSize(r.value)
+    const headers = r.headers
+    let count = 0
+    if (headers) {
+      for (const name in headers) {
+        body += fieldSize(name) + fieldSize(headers[name]!)
+        count++
+      }
+    }
+    body += varintSize(count)
+    bodies[i] = body
+    total += varintSize(body) + body
+  }
+  const out = Buffer.allocUnsafe(total)
+  // Header; the CRC (bytes 17–20) covers attributes to the end and is written last.
+  writeInt64(out, 0, 0) // base offset: the broker assigns it
+  out.writeInt32BE(total - 12, 8)
+  out.writeInt32BE(-1, 12) // partition leader epoch: the broker's to set
+  out[16] = 2 // magic
+  out.writeInt16BE(0, 21) // attributes: no compression, not transactional
+  out.writeInt32BE(indexes.length - 1, 23)
+  writeInt64(out, 27, baseTimestamp)
+  writeInt64(out, 35, maxTimestamp)
+  out.writeBigInt64BE(producer.producerId, 43)
+  out.writeInt16BE(producer.producerEpoch, 51)
+  out.writeInt32BE(batch.baseSequence, 53)
+  out.writeInt32BE(indexes.length, 57)
+  let at = BATCH_HEADER
+  for (let i = 0; i < indexes.length; i++) {
+    const r = records[indexes[i]!]!
+    at = writeVarint(out, at, bodies[i]!)
+    out[at++] = 0 // record attributes
+    at = writeVarlong(out, at, Math.round(r.timestamp ?? now) - baseTimestamp)
+    at = writeVarint(out, at, i)
+    at = writeField(out, at, r.key ?? null)
+    at = writeField(out, at, r.value)
+    const headers = r.headers
+    if (headers) {
+      let count = 0
+      for (const _ in headers) count++
+      at = writeVarint(out, at, count)
+      for (const name in headers) {
+        at = writeField(out, at, name)
+        at = writeField(out, at, headers[name]!)
+      }
+    } else out[at++] = 0
+  }
+  out.writeUInt32BE(crc32c(out.subarray(21)), 17)
+  return out
+}
+
+export interface PartitionResult {
+  readonly topic: string
+  readonly partition: number
+  readonly errorCode: number
+  readonly baseOffset: number
+  readonly errorMessage: string | null
+}
+
+/**
+ * Produce response v9–v11: [responses] | throttle_time_ms | TAG_BUFFER, where a response is
+ * name | [index | error_code | base_offset | log_append_time_ms | log_start_offset |
+ * [record_errors] | error_message | TAG_BUFFER] | TAG_BUFFER.
+ */
+export function parseProduceResponse(
+  _correlationId: number,
+  _apiKey: number,
+  _apiVersion: number,
+  reader: Reader
+): PartitionResult[] {
+  const b = reader.buffer.buffer
+  let at = reader.position
+  const out: PartitionResult[] = []
+  const topics = readUnsignedVarint(b, at) - 1
+  at = end
+  for (let t = 0; t < topics; t++) {
+    const length = readUnsignedVarint(b, at) - 1
+    at = end
+    const topic = b.toString('utf8', at, at + length)
+    at += length
+    const partitions = readUnsignedVarint(b, at) - 1
+    at = end
+    for (let p = 0; p < partitions; p++) {
+      const partition = b.readInt32BE(at)
+      const errorCode = b.readInt16BE(at + 4)
+      const baseOffset = Number(b.readBigInt64BE(at + 6))
+      at += 4 + 2 + 8 + 8 + 8
+      const recordErrors = readUnsignedVarint(b, at) - 1
+      at = end
+      let message: string | null = null
+      for (let e = 0; e < recordErrors; e++) {
+        at += 4
+        const m = readNullableString(b, at)
+        message ??= m
+        at = skipTags(b, end)
+      }
+      const m = readNullableString(b, at)
+      at = skipTags(b, end)
+      out.push({ topic, partition, errorCode, baseOffset, errorMessage: m ?? message })
+    }
+    at = skipTags(b, at)
+  }
+  return out
+}
+
+// ---------------------------------------------------------------- wire helpers
+
+function fieldSize(v: Buffer | string | null): number {
+  if (v === null) return 1
+  const n = typeof v === 'string' ? Buffer.byteLength(v) : v.length
+  return varintSize(n) + n
+}
+
+function writeField(out: Buffer, at: number, v: Buffer | string | null): number {
+  if (v === null) {
+    out[at] = 1 // zigzag(-1)
+    return at + 1
+  }
+  if (typeof v === 'string') {
+    const n = Buffer.byteLength(v)
+    at = writeVarint(out, at, n)
+    return at + out.write(v, at)
+  }
+  at = writeVarint(out, at, v.length)
+  return at + v.copy(out, at)
+}
+
+function writeInt64(out: Buffer, at: number, value: number): void {
+  const high = Math.floor(value / 4_294_967_296)
+  out.writeInt32BE(high, at)
+  out.writeUInt32BE(value - high * 4_294_967_296, at + 4)
+}
+
+function varintSize(value: number): number {
+  return unsignedSize(((value << 1) ^ (value >> 31)) >>> 0)
+}
+
+function unsignedSize(u: number): number {
+  let n = 1
+  while (u >= 0x80) {
+    u = Math.floor(u / 128)
+    n++
+  }
+  return n
+}
+
+function varlongSize(value: number): number {
+  return unsignedSize(value >= 0 ? value * 2 : -value * 2 - 1)
+}
+
+function writeUnsignedVarint(out: Buffer, at: number, u: number): number {
+  while (u >= 0x80) {
+    out[at++] = (u & 0x7f) | 0x80
+    u = Math.floor(u / 128)
+  }
+  out[at++] = u
+  return at
+}
+
+function writeVarint(out: Buffer, at: number, value: number): number {
+  return writeUnsignedVarint(out, at, ((value << 1) ^ (value >> 31)) >>> 0)
+}
+
+function writeVarlong(out: Buffer, at: number, value: number): number {
+  return writeUnsignedVarint(out, at, value >= 0 ? value * 2 : -value * 2 - 1)
+}
+
+let end = 0
+
+function readUnsignedVarint(b: Buffer, at: number): number {
+  let value = 0
+  let scale = 1
+  let byte: number
+  do {
+    byte = b[at++]!
+    value += (byte & 0x7f) * scale
+    scale *= 128
+  } while (byte & 0x80)
+  end = at
+  return value
+}
+
+function readNullableString(b: Buffer, at: number): string | null {
+  const length = readUnsignedVarint(b, at) - 1
+  if (length < 0) return null
+  const s = b.toString('utf8', end, end + length)
+  end += length
+  return s
+}
+
+function skipTags(b: Buffer, at: number): number {
+  const count = readUnsignedVarint(b, at)
+  at = end
+  for (let i = 0; i < count; i++) {
+    readUnsignedVarint(b, at)
+    const size = readUnsignedVarint(b, end)
+    at = end + size
+  }
+  end = at
+  return at
+}
