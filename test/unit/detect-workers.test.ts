@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { childArgs, workerCount } from '../../src/cli/commands/detect-workers.ts'
+import { childArgs, workerCount, workerExecArgv } from '../../src/cli/commands/detect-workers.ts'
 
 test('each worker gets the command line without --workers and its own metrics port', () => {
   const argv = ['detect', '--workers', '3', '--brokers', 'k:9092', '--metrics-port', '9464', '--workers=3']
@@ -13,4 +13,10 @@ test('--workers must be an integer from 1 to 16', () => {
   assert.equal(workerCount('2'), 2)
   for (const bad of ['0', '17', '1.5', 'two'])
     assert.throws(() => workerCount(bad), /--workers must be an integer from 1 to 16/)
+})
+
+test('workers get a 64 MiB young generation unless the user set one', () => {
+  assert.deepEqual(workerExecArgv(['--import', 'tsx'], undefined), ['--import', 'tsx', '--max-semi-space-size=64'])
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=16'], undefined), ['--max-semi-space-size=16'])
+  assert.deepEqual(workerExecArgv([], '--max-old-space-size=4096 --max-semi-space-size=32'), [])
 })

@@ -27,9 +27,12 @@ export interface FetcherOptions {
   readonly readCommitted: boolean
   /** Where a partition without a committed offset starts. */
   readonly fromBeginning: boolean
-  /** Bytes per fetch response. Default 16 MiB. */
+  /** Bytes per fetch response. Default 8 MiB. */
   readonly maxBytes?: number
-  /** Bytes per partition in a fetch response. Default 2 MiB. */
+  /**
+   * Bytes per partition in a fetch response. Default 256 KiB: about a batch of records over
+   * six partitions. A bigger round only keeps more records alive across garbage collections.
+   */
   readonly partitionMaxBytes?: number
 }
 
@@ -162,7 +165,7 @@ export class KafkaFetcher {
       byTopic.set(p.topic, list)
     }
     const names = new Map<string, string>()
-    const partitionMaxBytes = this.#options.partitionMaxBytes ?? 2 * 1024 * 1024
+    const partitionMaxBytes = this.#options.partitionMaxBytes ?? 256 * 1024
     const topics = [...byTopic].map(([topic, list]) => {
       const id = metadata.topics.get(topic)!.id
       names.set(version >= 13 ? id.replaceAll('-', '') : topic, topic)
@@ -182,7 +185,7 @@ export class KafkaFetcher {
       build(
         this.#options.maxWaitMs,
         1,
-        this.#options.maxBytes ?? 16 * 1024 * 1024,
+        this.#options.maxBytes ?? 8 * 1024 * 1024,
         isolation,
         0,
         -1,
