@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
+// The 64 MiB young generation: a detector keeps whole batches alive across minor collections,
+// and with the default size most of a batch is promoted (docs/benchmarks.md). `node bin/…`
+// skips this line; set NODE_OPTIONS=--max-semi-space-size=64 there.
 // Runs the TypeScript sources directly (through tsx) so a checkout needs no build step;
 // a published package ships dist/ and uses it when present.
 import { existsSync } from 'node:fs'

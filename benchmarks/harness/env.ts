@@ -69,6 +69,7 @@ export function conditions(quick: boolean): Conditions {
     cores: cpu.length,
     memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
     node: process.version,
+    nodeFlags: process.execArgv.filter(a => a.startsWith('--max-')).join(' '),
     kafka: '4.1.1',
     kafkaClient,
     platform: `${platform()} ${release()}`

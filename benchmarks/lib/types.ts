@@ -10,6 +10,8 @@ export interface Conditions {
   readonly cores: number
   readonly memoryGiB: number
   readonly node: string
+  /** V8 flags of the benchmark process (e.g. the young-generation size), when any. */
+  readonly nodeFlags?: string
   readonly kafka: string
   readonly kafkaClient: string
   readonly platform: string
