@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { Admin } from '@platformatic/kafka'
 import { KafkaLogConsumer, KafkaLogProducer } from '../../src/adapters/kafka/index.ts'
 import type { LogRecord, OutRecord } from '../../src/ports/log.ts'
 import { createTopic, KAFKA_BROKERS, uniqueName, waitFor } from '../helpers/services.ts'
@@ -97,5 +98,62 @@ test('a consumer group resumes after the last committed offset', async t => {
     second.sort((a, b) => a - b),
     Array.from({ length: 50 }, (_, i) => 100 + i),
     'only the records after the committed offsets are read again'
+  )
+})
+
+test('a group whose committed offset is past the log end, or below the log start, starts over at the earliest offset', async t => {
+  const topic = await createTopic(t, 'reset', 2)
+  const producer = new KafkaLogProducer({ brokers: KAFKA_BROKERS, clientId: 'reset' })
+  t.after(() => producer.close())
+  const sent: OutRecord[] = []
+  for (let i = 0; i < 40; i++) sent.push({ topic, partition: i % 2, key: `k${i}`, value: `v${i}` })
+  await producer.send(sent)
+
+  const admin = new Admin({ clientId: 'reset-admin', bootstrapBrokers: [...KAFKA_BROKERS] })
+  t.after(() => admin.close())
+  // Partition 1: retention removed offsets 0–7 (the log now starts at 8).
+  await admin.deleteRecords({ topics: [{ name: topic, partitions: [{ partition: 1, offset: 8n }] }] })
+  const groupId = uniqueName('g-reset')
+  // Partition 0: an offset beyond the end (e.g. a topic recreated under the same name).
+  // Partition 1: committed 3, now below the log start.
+  await admin.alterConsumerGroupOffsets({
+    groupId,
+    topics: [
+      {
+        name: topic,
+        partitionOffsets: [
+          { partition: 0, offset: 1_000_000n },
+          { partition: 1, offset: 3n }
+        ]
+      }
+    ]
+  })
+
+  const consumer = new KafkaLogConsumer({
+    brokers: KAFKA_BROKERS,
+    clientId: 'reset',
+    groupId,
+    topics: [topic]
+  })
+  const seen: LogRecord[] = []
+  const running = consumer.run({ onBatch: async records => void seen.push(...records) })
+  t.after(() => consumer.close())
+  await waitFor(() => seen.length >= 32, { what: '32 records after the resets', timeoutMs: 30_000 })
+  await consumer.close()
+  await running
+  const offsets = (p: number): number[] => seen.filter(r => r.partition === p).map(r => r.offset)
+  assert.deepEqual(
+    offsets(0),
+    Array.from({ length: 20 }, (_, i) => i),
+    'partition 0 read from its start'
+  )
+  assert.deepEqual(
+    offsets(1),
+    Array.from({ length: 12 }, (_, i) => i + 8),
+    'partition 1 read from the new log start'
+  )
+  assert.deepEqual(
+    seen.filter(r => r.partition === 0).map(r => r.value!.toString()),
+    sent.filter(r => r.partition === 0).map(r => r.value)
   )
 })
