@@ -134,7 +134,10 @@ export function renderMarkdown(r: Report): string {
       [
         ['CPU', `${c.cpu} × ${c.cores} cores (shared by Kafka, Redis and Node)`],
         ['memory', `${c.memoryGiB} GiB`],
-        ['Node', c.nodeFlags ? `${c.node} (${c.nodeFlags}, as \`detect --workers\` gives its workers)` : c.node],
+        [
+          'Node',
+          c.nodeFlags ? `${c.node} (${c.nodeFlags}, as \`detect --workers\` gives its workers)` : c.node
+        ],
         [
           'Kafka',
           `${c.kafka} (single KRaft broker on the same machine), client ${c.kafkaClient} (group, metadata, commits) with Darooghe's own fetch and produce path`

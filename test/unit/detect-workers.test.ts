@@ -16,7 +16,11 @@ test('--workers must be an integer from 1 to 16', () => {
 })
 
 test('workers get a 64 MiB young generation unless the user set one', () => {
-  assert.deepEqual(workerExecArgv(['--import', 'tsx'], undefined), ['--import', 'tsx', '--max-semi-space-size=64'])
+  assert.deepEqual(workerExecArgv(['--import', 'tsx'], undefined), [
+    '--import',
+    'tsx',
+    '--max-semi-space-size=64'
+  ])
   assert.deepEqual(workerExecArgv(['--max-semi-space-size=16'], undefined), ['--max-semi-space-size=16'])
   assert.deepEqual(workerExecArgv([], '--max-old-space-size=4096 --max-semi-space-size=32'), [])
 })

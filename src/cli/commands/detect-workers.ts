@@ -84,7 +84,9 @@ export async function runDetectWorkers(argv: readonly string[], workers: number)
  * about a quarter (docs/benchmarks.md).
  */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  const set = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some(a => a.startsWith('--max-semi-space-size'))
+  const set = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some(a =>
+    a.startsWith('--max-semi-space-size')
+  )
   return set ? [...execArgv] : [...execArgv, `--max-semi-space-size=${YOUNG_GENERATION_MIB}`]
 }
 
