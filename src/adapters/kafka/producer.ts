@@ -444,22 +444,43 @@ export function chunkBounds(
   }[],
   partitions?: readonly number[]
 ): number[] {
+  const slots = new PartitionSlots()
   const bounds = [0]
-  let bytes = new Map<string, number>()
+  let bytes: number[] = []
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
     let size = byteLength(m.value) + byteLength(m.key) + 64
     if (m.headers) for (const name in m.headers) size += name.length + m.headers[name]!.length + 8
-    const k = `${m.topic}\u0000${partitions?.[i] ?? m.partition ?? -1}`
-    const used = bytes.get(k) ?? 0
+    const slot = slots.of(m.topic, partitions?.[i] ?? m.partition ?? -1)
+    const used = bytes[slot] ?? 0
     if (used + size > MAX_BATCH_BYTES && i > bounds[bounds.length - 1]!) {
       bounds.push(i)
-      bytes = new Map()
-      bytes.set(k, size)
-    } else bytes.set(k, used + size)
+      bytes = []
+      bytes[slot] = size
+    } else bytes[slot] = used + size
   }
   bounds.push(messages.length)
   return bounds
+}
+
+/** Small integers for the (topic, partition) pairs of a send, so per-record look-ups index arrays. */
+class PartitionSlots {
+  readonly #topics = new Map<string, Map<number, number>>()
+  #next = 0
+
+  of(topic: string, partition: number): number {
+    let byPartition = this.#topics.get(topic)
+    if (byPartition === undefined) {
+      byPartition = new Map()
+      this.#topics.set(topic, byPartition)
+    }
+    let slot = byPartition.get(partition)
+    if (slot === undefined) {
+      slot = this.#next++
+      byPartition.set(partition, slot)
+    }
+    return slot
+  }
 }
 
 function byteLength(v: Buffer | string | null | undefined): number {
@@ -515,21 +536,24 @@ interface DirectBatch extends PartitionBatch {
  */
 function partitionBatches(records: readonly OutRecord[], partitions: readonly number[]): DirectBatch[][] {
   const bounds = chunkBounds(records, partitions)
+  const slots = new PartitionSlots()
   const chunks: DirectBatch[][] = []
   for (let c = 0; c + 1 < bounds.length; c++) {
-    const batches = new Map<string, DirectBatch & { indexes: number[] }>()
+    const bySlot: (DirectBatch & { indexes: number[] })[] = []
+    const batches: DirectBatch[] = []
     for (let i = bounds[c]!; i < bounds[c + 1]!; i++) {
       const topic = records[i]!.topic
       const partition = partitions[i]!
-      const key = `${topic}:${partition}`
-      let b = batches.get(key)
-      if (!b) {
+      const slot = slots.of(topic, partition)
+      let b = bySlot[slot]
+      if (b === undefined) {
         b = { topic, partition, indexes: [], baseSequence: -1, identity: null, done: false, baseOffset: -1 }
-        batches.set(key, b)
+        bySlot[slot] = b
+        batches.push(b)
       }
       b.indexes.push(i)
     }
-    chunks.push([...batches.values()])
+    chunks.push(batches)
   }
   return chunks
 }
