@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { DaroogheError } from '../errors.ts'
 import type { LogRecord, OutRecord, TopicPartition } from '../ports/log.ts'
-import type { StateStore } from '../ports/state-store.ts'
+import type { StateStore, StateValue } from '../ports/state-store.ts'
 import type { Clock } from './clock.ts'
 import type { Entry, StoreSpec } from './keyed-state.ts'
 import { expand, findOffset, newLog } from './replay-log.ts'
@@ -88,6 +88,8 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   readonly #outputsFirst: boolean
   /** Partitions of an outputs-first batch whose state is not written yet. */
   #awaiting: PartitionState[] | null = null
+  /** The awaited batch's state write, encoded ahead by `stage()`. */
+  #staged: [string, StateValue][] | null = null
   /** Write ids of the emitted-times writes: this instance, then a counter. */
   readonly #instance = randomBytes(4).toString('hex')
   #writes = 0
@@ -120,6 +122,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       // The last batch was never completed (its outputs failed): memory is ahead of the store.
       cache.abort(this.#awaiting)
       this.#awaiting = null
+      this.#staged = null
     }
     const outputs: OutRecord[] = []
     const touched: PartitionState[] = []
@@ -203,16 +206,36 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   async complete(): Promise<number> {
     const touched = this.#awaiting
     if (touched === null) return 0
+    const puts = this.#staged ?? this.#encodeState(touched)
     this.#awaiting = null
+    this.#staged = null
     const cache = this.#cache
     try {
-      const puts = cache.puts(touched, ByteSlab.forBatch(this.#lastBatchSize, 600), false)
       if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
       cache.committed(touched, false)
       cache.evict(this.#seq, this.#o.maxCachedEntries)
       return puts.length
     } catch (error) {
       cache.abort(touched)
+      throw error
+    }
+  }
+
+  /**
+   * Outputs-first, optional: encodes the awaited batch's state write now, so that `complete()`
+   * only sends it. Memory does not change between `run` and `complete`, so the bytes are the
+   * same whenever they are made; a caller encodes them while the outputs are in flight.
+   */
+  stage(): void {
+    if (this.#awaiting !== null && this.#staged === null) this.#staged = this.#encodeState(this.#awaiting)
+  }
+
+  #encodeState(touched: readonly PartitionState[]): [string, StateValue][] {
+    try {
+      return this.#cache.puts(touched, ByteSlab.forBatch(this.#lastBatchSize, 600), false)
+    } catch (error) {
+      this.#cache.abort(touched)
+      this.#awaiting = null
       throw error
     }
   }

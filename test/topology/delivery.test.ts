@@ -252,6 +252,25 @@ describe('outputs-first delivery: processing times before the outputs, state aft
     assert.deepEqual(a.state(), ref.state())
   })
 
+  test('state encoded ahead (stage(), while the outputs are in flight) is what complete() writes; a staged batch whose produce failed runs again cleanly', async () => {
+    const recs = stream(60)
+    const batches = [recs.slice(0, 30), recs.slice(30)]
+    const ref = outputsFirst()
+    for (const b of batches) await ref.run(b)
+    const a = outputsFirst()
+    const failed = await a.processor.processBatch(batches[0]!)
+    failed.stage() // … and then the produce fails: no complete()
+    const retried = await a.processor.processBatch(batches[0]!)
+    retried.stage()
+    await retried.complete()
+    assert.deepEqual(retried.outputs.map(wire), failed.outputs.map(wire))
+    const second = await a.processor.processBatch(batches[1]!)
+    second.stage()
+    second.stage() // twice: still one encoding
+    await second.complete()
+    assert.deepEqual(a.state(), ref.state())
+  })
+
   test('a crash after the state was written: redelivered records emit nothing (their outputs were acknowledged)', async () => {
     const recs = stream(40)
     const a = outputsFirst()

@@ -57,6 +57,11 @@ export interface BatchResult {
    * (outputs-first; nothing to do state-first). If it rejects, run the batch again.
    */
   complete(): Promise<void>
+  /**
+   * Optional, outputs-first: encodes the state write ahead, e.g. while the outputs are in
+   * flight, so that `complete()` only sends it (the same bytes either way).
+   */
+  stage(): void
 }
 
 export interface Processor {
@@ -117,6 +122,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         outputs,
         outcomes: s.outcomes,
         complete,
+        stage: () => task.stage(),
         stats: {
           ...stats,
           duplicatesSkipped: stats.duplicatesSkipped + s.duplicateTransactionIds,
