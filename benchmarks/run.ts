@@ -179,7 +179,9 @@ async function runGroup(suites: readonly Suite[]): Promise<GroupResult> {
 /** Runs a group in a fresh child process and reads back its partial report. */
 async function runChild(suites: readonly Suite[]): Promise<GroupResult> {
   const out = join(tmpdir(), `darooghe-bench-${process.pid}-${suites.join('-')}.json`)
-  const args = ['--import', 'tsx', 'benchmarks/run.ts', '--child', suites.join(','), '--out', out]
+  // The children run with the parent's V8 flags (the young-generation size the report states).
+  const v8Flags = process.execArgv.filter(a => a.startsWith('--max-'))
+  const args = [...v8Flags, '--import', 'tsx', 'benchmarks/run.ts', '--child', suites.join(','), '--out', out]
   args.push('--brokers', values.brokers, '--redis', values.redis, '--events', String(plan.events))
   args.push('--mongo', values.mongo)
   if (quick) args.push('--quick')

@@ -264,8 +264,9 @@ export function renderMarkdown(r: Report): string {
 
 /**
  * The per-event budget of the detector from the stage numbers: each stage's cost in µs per
- * event (1e6 / its rate alone), the consume cost from the client comparison, their sum and
- * the ceiling it implies, against what the whole detector reached.
+ * event (1e6 / its rate alone) and the Kafka data path's CPU per event (the pass-through run:
+ * our fetcher and producer forwarding the records; else the produce stage alone), their sum
+ * and the ceiling it implies, against what the whole detector reached.
  */
 export function wallText(r: Report): string | null {
   const stages = r.stages
@@ -279,10 +280,10 @@ export function wallText(r: Report): string | null {
   const parts: [string, number | null][] = [
     ['processBatch', cost('processBatch')],
     ['state write-behind', cost('state write-behind')],
-    ['produce', cost('produce')]
+    d.passThrough
+      ? ['Kafka in and out', d.passThrough.cpuSecondsPer1000.median * 1000]
+      : ['produce', cost('produce')]
   ]
-  const ours = r.clients?.clients.find(c => c.client.startsWith('@platformatic/kafka'))
-  if (ours?.consumeEventsPerSecond) parts.push(['consume', us(ours.consumeEventsPerSecond.median)])
   const known = parts.filter((p): p is [string, number] => p[1] !== null)
   const sum = known.reduce((a, [, v]) => a + v, 0)
   const measured = us(d.eventsPerSecond.median)
@@ -290,7 +291,7 @@ export function wallText(r: Report): string | null {
   const workers = d.workers ? fmt(d.workers.eventsPerSecond.median) : null
   return (
     `Per event, each stage alone costs ${list} = ${sum.toFixed(1)} µs on one core, a ceiling of ${fmt(1e6 / sum)} events/s for one detector thread if nothing else ran. ` +
-    `The whole detector took ${measured.toFixed(1)} µs per event (${fmt(d.eventsPerSecond.median)} events/s): the rest is garbage collection (each batch's records, decoded events, outputs and state values live across the batch's awaits, so scavenges copy and promote them), time waiting for the broker and Redis (one batch in flight), and the broker and Redis competing for the same two cores. ` +
+    `The whole detector took ${measured.toFixed(1)} µs per event (${fmt(d.eventsPerSecond.median)} events/s): the rest is time waiting for the broker and Redis (one batch in flight: its outputs must be acknowledged before its state is written), garbage collection, and the broker and Redis competing for the same two cores. ` +
     (d.passThrough
       ? `The Kafka floor alone — the same consumer and producer forwarding the same records with no processing — reached ${fmt(d.passThrough.eventsPerSecond.median)} events/s at ${(d.passThrough.cpuSecondsPer1000.median * 1000).toFixed(1)} µs of CPU per event. `
       : '') +

@@ -178,12 +178,28 @@ describe('where the time goes', () => {
       }
     } as unknown as Report
     const text = wallText(report)!
-    // 20 + 5 + 10 µs = 35 µs → 28,571 events/s; the detector took 50 µs per event.
-    assert.match(text, /processBatch 20\.0 µs \+ state write-behind 5\.0 µs \+ produce 10\.0 µs = 35\.0 µs/)
-    assert.match(text, /a ceiling of 28,571 events\/s/)
+    // 20 + 5 + 17.4 µs (the pass-through's CPU) = 42.4 µs → 23,585 events/s; the detector took 50 µs.
+    assert.match(
+      text,
+      /processBatch 20\.0 µs \+ state write-behind 5\.0 µs \+ Kafka in and out 17\.4 µs = 42\.4 µs/
+    )
+    assert.match(text, /a ceiling of 23,585 events\/s/)
     assert.match(text, /took 50\.0 µs per event \(20,000 events\/s\)/)
     assert.match(text, /`--workers 2`\) reached 30,000 events\/s/)
     assert.match(text, /Kafka floor alone .* reached 60,000 events\/s at 17\.4 µs of CPU per event/)
+  })
+  it('without a pass-through run, counts the produce stage', () => {
+    const report = {
+      conditions,
+      suites: ['detector', 'stages'],
+      notes: [],
+      stages: [
+        { name: 'processBatch (memory state)', eventsPerSecond: one(50_000), detail: '' },
+        { name: 'produce (Kafka)', eventsPerSecond: one(100_000), detail: '' }
+      ],
+      detector: { eventsPerSecond: one(20_000) }
+    } as unknown as Report
+    assert.match(wallText(report)!, /processBatch 20\.0 µs \+ produce 10\.0 µs = 30\.0 µs/)
   })
   it('says nothing without the stage and detector numbers', () => {
     assert.equal(wallText({ conditions, suites: [], notes: [] } as unknown as Report), null)
