@@ -157,3 +157,24 @@ test('a group whose committed offset is past the log end, or below the log start
     sent.filter(r => r.partition === 0).map(r => r.value)
   )
 })
+
+test('a member with no partition waits quietly: the process stays responsive and the owner consumes', async t => {
+  const topic = await createTopic(t, 'idle', 1)
+  const groupId = uniqueName('g-idle')
+  const make = (): KafkaLogConsumer =>
+    new KafkaLogConsumer({ brokers: KAFKA_BROKERS, clientId: 'idle', groupId, topics: [topic] })
+  const members = [make(), make()]
+  const seen: LogRecord[] = []
+  const runs = members.map(m => m.run({ onBatch: async records => void seen.push(...records) }))
+  t.after(() => Promise.all(members.map(m => m.close())))
+  // The second member gets nothing of a 1-partition topic. A fetch loop that spun on an empty
+  // assignment would starve the timers that these waits (and the group's heartbeats) run on.
+  await waitFor(() => members.some(m => m.assignment().length === 1), { what: 'an owner', timeoutMs: 30_000 })
+  const producer = new KafkaLogProducer({ brokers: KAFKA_BROKERS, clientId: 'idle' })
+  t.after(() => producer.close())
+  await producer.send([{ topic, key: 'k', value: 'v' }])
+  await waitFor(() => seen.length === 1, { what: 'the record, read by the owner', timeoutMs: 30_000 })
+  assert.deepEqual(members.map(m => m.assignment().length).sort(), [0, 1])
+  await Promise.all(members.map(m => m.close()))
+  await Promise.all(runs)
+})

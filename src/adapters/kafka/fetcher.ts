@@ -14,6 +14,7 @@ import {
   ListOffsetTimestamps,
   type Reader
 } from '@platformatic/kafka'
+import { setTimeout as delay } from 'node:timers/promises'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord, TopicPartition } from '../../ports/log.ts'
 import { type AbortedTransaction, decodeRecordBatches } from './record-batches.ts'
@@ -125,7 +126,13 @@ export class KafkaFetcher {
    * them. An empty result means the broker had nothing within `maxWaitMs`.
    */
   async fetch(): Promise<LogRecord[]> {
-    if (this.#positions.size === 0 || this.#closed) return []
+    if (this.#closed) return []
+    if (this.#positions.size === 0) {
+      // No partitions (a member beyond the partition count, or before its first assignment):
+      // wait as the broker waits before answering an empty fetch, instead of spinning.
+      await delay(this.#options.maxWaitMs)
+      return []
+    }
     const metadata = await this.#consumer.metadata({ topics: this.#topics, forceUpdate: this.#staleMetadata })
     this.#staleMetadata = false
     const byLeader = new Map<number, Position[]>()
@@ -150,6 +157,8 @@ export class KafkaFetcher {
       this.#fetchFrom(metadata, leader, positions, out)
     )
     await Promise.all(rounds)
+    // Leaders unknown or moving: no request waited on the broker, so pause before asking again.
+    if (out.length === 0 && this.#staleMetadata) await delay(Math.min(this.#options.maxWaitMs, 100))
     return out
   }
 

@@ -58,8 +58,11 @@ const PARTITION_COUNT_MAX_AGE_MS = 60_000
  * customer's events across partitions when another client produces too), so each record's
  * offset is known from the partition's base offset in the produce response.
  *
- * A failed `send` leaves the producer's sequence numbers unchanged: sending the SAME records
- * again is deduplicated by the broker (idempotence), which is how callers must retry.
+ * Idempotence: each partition batch takes its sequence numbers when first sent, and a retry of
+ * the SAME records array (here, or by the caller after a failed `send`) sends the batches not
+ * yet acknowledged with the same numbers, so the broker writes each at most once. New records
+ * after an abandoned send leave a gap in the numbers; the broker answers OUT_OF_ORDER_SEQUENCE
+ * and the producer starts over under a new producer id.
  */
 export class KafkaLogProducer implements LogProducer {
   #producer: Producer<Buffer, Buffer, string, string>
