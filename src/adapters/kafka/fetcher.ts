@@ -18,6 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord, TopicPartition } from '../../ports/log.ts'
 import { type AbortedTransaction, decodeRecordBatches } from './record-batches.ts'
+import { WireCursor } from './wire.ts'
 
 type KafkaConsumer = Consumer<Buffer, Buffer, string, string>
 
@@ -303,79 +304,43 @@ function parseFetchResponse(
   apiVersion: number,
   reader: Reader
 ): PartitionData[] {
-  const b = reader.buffer.buffer
-  let at = reader.position
-  at += 4 // throttle
-  const errorCode = b.readInt16BE(at)
-  at += 2 + 4 // error code, session id
+  const c = new WireCursor(reader.buffer.buffer, reader.position)
+  c.skip(4) // throttle
+  const errorCode = c.i16()
+  c.skip(4) // session id
   if (errorCode !== 0) throw new DaroogheError('KAFKA', `fetch failed with Kafka error code ${errorCode}`)
   const out: PartitionData[] = []
-  const topicCount = uvarint(b, at) - 1
-  at = end
+  const topicCount = c.uvarint() - 1
   for (let t = 0; t < topicCount; t++) {
     let topic: string
     if (apiVersion >= 13) {
-      topic = b.toString('hex', at, at + 16)
-      at += 16
-    } else {
-      const length = uvarint(b, at) - 1
-      at = end
-      topic = b.toString('utf8', at, at + length)
-      at += length
-    }
-    const partitionCount = uvarint(b, at) - 1
-    at = end
+      topic = c.b.toString('hex', c.at, c.at + 16)
+      c.skip(16)
+    } else topic = c.compactString() ?? ''
+    const partitionCount = c.uvarint() - 1
     for (let p = 0; p < partitionCount; p++) {
-      const partition = b.readInt32BE(at)
-      const code = b.readInt16BE(at + 4)
-      at += 4 + 2 + 8 + 8 + 8
-      const abortedCount = uvarint(b, at) - 1
-      at = end
+      const partition = c.i32()
+      const code = c.i16()
+      c.skip(8 + 8 + 8) // high watermark, last stable offset, log start offset
+      const abortedCount = c.uvarint() - 1
       let aborted: AbortedTransaction[] | null = null
       if (abortedCount > 0) {
         aborted = []
         for (let a = 0; a < abortedCount; a++) {
-          const producerId = b.readBigInt64BE(at)
-          const firstOffset = Number(b.readBigInt64BE(at + 8))
-          at = skipTags(b, at + 16)
-          aborted.push({ producerId, firstOffset })
+          const producerId = c.b.readBigInt64BE(c.at)
+          c.skip(8)
+          aborted.push({ producerId, firstOffset: c.i64() })
+          c.skipTags()
         }
       }
-      at += 4 // preferred read replica
-      const size = uvarint(b, at) - 1
-      at = end
-      const records = size > 0 ? b.subarray(at, at + size) : null
-      if (size > 0) at += size
-      at = skipTags(b, at)
+      c.skip(4) // preferred read replica
+      const size = c.uvarint() - 1
+      const records = size > 0 ? c.b.subarray(c.at, c.at + size) : null
+      if (size > 0) c.skip(size)
+      c.skipTags()
       out.push({ topic, partition, errorCode: code, aborted, records })
     }
-    at = skipTags(b, at)
+    c.skipTags()
   }
   return out
-}
-
-let end = 0
-
-function uvarint(b: Buffer, at: number): number {
-  let value = 0
-  let shift = 0
-  let byte: number
-  do {
-    byte = b[at++]!
-    value += (byte & 0x7f) * 2 ** shift
-    shift += 7
-  } while (byte & 0x80)
-  end = at
-  return value
-}
-
-function skipTags(b: Buffer, at: number): number {
-  const count = uvarint(b, at)
-  at = end
-  for (let i = 0; i < count; i++) {
-    uvarint(b, at) // tag
-    const size = uvarint(b, end)
-    at = end + size
-  }
-  return at
 }

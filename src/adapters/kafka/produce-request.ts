@@ -1,5 +1,6 @@
 import { crc32c, type Reader, Writer } from '@platformatic/kafka'
 import type { OutRecord } from '../../ports/log.ts'
+import { WireCursor } from './wire.ts'
 
 /**
  * Encoder of Produce requests (v9–v11) and their record batches (message format v2), written
@@ -166,37 +167,30 @@ export function parseProduceResponse(
   _apiVersion: number,
   reader: Reader
 ): PartitionResult[] {
-  const b = reader.buffer.buffer
-  let at = reader.position
+  const c = new WireCursor(reader.buffer.buffer, reader.position)
   const out: PartitionResult[] = []
-  const topics = readUnsignedVarint(b, at) - 1
-  at = end
+  const topics = c.uvarint() - 1
   for (let t = 0; t < topics; t++) {
-    const length = readUnsignedVarint(b, at) - 1
-    at = end
-    const topic = b.toString('utf8', at, at + length)
-    at += length
-    const partitions = readUnsignedVarint(b, at) - 1
-    at = end
+    const topic = c.compactString() ?? ''
+    const partitions = c.uvarint() - 1
     for (let p = 0; p < partitions; p++) {
-      const partition = b.readInt32BE(at)
-      const errorCode = b.readInt16BE(at + 4)
-      const baseOffset = Number(b.readBigInt64BE(at + 6))
-      at += 4 + 2 + 8 + 8 + 8
-      const recordErrors = readUnsignedVarint(b, at) - 1
-      at = end
+      const partition = c.i32()
+      const errorCode = c.i16()
+      const baseOffset = c.i64()
+      c.skip(8 + 8) // log append time, log start offset
+      const recordErrors = c.uvarint() - 1
       let message: string | null = null
       for (let e = 0; e < recordErrors; e++) {
-        at += 4
-        const m = readNullableString(b, at)
-        message ??= m
-        at = skipTags(b, end)
+        c.skip(4) // batch index
+        const text = c.compactString() // read even when a message is already kept
+        message ??= text
+        c.skipTags()
       }
-      const m = readNullableString(b, at)
-      at = skipTags(b, end)
+      const m = c.compactString()
+      c.skipTags()
       out.push({ topic, partition, errorCode, baseOffset, errorMessage: m ?? message })
     }
-    at = skipTags(b, at)
+    c.skipTags()
   }
   return out
 }
@@ -261,39 +255,4 @@ function writeVarint(out: Buffer, at: number, value: number): number {
 
 function writeVarlong(out: Buffer, at: number, value: number): number {
   return writeUnsignedVarint(out, at, value >= 0 ? value * 2 : -value * 2 - 1)
-}
-
-let end = 0
-
-function readUnsignedVarint(b: Buffer, at: number): number {
-  let value = 0
-  let scale = 1
-  let byte: number
-  do {
-    byte = b[at++]!
-    value += (byte & 0x7f) * scale
-    scale *= 128
-  } while (byte & 0x80)
-  end = at
-  return value
-}
-
-function readNullableString(b: Buffer, at: number): string | null {
-  const length = readUnsignedVarint(b, at) - 1
-  if (length < 0) return null
-  const s = b.toString('utf8', end, end + length)
-  end += length
-  return s
-}
-
-function skipTags(b: Buffer, at: number): number {
-  const count = readUnsignedVarint(b, at)
-  at = end
-  for (let i = 0; i < count; i++) {
-    readUnsignedVarint(b, at)
-    const size = readUnsignedVarint(b, end)
-    at = end + size
-  }
-  end = at
-  return at
 }

@@ -1,6 +1,7 @@
 import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord } from '../../ports/log.ts'
+import { WireCursor } from './wire.ts'
 
 /**
  * Decoder of Kafka record batches (message format v2) straight into LogRecords.
@@ -94,8 +95,7 @@ export function decodeRecordBatches(
 
     const baseTimestamp = readInt64(bytes, batchStart + 27)
     const recordCount = bytes.readInt32BE(batchStart + 57)
-    let records = bytes
-    let at = batchStart + RECORDS_START
+    let c = new WireCursor(bytes, batchStart + RECORDS_START)
     const codec = attributes & COMPRESSION_MASK
     if (codec !== 0) {
       const algorithm = compressionsAlgorithmsByBitmask[codec]
@@ -105,44 +105,22 @@ export function decodeRecordBatches(
           `record batch of ${topic}:${partition} uses unknown compression ${codec}`
         )
       }
-      records = algorithm.decompressSync(bytes.subarray(at, end))
-      at = 0
+      c = new WireCursor(algorithm.decompressSync(bytes.subarray(c.at, end)))
     }
     for (let i = 0; i < recordCount; i++) {
-      at = skipVarint(records, at) // record length
-      at += 1 // attributes
-      const tsDelta = readVarlong(records, at)
-      at = varintEnd
-      const offsetDelta = readVarint(records, at)
-      at = varintEnd
-      const keyLength = readVarint(records, at)
-      at = varintEnd
-      let key: Buffer | null = null
-      if (keyLength >= 0) {
-        key = records.subarray(at, at + keyLength)
-        at += keyLength
-      }
-      const valueLength = readVarint(records, at)
-      at = varintEnd
-      let value: Buffer | null = null
-      if (valueLength >= 0) {
-        value = records.subarray(at, at + valueLength)
-        at += valueLength
-      }
-      const headerCount = readVarint(records, at)
-      at = varintEnd
+      c.skipVarint() // record length
+      c.skip(1) // attributes
+      const tsDelta = c.varlong()
+      const offsetDelta = c.varint()
+      const key = c.varBytes()
+      const value = c.varBytes()
+      const headerCount = c.varint()
       let headers: Record<string, string> = NO_HEADERS
       if (headerCount > 0) {
         headers = {}
         for (let h = 0; h < headerCount; h++) {
-          const kl = readVarint(records, at)
-          at = varintEnd
-          const name = records.toString('utf8', at, at + kl)
-          at += kl
-          const vl = readVarint(records, at)
-          at = varintEnd
-          headers[name] = vl >= 0 ? records.toString('utf8', at, at + vl) : ''
-          if (vl > 0) at += vl
+          const name = c.varString()
+          headers[name] = c.varString()
         }
       }
       const offset = baseOffset + offsetDelta
@@ -158,63 +136,16 @@ const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, s
 
 /** The type of a control batch's record (0 abort, 1 commit), from its key: version i16, type i16. */
 function controlType(bytes: Buffer, batchStart: number, end: number): number {
-  let at = batchStart + RECORDS_START
-  at = skipVarint(bytes, at) + 1
-  readVarlong(bytes, at)
-  at = varintEnd
-  readVarint(bytes, at)
-  at = varintEnd
-  const keyLength = readVarint(bytes, at)
-  at = varintEnd
-  if (keyLength < 4 || at + 4 > end) return -1
-  return bytes.readInt16BE(at + 2)
+  const c = new WireCursor(bytes.subarray(0, end), batchStart + RECORDS_START)
+  c.skipVarint() // record length
+  c.skip(1) // attributes
+  c.varlong() // timestamp delta
+  c.varint() // offset delta
+  const key = c.varBytes()
+  return key !== null && key.length >= 4 ? key.readInt16BE(2) : -1
 }
 
 /** Offsets and timestamps fit a double exactly (below 2^53). */
 function readInt64(b: Buffer, at: number): number {
   return b.readInt32BE(at) * 4_294_967_296 + b.readUInt32BE(at + 4)
-}
-
-/** Where the last read varint ended (a module-level register: no tuple per read). */
-let varintEnd = 0
-
-/** Zigzag varint (32-bit). */
-function readVarint(b: Buffer, at: number): number {
-  let raw = 0
-  let shift = 0
-  let byte: number
-  do {
-    if (at >= b.length || shift > 28) throw truncated()
-    byte = b[at++]!
-    raw |= (byte & 0x7f) << shift
-    shift += 7
-  } while (byte & 0x80)
-  varintEnd = at
-  return (raw >>> 1) ^ -(raw & 1)
-}
-
-/** Zigzag varlong, exact up to 2^53. */
-function readVarlong(b: Buffer, at: number): number {
-  let raw = 0
-  let scale = 1
-  let byte: number
-  do {
-    if (at >= b.length || scale > 2 ** 56) throw truncated()
-    byte = b[at++]!
-    raw += (byte & 0x7f) * scale
-    scale *= 128
-  } while (byte & 0x80)
-  varintEnd = at
-  const half = Math.floor(raw / 2)
-  return raw % 2 === 0 ? half : -half - 1
-}
-
-function skipVarint(b: Buffer, at: number): number {
-  while (at < b.length && (b[at]! & 0x80) !== 0) at++
-  if (at >= b.length) throw truncated()
-  return at + 1
-}
-
-function truncated(): DaroogheError {
-  return new DaroogheError('KAFKA', 'a record batch of the fetch response is malformed (varint past its end)')
 }

@@ -1,0 +1,126 @@
+import { DaroogheError } from '../../errors.ts'
+
+/**
+ * A read position in bytes of the Kafka protocol (fetch and produce responses, record
+ * batches), with the variable-length integers Kafka writes: unsigned varints for compact
+ * lengths, zigzag varints and varlongs inside records, and tagged-field sections to skip.
+ * Multi-byte integers are big-endian; Buffer reads them at `at`.
+ */
+export class WireCursor {
+  constructor(
+    readonly b: Buffer,
+    public at = 0
+  ) {}
+
+  i16(): number {
+    const v = this.b.readInt16BE(this.at)
+    this.at += 2
+    return v
+  }
+
+  i32(): number {
+    const v = this.b.readInt32BE(this.at)
+    this.at += 4
+    return v
+  }
+
+  /** An int64 as a number: offsets and timestamps stay below 2^53. */
+  i64(): number {
+    const v = this.b.readInt32BE(this.at) * 4_294_967_296 + this.b.readUInt32BE(this.at + 4)
+    this.at += 8
+    return v
+  }
+
+  skip(bytes: number): void {
+    this.at += bytes
+  }
+
+  /** Unsigned varint (compact lengths are this value minus one). */
+  uvarint(): number {
+    const b = this.b
+    let at = this.at
+    let value = 0
+    let scale = 1
+    let byte: number
+    do {
+      if (at >= b.length || scale > 2 ** 49) throw malformed()
+      byte = b[at++]!
+      value += (byte & 0x7f) * scale
+      scale *= 128
+    } while (byte & 0x80)
+    this.at = at
+    return value
+  }
+
+  /** Zigzag varint (32-bit). */
+  varint(): number {
+    const b = this.b
+    let at = this.at
+    let raw = 0
+    let shift = 0
+    let byte: number
+    do {
+      if (at >= b.length || shift > 28) throw malformed()
+      byte = b[at++]!
+      raw |= (byte & 0x7f) << shift
+      shift += 7
+    } while (byte & 0x80)
+    this.at = at
+    return (raw >>> 1) ^ -(raw & 1)
+  }
+
+  /** Zigzag varlong, exact up to 2^53. */
+  varlong(): number {
+    const raw = this.uvarint()
+    const half = Math.floor(raw / 2)
+    return raw % 2 === 0 ? half : -half - 1
+  }
+
+  skipVarint(): void {
+    const b = this.b
+    let at = this.at
+    while (at < b.length && (b[at]! & 0x80) !== 0) at++
+    if (at >= b.length) throw malformed()
+    this.at = at + 1
+  }
+
+  /** Bytes after a zigzag varint length, -1 for null: a view, not a copy. */
+  varBytes(): Buffer | null {
+    const length = this.varint()
+    if (length < 0) return null
+    const start = this.at
+    this.at += length
+    return this.b.subarray(start, this.at)
+  }
+
+  /** UTF-8 after a zigzag varint length ('' for null). */
+  varString(): string {
+    const length = this.varint()
+    if (length <= 0) return ''
+    const start = this.at
+    this.at += length
+    return this.b.toString('utf8', start, this.at)
+  }
+
+  /** COMPACT_NULLABLE_STRING: unsigned varint length + 1, 0 for null. */
+  compactString(): string | null {
+    const length = this.uvarint() - 1
+    if (length < 0) return null
+    const start = this.at
+    this.at += length
+    return this.b.toString('utf8', start, this.at)
+  }
+
+  /** A TAG_BUFFER: a count of tagged fields, each tag, size and bytes. */
+  skipTags(): void {
+    const count = this.uvarint()
+    for (let i = 0; i < count; i++) {
+      this.uvarint()
+      this.at += this.uvarint()
+    }
+  }
+}
+
+function malformed(): DaroogheError {
+  return new DaroogheError('KAFKA', 'a Kafka response is malformed (a varint runs past its end)')
+}
