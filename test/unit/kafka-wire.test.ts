@@ -53,7 +53,7 @@ test('varints and varlongs read back what Kafka writes: signs, 32-bit edges, tim
     values
   )
   assert.deepEqual(
-    longs.map(() => c.varlong()),
+    longs.map(() => c.varint()),
     longs
   )
   assert.equal(c.at, w.buffer.length)

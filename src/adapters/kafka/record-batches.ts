@@ -110,7 +110,7 @@ export function decodeRecordBatches(
     for (let i = 0; i < recordCount; i++) {
       c.skipVarint() // record length
       c.skip(1) // attributes
-      const tsDelta = c.varlong()
+      const tsDelta = c.varint()
       const offsetDelta = c.varint()
       const key = c.varBytes()
       const value = c.varBytes()
@@ -139,7 +139,7 @@ function controlType(bytes: Buffer, batchStart: number, end: number): number {
   const c = new WireCursor(bytes.subarray(0, end), batchStart + RECORDS_START)
   c.skipVarint() // record length
   c.skip(1) // attributes
-  c.varlong() // timestamp delta
+  c.varint() // timestamp delta
   c.varint() // offset delta
   const key = c.varBytes()
   return key !== null && key.length >= 4 ? key.readInt16BE(2) : -1

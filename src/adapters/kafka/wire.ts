@@ -35,7 +35,7 @@ export class WireCursor {
     this.at += bytes
   }
 
-  /** Unsigned varint (compact lengths are this value minus one). */
+  /** Unsigned varint (compact lengths are this value minus one), exact up to 2^53. */
   uvarint(): number {
     const b = this.b
     let at = this.at
@@ -52,25 +52,8 @@ export class WireCursor {
     return value
   }
 
-  /** Zigzag varint (32-bit). */
+  /** Zigzag varint or varlong (the same encoding), exact up to 2^53. */
   varint(): number {
-    const b = this.b
-    let at = this.at
-    let raw = 0
-    let shift = 0
-    let byte: number
-    do {
-      if (at >= b.length || shift > 28) throw malformed()
-      byte = b[at++]!
-      raw |= (byte & 0x7f) << shift
-      shift += 7
-    } while (byte & 0x80)
-    this.at = at
-    return (raw >>> 1) ^ -(raw & 1)
-  }
-
-  /** Zigzag varlong, exact up to 2^53. */
-  varlong(): number {
     const raw = this.uvarint()
     const half = Math.floor(raw / 2)
     return raw % 2 === 0 ? half : -half - 1
