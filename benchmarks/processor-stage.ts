@@ -14,7 +14,8 @@ import {
   applyTransaction,
   CustomerState,
   insertionIndex,
-  RecentTxn
+  RecentTxn,
+  transactionKey
 } from '../src/domain/rules/customer-state.ts'
 import { RuleEngine } from '../src/domain/rules/engine.ts'
 import type { RuleContext } from '../src/domain/rules/evaluators.ts'
@@ -157,7 +158,7 @@ if (ONLY === undefined || ONLY === 'stages') {
     if (ev.fraud) fraud++
     applyTransaction(
       c,
-      new RecentTxn(et, e.amount, ctx.lat, ctx.lng, e.transaction_id),
+      new RecentTxn(et, e.amount, ctx.lat, ctx.lng, transactionKey(e.transaction_id)),
       ctx.pos,
       e.merchant_id,
       limits

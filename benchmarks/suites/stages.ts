@@ -12,7 +12,8 @@ import {
   applyTransaction,
   CustomerState,
   insertionIndex,
-  RecentTxn
+  RecentTxn,
+  transactionKey
 } from '../../src/domain/rules/customer-state.ts'
 import { RuleEngine } from '../../src/domain/rules/engine.ts'
 import type { RuleContext } from '../../src/domain/rules/evaluators.ts'
@@ -101,7 +102,7 @@ function rulesScore(events: readonly { e: PaymentEvent; t: number }[]): void {
     })
     applyTransaction(
       c,
-      new RecentTxn(t, e.amount, ctx.lat, ctx.lng, e.transaction_id),
+      new RecentTxn(t, e.amount, ctx.lat, ctx.lng, transactionKey(e.transaction_id)),
       ctx.pos,
       e.merchant_id,
       limits

@@ -6,7 +6,8 @@ import {
   CustomerState,
   hasRecent,
   insertionIndex,
-  RecentTxn
+  RecentTxn,
+  transactionKey
 } from '../../src/domain/rules/customer-state.ts'
 import {
   decodeCustomer,
@@ -18,6 +19,7 @@ import {
 } from '../../src/domain/rules/state-codec.ts'
 import { MerchantState } from '../../src/domain/rules/customer-state.ts'
 import { TEHRAN, T0 } from '../topology/fixtures.ts'
+import { ByteSlab } from '../../src/stream/slab.ts'
 
 const LIMITS = { retentionMs: 150_000, maxRecent: 4, maxLocations: 3, maxMerchants: 2 }
 
@@ -29,7 +31,7 @@ function add(
   const p = northOf(TEHRAN.lat, TEHRAN.lng, opts.km ?? 0)
   applyTransaction(
     s,
-    new RecentTxn(t, opts.amount ?? 10, p.lat, p.lng, opts.id ?? `t${t}`),
+    new RecentTxn(t, opts.amount ?? 10, p.lat, p.lng, transactionKey(opts.id ?? `t${t}`)),
     insertionIndex(s.recent, t),
     opts.merchant ?? 'm',
     LIMITS
@@ -59,8 +61,8 @@ test('recent stays sorted by event time, drops what is older than the retention 
   assert.equal(s.count, 6)
   assert.equal(s.sum, 60)
   assert.equal(s.lastT, T0 + 172_000)
-  assert.equal(hasRecent(s, `t${T0 + 171_000}`), true)
-  assert.equal(hasRecent(s, `t${T0 + 10_000}`), false)
+  assert.equal(hasRecent(s, transactionKey(`t${T0 + 171_000}`)), true)
+  assert.equal(hasRecent(s, transactionKey(`t${T0 + 10_000}`)), false)
 })
 
 test('last location follows event time; home is the first; known places are merged, bounded, most recent last', () => {
@@ -95,7 +97,7 @@ test('customer state round-trips exactly through its encoding', () => {
   const back = decodeCustomer(encodeCustomer(s))
   back.avgSpend = s.avgSpend
   assert.deepEqual(back, s)
-  assert.ok(back.recent[0]!.amount === 123.45 && back.recent[1]!.id === 'id "quoted" \\ ü')
+  assert.ok(back.recent[0]!.amount === 123.45 && back.recent[1]!.id === transactionKey('id "quoted" \\ ü'))
   assert.deepEqual(encodeCustomer(back), encodeCustomer(s))
   const empty = decodeCustomer(null)
   assert.equal(empty.count, 0)
@@ -126,12 +128,57 @@ test('merchant and profile encodings; foreign formats are rejected', () => {
   assert.throws(() => decodeCustomer(Buffer.concat([full, Buffer.from([0])])), StateFormatError)
   assert.throws(() => decodeMerchant(Buffer.from('[1,"a",0]')), StateFormatError)
   assert.throws(() => decodeMerchant(encodeMerchant(m).subarray(0, 9)), StateFormatError)
-  // Ids up to the validated maximum, multi-byte included, fit the room reserved for them.
+  // Merchant ids up to the validated maximum, multi-byte included, fit the room reserved for them.
   const long = new CustomerState()
   add(long, T0, { id: 'é'.repeat(256), merchant: 'ü'.repeat(256) })
-  assert.equal(decodeCustomer(encodeCustomer(long)).recent[0]!.id, 'é'.repeat(256))
+  assert.equal(decodeCustomer(encodeCustomer(long)).merchants[0], 'ü'.repeat(256))
   // A longer one (state written before the limit) fails loudly instead of being cut.
   const longer = new CustomerState()
-  add(longer, T0, { id: 'é'.repeat(2_000), merchant: 'm' })
+  add(longer, T0, { merchant: 'é'.repeat(2_000) })
   assert.throws(() => encodeCustomer(longer), RangeError)
+})
+
+test('transaction keys: 53-bit integers, no collision among 300,000 ids, and stable across releases', () => {
+  const seen = new Set<number>()
+  for (let i = 0; i < 300_000; i++) {
+    const k = transactionKey(
+      `${(i * 2654435761) % 2 ** 32}-${i.toString(16).padStart(8, '0')}-4cad-bb1e-0084efb22785`
+    )
+    assert.ok(Number.isSafeInteger(k) && k >= 0)
+    seen.add(k)
+  }
+  assert.equal(seen.size, 300_000)
+  assert.notEqual(transactionKey('tx-1'), transactionKey('tx-2'))
+  assert.notEqual(transactionKey('ab'), transactionKey('ba'))
+  // Keys live in the durable state: a changed function would stop finding stored duplicates.
+  assert.equal(transactionKey('c47f7e9d-a4c4-4cad-bb1e-0084efb22785'), 1044203056002695)
+  assert.equal(transactionKey('tx-1'), 2506535441435769)
+})
+
+test('a version-2 customer record (transaction ids in full) reads as version 3 (their keys)', () => {
+  const s = new CustomerState()
+  add(s, T0, { amount: 12.5, id: 'tx-a', merchant: 'm1' })
+  add(s, T0 + 60_000, { amount: 99, km: 40, id: 'tx-b', merchant: 'm2' })
+  const slab = new ByteSlab(0)
+  const w = slab.begin(1_000)
+  w.u8(2)
+  w.u32(s.count)
+  for (const v of [s.sum, s.lastT, s.lastLat, s.lastLng, s.homeLat, s.homeLng]) w.f64(v)
+  w.u16(s.recent.length)
+  for (const [x, id] of s.recent.map((x, i) => [x, ['tx-a', 'tx-b'][i]!] as const)) {
+    for (const v of [x.t, x.amount, x.lat, x.lng]) w.f64(v)
+    w.str16(id)
+  }
+  w.u16(s.locations.length)
+  for (const l of s.locations) {
+    w.f64(l.lat)
+    w.f64(l.lng)
+  }
+  w.u16(s.merchants.length)
+  for (const m of s.merchants) w.str16(m)
+  const old = decodeCustomer(slab.end())
+  old.avgSpend = s.avgSpend
+  assert.deepEqual(old, s)
+  assert.equal(hasRecent(old, transactionKey('tx-b')), true)
+  assert.deepEqual(encodeCustomer(old), encodeCustomer(s))
 })

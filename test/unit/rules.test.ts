@@ -5,7 +5,8 @@ import {
   applyTransaction,
   CustomerState,
   insertionIndex,
-  RecentTxn
+  RecentTxn,
+  transactionKey
 } from '../../src/domain/rules/customer-state.ts'
 import { RuleEngine, type Evaluation } from '../../src/domain/rules/engine.ts'
 import { parseRuleSet } from '../../src/domain/rules/rule-set.ts'
@@ -28,7 +29,7 @@ function engineOf(type: string, params: Record<string, unknown> = {}): RuleEngin
 function customer(txs: readonly Tx[]): CustomerState {
   const s = new CustomerState()
   txs.forEach((x, i) => {
-    const txn = new RecentTxn(x.t, x.amount ?? 100, x.lat ?? TEHRAN.lat, x.lng ?? TEHRAN.lng, `h${i}`)
+    const txn = new RecentTxn(x.t, x.amount ?? 100, x.lat ?? TEHRAN.lat, x.lng ?? TEHRAN.lng, transactionKey(`h${i}`))
     applyTransaction(s, txn, insertionIndex(s.recent, x.t), 'merch_1', LIMITS)
   })
   return s

@@ -3,6 +3,7 @@ import {
   hasRecent,
   insertionIndex,
   RecentTxn,
+  transactionKey,
   type StateLimits
 } from '../../domain/rules/customer-state.ts'
 import type { RuleEngine } from '../../domain/rules/engine.ts'
@@ -95,7 +96,8 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
     const customerEntry = ctx.get(CUSTOMERS, e.customer_id)
     const customer = customerEntry.value
     if (this.#engine.usesProfiles) customer.avgSpend = ctx.get(PROFILES, e.customer_id).value
-    if (hasRecent(customer, e.transaction_id)) return new Result(DUPLICATE, p)
+    const txnKey = transactionKey(e.transaction_id)
+    if (hasRecent(customer, txnKey)) return new Result(DUPLICATE, p)
     const t = v.eventTimeMs
     const rc = this.#ctx
     rc.customer = customer
@@ -118,7 +120,7 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
     })
     applyTransaction(
       customer,
-      new RecentTxn(t, e.amount, rc.lat, rc.lng, e.transaction_id),
+      new RecentTxn(t, e.amount, rc.lat, rc.lng, txnKey),
       rc.pos,
       e.merchant_id,
       this.#limits

@@ -16,8 +16,42 @@ export class RecentTxn {
     readonly amount: number,
     readonly lat: number,
     readonly lng: number,
-    readonly id: string
+    /** `transactionKey` of the transaction id: what redelivered duplicates are found by. */
+    readonly id: number
   ) {}
+}
+
+/**
+ * A 53-bit hash of a transaction id: a recent transaction keeps this number (8 bytes in the
+ * state) instead of the id (up to 256 characters; 36 for a UUID), which made up a third of the
+ * customer state's bytes. Two 32-bit multiply-rotate lanes over the UTF-16 units, each
+ * finished with an avalanche and the second mixed with the first. Two different ids of one
+ * customer's retained transactions share a key with a probability of about 2^-53 per pair:
+ * at a billion events a day with ten retained transactions each, once in a few thousand years
+ * one would be taken for a duplicate.
+ */
+export function transactionKey(id: string): number {
+  let a = 0x9e3779b9 ^ id.length
+  let b = 0x85ebca6b
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i)
+    a = Math.imul(a ^ c, 0xcc9e2d51)
+    a = (a << 13) | (a >>> 19)
+    b = Math.imul(b ^ c, 0x1b873593)
+    b = (b << 15) | (b >>> 17)
+  }
+  a ^= a >>> 16
+  a = Math.imul(a, 0x85ebca6b)
+  a ^= a >>> 13
+  a = Math.imul(a, 0xc2b2ae35)
+  a ^= a >>> 16
+  b ^= a
+  b ^= b >>> 15
+  b = Math.imul(b, 0x2c1b3c6d)
+  b ^= b >>> 12
+  b = Math.imul(b, 0x297a2d39)
+  b ^= b >>> 15
+  return (b >>> 0) * 2 ** 21 + (a >>> 11)
 }
 
 /** A place the customer paid from. */
@@ -74,8 +108,8 @@ export function insertionIndex(recent: readonly RecentTxn[], t: number): number 
   return lo
 }
 
-/** Whether `id` is among the retained recent transactions (redelivered duplicates). */
-export function hasRecent(state: CustomerState, id: string): boolean {
+/** Whether a transaction (its `transactionKey`) is among the retained recent ones (redelivered duplicates). */
+export function hasRecent(state: CustomerState, id: number): boolean {
   const r = state.recent
   for (let i = r.length - 1; i >= 0; i--) if (r[i]!.id === id) return true
   return false

@@ -1,6 +1,6 @@
 import { ByteReader, ByteSlab } from '../../stream/slab.ts'
 import { MAX_ID_LENGTH } from '../validate.ts'
-import { CustomerState, KnownLocation, MerchantState, RecentTxn } from './customer-state.ts'
+import { CustomerState, KnownLocation, MerchantState, RecentTxn, transactionKey } from './customer-state.ts'
 
 /**
  * Compact, versioned binary encodings of the keyed state, written once per dirty key per batch
@@ -8,27 +8,29 @@ import { CustomerState, KnownLocation, MerchantState, RecentTxn } from './custom
  * are stored as IEEE 754 (NaN included), so a restored processor decides exactly like the one
  * that wrote the state. Little-endian:
  *
- * Customer: u8 2 | u32 count | f64 sum, lastT, lastLat, lastLng, homeLat, homeLng
- *           | u16 n, n × (f64 t, amount, lat, lng | u16 len, UTF-8 id)
+ * Customer: u8 3 | u32 count | f64 sum, lastT, lastLat, lastLng, homeLat, homeLng
+ *           | u16 n, n × (f64 t, amount, lat, lng, transaction key)
  *           | u16 n, n × (f64 lat, lng) | u16 n, n × (u16 len, UTF-8 merchant id)
+ *           Version 2 (read, never written) held each transaction's id (u16 len, UTF-8)
+ *           where version 3 holds its key; reading it computes the key.
  * Merchant: u8 2 | f64 count | f64 fraud
  */
-const VERSION = 2
+const CUSTOMER_VERSION = 3
+const MERCHANT_VERSION = 2
 
 export class StateFormatError extends Error {}
 
 /**
- * Upper bound of a customer's encoded size, without walking its lists: ids are at most
- * MAX_ID_LENGTH UTF-16 units (validation rejects longer ones), 3 UTF-8 bytes each at most.
+ * Upper bound of a customer's encoded size, without walking its lists: merchant ids are at
+ * most MAX_ID_LENGTH UTF-16 units (validation rejects longer ones), 3 UTF-8 bytes each at most.
  */
 function customerBound(s: CustomerState): number {
-  const id = 2 + MAX_ID_LENGTH * 3
-  return 61 + s.locations.length * 16 + s.recent.length * (32 + id) + s.merchants.length * id
+  return 61 + s.locations.length * 16 + s.recent.length * 40 + s.merchants.length * (2 + MAX_ID_LENGTH * 3)
 }
 
 export function encodeCustomerInto(s: CustomerState, slab: ByteSlab): Buffer {
   const w = slab.begin(customerBound(s))
-  w.u8(VERSION)
+  w.u8(CUSTOMER_VERSION)
   w.u32(s.count)
   w.f64(s.sum)
   w.f64(s.lastT)
@@ -42,7 +44,7 @@ export function encodeCustomerInto(s: CustomerState, slab: ByteSlab): Buffer {
     w.f64(x.amount)
     w.f64(x.lat)
     w.f64(x.lng)
-    w.str16(x.id)
+    w.f64(x.id)
   }
   w.u16(s.locations.length)
   for (const x of s.locations) {
@@ -61,7 +63,7 @@ export function encodeCustomer(s: CustomerState): Buffer {
 export function decodeCustomer(raw: Buffer | null): CustomerState {
   const s = new CustomerState()
   if (raw === null) return s
-  return decoding(raw, r => {
+  return decoding(raw, [2, CUSTOMER_VERSION], (r, version) => {
     s.count = r.u32()
     s.sum = finite(r.f64())
     s.lastT = r.f64()
@@ -71,7 +73,17 @@ export function decodeCustomer(raw: Buffer | null): CustomerState {
     s.homeLng = r.f64()
     const recent: RecentTxn[] = new Array(r.u16())
     for (let i = 0; i < recent.length; i++) {
-      recent[i] = new RecentTxn(finite(r.f64()), finite(r.f64()), finite(r.f64()), finite(r.f64()), r.str16())
+      const t = finite(r.f64())
+      const amount = finite(r.f64())
+      const lat = finite(r.f64())
+      const lng = finite(r.f64())
+      recent[i] = new RecentTxn(
+        t,
+        amount,
+        lat,
+        lng,
+        version === 2 ? transactionKey(r.str16()) : finite(r.f64())
+      )
     }
     s.recent = recent
     const locations: KnownLocation[] = new Array(r.u16())
@@ -87,7 +99,7 @@ export function decodeCustomer(raw: Buffer | null): CustomerState {
 
 export function encodeMerchantInto(m: MerchantState, slab: ByteSlab): Buffer {
   const w = slab.begin(17)
-  w.u8(VERSION)
+  w.u8(MERCHANT_VERSION)
   w.f64(m.count)
   w.f64(m.fraud)
   return slab.end()
@@ -100,7 +112,7 @@ export function encodeMerchant(m: MerchantState): Buffer {
 export function decodeMerchant(raw: Buffer | null): MerchantState {
   const m = new MerchantState()
   if (raw === null) return m
-  return decoding(raw, r => {
+  return decoding(raw, [MERCHANT_VERSION], r => {
     m.count = finite(r.f64())
     m.fraud = finite(r.f64())
     return m
@@ -108,12 +120,19 @@ export function decodeMerchant(raw: Buffer | null): MerchantState {
 }
 
 /** Checks the version byte, runs `read`, and requires it to consume every byte. */
-function decoding<T>(raw: Buffer, read: (r: ByteReader) => T): T {
+function decoding<T>(
+  raw: Buffer,
+  versions: readonly number[],
+  read: (r: ByteReader, version: number) => T
+): T {
   const r = new ByteReader(raw)
   let v: T
   try {
-    if (r.u8() !== VERSION) throw new StateFormatError(`not a version-${VERSION} state record`)
-    v = read(r)
+    const version = r.u8()
+    if (!versions.includes(version)) {
+      throw new StateFormatError(`not a version-${versions.join('/')} state record (version byte ${version})`)
+    }
+    v = read(r, version)
   } catch (error) {
     if (error instanceof StateFormatError) throw error
     throw new StateFormatError(`truncated state record (${(error as Error).message})`)
