@@ -29,7 +29,13 @@ function engineOf(type: string, params: Record<string, unknown> = {}): RuleEngin
 function customer(txs: readonly Tx[]): CustomerState {
   const s = new CustomerState()
   txs.forEach((x, i) => {
-    const txn = new RecentTxn(x.t, x.amount ?? 100, x.lat ?? TEHRAN.lat, x.lng ?? TEHRAN.lng, transactionKey(`h${i}`))
+    const txn = new RecentTxn(
+      x.t,
+      x.amount ?? 100,
+      x.lat ?? TEHRAN.lat,
+      x.lng ?? TEHRAN.lng,
+      transactionKey(`h${i}`)
+    )
     applyTransaction(s, txn, insertionIndex(s.recent, x.t), 'merch_1', LIMITS)
   })
   return s
