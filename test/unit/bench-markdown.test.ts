@@ -161,22 +161,32 @@ describe('bench helpers: slowest stage and decision ids', () => {
 
 describe('where the time goes', () => {
   const one = (median: number) => ({ median, min: median, max: median, runs: 1 })
-  it('adds each stage cost per event and compares the ceiling with the whole detector', () => {
-    const report = {
+  /** A report with these stage rates (events/s) and this detector result. */
+  const reportOf = (stages: Record<string, number>, detector: object): Report =>
+    ({
       conditions,
       suites: ['detector', 'stages'],
       notes: [],
-      stages: [
-        { name: 'processBatch (memory state)', eventsPerSecond: one(50_000), detail: '' },
-        { name: 'state write-behind (Redis)', eventsPerSecond: one(200_000), detail: '' },
-        { name: 'produce (Kafka)', eventsPerSecond: one(100_000), detail: '' }
-      ],
-      detector: {
+      stages: Object.entries(stages).map(([name, rate]) => ({
+        name,
+        eventsPerSecond: one(rate),
+        detail: ''
+      })),
+      detector
+    }) as unknown as Report
+  it('adds each stage cost per event and compares the ceiling with the whole detector', () => {
+    const report = reportOf(
+      {
+        'processBatch (memory state)': 50_000,
+        'state write-behind (Redis)': 200_000,
+        'produce (Kafka)': 100_000
+      },
+      {
         eventsPerSecond: one(20_000),
         workers: { count: 2, eventsPerSecond: one(30_000) },
         passThrough: { eventsPerSecond: one(60_000), cpuSecondsPer1000: one(0.0174) }
       }
-    } as unknown as Report
+    )
     const text = wallText(report)!
     // 20 + 5 + 17.4 µs (the pass-through's CPU) = 42.4 µs → 23,585 events/s; the detector took 50 µs.
     assert.match(
@@ -189,16 +199,10 @@ describe('where the time goes', () => {
     assert.match(text, /Kafka floor alone .* reached 60,000 events\/s at 17\.4 µs of CPU per event/)
   })
   it('without a pass-through run, counts the produce stage', () => {
-    const report = {
-      conditions,
-      suites: ['detector', 'stages'],
-      notes: [],
-      stages: [
-        { name: 'processBatch (memory state)', eventsPerSecond: one(50_000), detail: '' },
-        { name: 'produce (Kafka)', eventsPerSecond: one(100_000), detail: '' }
-      ],
-      detector: { eventsPerSecond: one(20_000) }
-    } as unknown as Report
+    const report = reportOf(
+      { 'processBatch (memory state)': 50_000, 'produce (Kafka)': 100_000 },
+      { eventsPerSecond: one(20_000) }
+    )
     assert.match(wallText(report)!, /processBatch 20\.0 µs \+ produce 10\.0 µs = 30\.0 µs/)
   })
   it('says nothing without the stage and detector numbers', () => {

@@ -76,6 +76,7 @@ export class KafkaFetcher {
   #staleMetadata = false
   #closed = false
   #round = 0
+  #version: Promise<number> | null = null
 
   constructor(consumer: KafkaConsumer, options: FetcherOptions) {
     this.#consumer = consumer
@@ -244,20 +245,29 @@ export class KafkaFetcher {
     }
   }
 
+  /** The Fetch version both sides speak, asked of the client once. */
   #fetchVersion(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#consumer[kGetApi]('Fetch', (error, api) => {
-        if (error) reject(error)
-        else if (!api || !(api.version in REQUEST_BUILDERS)) {
-          reject(
-            new DaroogheError(
-              'KAFKA_FATAL',
-              `the broker offers Fetch v${api?.version}; Kafka >= 2.8 is needed`
+    if (this.#version === null) {
+      const asked = new Promise<number>((resolve, reject) => {
+        this.#consumer[kGetApi]('Fetch', (error, api) => {
+          if (error) reject(error)
+          else if (!api || !(api.version in REQUEST_BUILDERS)) {
+            reject(
+              new DaroogheError(
+                'KAFKA_FATAL',
+                `the broker offers Fetch v${api?.version}; Kafka >= 2.8 is needed`
+              )
             )
-          )
-        } else resolve(api.version)
+          } else resolve(api.version)
+        })
       })
-    })
+      // A failed look-up (broker down) is asked again next round.
+      asked.catch(() => {
+        if (this.#version === asked) this.#version = null
+      })
+      this.#version = asked
+    }
+    return this.#version
   }
 
   async close(): Promise<void> {
@@ -305,9 +315,9 @@ function parseFetchResponse(
   reader: Reader
 ): PartitionData[] {
   const c = new WireCursor(reader.buffer.buffer, reader.position)
-  c.skip(4) // throttle
+  c.advance(4) // throttle
   const errorCode = c.i16()
-  c.skip(4) // session id
+  c.advance(4) // session id
   if (errorCode !== 0) throw new DaroogheError('KAFKA', `fetch failed with Kafka error code ${errorCode}`)
   const out: PartitionData[] = []
   const topicCount = c.uvarint() - 1
@@ -315,28 +325,28 @@ function parseFetchResponse(
     let topic: string
     if (apiVersion >= 13) {
       topic = c.b.toString('hex', c.at, c.at + 16)
-      c.skip(16)
+      c.advance(16)
     } else topic = c.compactString() ?? ''
     const partitionCount = c.uvarint() - 1
     for (let p = 0; p < partitionCount; p++) {
       const partition = c.i32()
       const code = c.i16()
-      c.skip(8 + 8 + 8) // high watermark, last stable offset, log start offset
+      c.advance(8 + 8 + 8) // high watermark, last stable offset, log start offset
       const abortedCount = c.uvarint() - 1
       let aborted: AbortedTransaction[] | null = null
       if (abortedCount > 0) {
         aborted = []
         for (let a = 0; a < abortedCount; a++) {
           const producerId = c.b.readBigInt64BE(c.at)
-          c.skip(8)
+          c.advance(8)
           aborted.push({ producerId, firstOffset: c.i64() })
           c.skipTags()
         }
       }
-      c.skip(4) // preferred read replica
+      c.advance(4) // preferred read replica
       const size = c.uvarint() - 1
       const records = size > 0 ? c.b.subarray(c.at, c.at + size) : null
-      if (size > 0) c.skip(size)
+      if (size > 0) c.advance(size)
       c.skipTags()
       out.push({ topic, partition, errorCode: code, aborted, records })
     }

@@ -177,11 +177,11 @@ export function parseProduceResponse(
       const partition = c.i32()
       const errorCode = c.i16()
       const baseOffset = c.i64()
-      c.skip(8 + 8) // log append time, log start offset
+      c.advance(8 + 8) // log append time, log start offset
       const recordErrors = c.uvarint() - 1
       let message: string | null = null
       for (let e = 0; e < recordErrors; e++) {
-        c.skip(4) // batch index
+        c.advance(4) // batch index
         const text = c.compactString() // read even when a message is already kept
         message ??= text
         c.skipTags()

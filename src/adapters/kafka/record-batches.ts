@@ -109,7 +109,7 @@ export function decodeRecordBatches(
     }
     for (let i = 0; i < recordCount; i++) {
       c.skipVarint() // record length
-      c.skip(1) // attributes
+      c.advance(1) // attributes
       const tsDelta = c.varint()
       const offsetDelta = c.varint()
       const key = c.varBytes()
@@ -138,7 +138,7 @@ const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, s
 function controlType(bytes: Buffer, batchStart: number, end: number): number {
   const c = new WireCursor(bytes.subarray(0, end), batchStart + RECORDS_START)
   c.skipVarint() // record length
-  c.skip(1) // attributes
+  c.advance(1) // attributes
   c.varint() // timestamp delta
   c.varint() // offset delta
   const key = c.varBytes()

@@ -31,7 +31,8 @@ export class WireCursor {
     return v
   }
 
-  skip(bytes: number): void {
+  /** Moves past `bytes` bytes (fields the caller does not need). */
+  advance(bytes: number): void {
     this.at += bytes
   }
 
