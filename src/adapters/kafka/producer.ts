@@ -327,11 +327,13 @@ export class KafkaLogProducer implements LogProducer {
               // lost): start again as a new producer id; pending batches get new numbers.
               lastError = produceError(batch, result)
               this.#identityPromise = null
-            } else if (RETRIABLE_PRODUCE.has(code)) {
+            } else if (FATAL_PRODUCE.has(code)) {
+              throw new DaroogheError('KAFKA_FATAL', produceError(batch, result).message)
+            } else {
+              // Leaders moving, a broker restarting, or a code this client does not know: sent
+              // again (same sequence numbers) a bounded number of times, then it surfaces.
               lastError = produceError(batch, result)
               staleMetadata = true
-            } else {
-              throw new DaroogheError('KAFKA_FATAL', produceError(batch, result).message)
             }
           }
         }
@@ -561,18 +563,21 @@ function partitionBatches(records: readonly OutRecord[], partitions: readonly nu
   return chunks
 }
 
-/** Partition error codes of a produce that a later attempt may get past. */
-const RETRIABLE_PRODUCE = new Set([
-  3, // UNKNOWN_TOPIC_OR_PARTITION (just created)
-  5, // LEADER_NOT_AVAILABLE
-  6, // NOT_LEADER_OR_FOLLOWER
-  7, // REQUEST_TIMED_OUT
-  13, // NETWORK_EXCEPTION
-  19, // NOT_ENOUGH_REPLICAS
-  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
-  56, // KAFKA_STORAGE_ERROR
-  74, // FENCED_LEADER_EPOCH
-  75 // UNKNOWN_LEADER_EPOCH
+/**
+ * Partition error codes of a produce that no later attempt gets past (the records or the
+ * permissions are wrong); every other code is retried, as the leader-moving ones must be.
+ */
+const FATAL_PRODUCE = new Set([
+  10, // MESSAGE_TOO_LARGE
+  17, // INVALID_TOPIC_EXCEPTION
+  18, // RECORD_LIST_TOO_LARGE
+  21, // INVALID_REQUIRED_ACKS
+  29, // TOPIC_AUTHORIZATION_FAILED
+  31, // CLUSTER_AUTHORIZATION_FAILED
+  32, // INVALID_TIMESTAMP
+  43, // UNSUPPORTED_FOR_MESSAGE_FORMAT
+  44, // POLICY_VIOLATION
+  87 // INVALID_RECORD
 ])
 /** The broker already holds this batch (a retry after a lost response): it counts as written. */
 const DUPLICATE_SEQUENCE_NUMBER = 46
