@@ -15,8 +15,10 @@ export interface StateStore {
   /** The same as bytes: for binary values. */
   getManyBytes(keys: readonly string[]): Promise<(Buffer | null)[]>
   /**
-   * Applies all puts and deletes in one round trip, atomically (MULTI/EXEC or one Lua script on
-   * Redis): after a crash either all of a batch's state is there or none of it.
+   * Applies all puts, deletes and appends in one round trip, atomically (MULTI/EXEC on Redis):
+   * after a crash either all of a batch's state is there or none of it. An append adds its bytes
+   * at the end of the key's value (an absent key starts empty): the processor's state journals.
+   * A key appears in at most one of the three lists.
    *
    * `guards` fence the write: each key must still hold the given value (null: be absent), else
    * nothing is written and it rejects with a `STATE_CONFLICT` DaroogheError. The processor
@@ -26,7 +28,8 @@ export interface StateStore {
   writeBatch(
     puts: ReadonlyArray<readonly [key: string, value: StateValue]>,
     deletes?: readonly string[],
-    guards?: ReadonlyArray<readonly [key: string, expected: string | null]>
+    guards?: ReadonlyArray<readonly [key: string, expected: string | null]>,
+    appends?: ReadonlyArray<readonly [key: string, bytes: Uint8Array]>
   ): Promise<void>
   /** Whether the store answers (for /health). */
   ping(): Promise<boolean>

@@ -23,10 +23,15 @@ export interface StoreSpec<V> {
   readonly codec: StateCodec<V>
 }
 
-/** One cached value. `seq` is the batch that last touched it (for eviction); `dirty` = unwritten changes. */
+/**
+ * One cached value. `seq` is the batch that last touched it (for eviction); `dirty` = unwritten
+ * changes; `journaled` = changed since its last snapshot: the changes are durable only in its
+ * partition's journal, so the value must stay in memory until the next compaction.
+ */
 export class Entry<V> {
   seq = 0
   dirty = false
+  journaled = false
   constructor(
     readonly storeKey: string,
     /** Slot of the store the value belongs to (its codec). */
@@ -42,6 +47,7 @@ export class Entry<V> {
  *   partition metadata      <prefix>p:<topic>:<partition>   processed offset and stream time
  *   partition replay log    <prefix>b:<topic>:<partition>   outputs of the last written batch
  *   emitted times           <prefix>r:<topic>:<partition>   processing times of emitted, not yet durable records
+ *   partition journal       <prefix>j:<topic>:<partition>   state changes since the last snapshot (journal.ts)
  */
 export function partitionKey(
   prefix: string,
@@ -63,6 +69,10 @@ export function metaKey(prefix: string, topic: string, partition: number): strin
 
 export function logKey(prefix: string, topic: string, partition: number): string {
   return `${prefix}b:${topic}:${partition}`
+}
+
+export function journalKey(prefix: string, topic: string, partition: number): string {
+  return `${prefix}j:${topic}:${partition}`
 }
 
 export function timesKey(prefix: string, topic: string, partition: number): string {

@@ -6,6 +6,7 @@ import {
   encodeMeta,
   Entry,
   globalKey,
+  journalKey,
   logKey,
   metaKey,
   timesKey,
@@ -49,6 +50,17 @@ export class PartitionState {
   nextTimes: EmittedTimes | null = null
   /** `times` and `nextTimes` merged, as written before the outputs, to become `times`. */
   emitted: EmittedTimes | null = null
+  /** Bytes of the partition's journal in the store (journal mode; see journal.ts). */
+  journalBytes = 0
+  /** The journal as loaded, until the task has replayed it. */
+  restoring: Buffer | null = null
+  /** Values changed since their last snapshot: the next compaction writes them. */
+  journaled: Entry<unknown>[] = []
+  /** The current batch's journal entries, and their bytes. */
+  entries: Buffer[] = []
+  entryBytes = 0
+  /** The batch's write snapshots `journaled` and deletes the journal instead of appending. */
+  compacting = false
   /** One map per partition-scoped store (indexed by slot). */
   readonly slots: Map<string, Entry<unknown>>[]
   constructor(
@@ -66,10 +78,22 @@ interface Request {
   readonly spec: StoreSpec<unknown>
 }
 
+/** What one batch writes, in one atomic `writeBatch`. */
+export interface StateWrite {
+  readonly puts: [string, StateValue][]
+  readonly deletes: string[]
+  readonly appends: [string, Uint8Array][]
+}
+
 /**
  * The hot copy of the keyed state: per partition (dropped when the partition leaves) plus the
  * read-only global stores; knows what a batch must load and what it dirtied. Least recently
  * used clean values are evicted after each batch beyond `maxEntries`.
+ *
+ * Journal mode (`journalMaxBytes` not null): partition-scoped values are not written when they
+ * change; the task appends the batch's journal entries instead, and a partition is compacted
+ * (its changed values snapshotted, its journal deleted) once its journal would pass
+ * `journalMaxBytes` or the cache is over its bound (journal.ts).
  */
 export class StateCache {
   readonly #stores: readonly StoreSpec<unknown>[]
@@ -79,8 +103,13 @@ export class StateCache {
   readonly #requested = new Map<string, Request>()
   #dirty: Entry<unknown>[] = []
   #size = 0
+  readonly #journalMax: number | null
 
-  constructor(stores: readonly StoreSpec<unknown>[], keyPrefix: string) {
+  constructor(
+    stores: readonly StoreSpec<unknown>[],
+    keyPrefix: string,
+    journalMaxBytes: number | null = null
+  ) {
     stores.forEach((s, i) => {
       if (s.slot !== i)
         throw new DaroogheError('INTERNAL', `store '${s.name}' has slot ${s.slot}, expected ${i}`)
@@ -88,6 +117,11 @@ export class StateCache {
     this.#stores = stores
     this.#prefix = keyPrefix
     this.#global = stores.map(() => new Map())
+    this.#journalMax = journalMaxBytes
+  }
+
+  get journaling(): boolean {
+    return this.#journalMax !== null
   }
 
   get size(): number {
@@ -130,7 +164,15 @@ export class StateCache {
     return e as Entry<V>
   }
 
-  markDirty(entry: Entry<unknown>): void {
+  /** `entry` changed while processing a record of `part`. */
+  markDirty(part: PartitionState, entry: Entry<unknown>): void {
+    if (this.#journalMax !== null && this.#stores[entry.slot]!.scope === 'partition') {
+      if (!entry.journaled) {
+        entry.journaled = true
+        part.journaled.push(entry)
+      }
+      return
+    }
     if (entry.dirty) return
     entry.dirty = true
     this.#dirty.push(entry)
@@ -140,12 +182,14 @@ export class StateCache {
   async load(store: StateStore, toLoad: readonly PartitionState[], seq: number): Promise<number> {
     const requests = [...this.#requested.values()]
     const keys: string[] = []
+    const journal = this.#journalMax !== null
     for (const p of toLoad) {
       keys.push(
         metaKey(this.#prefix, p.topic, p.partition),
         logKey(this.#prefix, p.topic, p.partition),
         timesKey(this.#prefix, p.topic, p.partition)
       )
+      if (journal) keys.push(journalKey(this.#prefix, p.topic, p.partition))
     }
     for (const k of this.#requested.keys()) keys.push(k)
     this.#requested.clear()
@@ -164,6 +208,11 @@ export class StateCache {
       part.loaded = true
       part.requested = false
       i += 3
+      if (journal) {
+        const j = values[i++] ?? null
+        part.restoring = j !== null && j.length > 0 ? j : null
+        part.journalBytes = j?.length ?? 0
+      }
     }
     for (const r of requests) {
       const storeKey = keys[i]!
@@ -178,10 +227,17 @@ export class StateCache {
 
   /**
    * Everything the batch changed: dirty partitions' progress (and replay logs, `withLog`), dirty
-   * values; the bytes are written into `slab`.
+   * values, and in journal mode each partition's journal entries or, compacting, its snapshots;
+   * the bytes are written into `slab`. `maxEntries` is the cache's bound.
    */
-  puts(touched: readonly PartitionState[], slab: ByteSlab, withLog: boolean): [string, StateValue][] {
+  puts(touched: readonly PartitionState[], slab: ByteSlab, withLog: boolean, maxEntries: number): StateWrite {
     const puts: [string, StateValue][] = []
+    const deletes: string[] = []
+    const appends: [string, Uint8Array][] = []
+    const stores = this.#stores
+    const journalMax = this.#journalMax
+    // Over the bound, only snapshotted values can be evicted: compact what this batch touched.
+    const overCap = this.#size > maxEntries
     for (const p of touched) {
       if (!p.dirty) continue
       p.pending = encodeMeta(p.processedOffset, p.streamTimeMs)
@@ -189,10 +245,17 @@ export class StateCache {
       if (withLog) {
         puts.push([logKey(this.#prefix, p.topic, p.partition), encodeReplayLog(p.next ?? EMPTY_LOG, slab)])
       }
+      if (journalMax === null) continue
+      p.compacting = overCap || p.journalBytes + p.entryBytes > journalMax
+      if (p.compacting) {
+        for (const e of p.journaled) puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
+        if (p.journalBytes > 0) deletes.push(journalKey(this.#prefix, p.topic, p.partition))
+      } else if (p.entryBytes > 0) {
+        appends.push([journalKey(this.#prefix, p.topic, p.partition), Buffer.concat(p.entries, p.entryBytes)])
+      }
     }
-    const stores = this.#stores
     for (const e of this.#dirty) puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
-    return puts
+    return { puts, deletes, appends }
   }
 
   /**
@@ -241,7 +304,15 @@ export class StateCache {
         p.storedOffset = p.processedOffset
         p.storedStreamTimeMs = p.streamTimeMs
         p.times = p.times.after(p.processedOffset)
+        if (p.compacting) {
+          for (const e of p.journaled) e.journaled = false
+          p.journaled = []
+          p.journalBytes = 0
+        } else p.journalBytes += p.entryBytes
       }
+      p.entries = []
+      p.entryBytes = 0
+      p.compacting = false
       p.pending = null
       p.next = null
       p.nextTimes = null
@@ -270,7 +341,9 @@ export class StateCache {
     for (const byPartition of this.#parts.values())
       for (const p of byPartition.values()) maps.push(...p.slots)
     const stamps: number[] = []
-    for (const map of maps) for (const e of map.values()) if (e.seq !== seq) stamps.push(e.seq)
+    // A journaled value is durable only through its journal: it stays until its snapshot is written.
+    for (const map of maps)
+      for (const e of map.values()) if (e.seq !== seq && !e.journaled) stamps.push(e.seq)
     const excess = Math.min(stamps.length, this.#size - Math.floor(max * 0.9))
     if (excess <= 0) return
     stamps.sort((a, b) => a - b)
@@ -279,6 +352,7 @@ export class StateCache {
     let atCut = excess - stamps.indexOf(cut)
     for (const map of maps) {
       for (const [key, e] of map) {
+        if (e.journaled || e.seq === seq) continue
         if (e.seq < cut || (e.seq === cut && atCut-- > 0)) {
           map.delete(key)
           this.#size--

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { DaroogheError } from '../errors.ts'
 import type { LogRecord, OutRecord, TopicPartition } from '../ports/log.ts'
-import type { StateStore, StateValue } from '../ports/state-store.ts'
+import type { StateStore } from '../ports/state-store.ts'
 import type { Clock } from './clock.ts'
 import type { Entry, StoreSpec } from './keyed-state.ts'
 import { expand, findOffset, newLog } from './replay-log.ts'
 import { EmittedTimes } from './emitted-times.ts'
-import { ByteSlab } from './slab.ts'
-import { StateCache, type PartitionState } from './state-cache.ts'
+import { readFrames, writeFrame } from './journal.ts'
+import { ByteSlab, type ByteWriter } from './slab.ts'
+import { StateCache, type PartitionState, type StateWrite } from './state-cache.ts'
+import { journalKey } from './keyed-state.ts'
 
 /** Lets the logic name the state a record needs before the batch's one `getMany`. */
 export interface KeyRequests {
@@ -33,6 +35,24 @@ export interface TaskLogic<P, R> {
   process(prepared: P, record: LogRecord, ctx: TaskContext): R
   late(prepared: P, record: LogRecord, watermarkMs: number): R
   render(result: R, record: LogRecord, processedAtMs: number, out: OutRecord[]): void
+  /**
+   * Optional: the logic's state changes as journal entries (journal.ts). With it, partition
+   * state is written as a journal and snapshotted only now and then; without it, every value
+   * a batch changed is written with the batch.
+   */
+  readonly journal?: TaskJournal<R>
+}
+
+/** How a logic records and replays its state changes (journal.ts). */
+export interface TaskJournal<R> {
+  /** Upper bound of one entry's bytes. */
+  readonly maxEntryBytes: number
+  /** Writes the state change that processing made for `result`; false if it changed nothing. */
+  write(result: R, w: ByteWriter): boolean
+  /** Restore: requests every key `apply` reads or changes. */
+  keys(entry: Buffer, keys: KeyRequests): void
+  /** Restore: changes the state exactly as processing the record did, marking what it changes. */
+  apply(entry: Buffer, ctx: TaskContext): void
 }
 
 export interface StreamTaskOptions {
@@ -52,7 +72,14 @@ export interface StreamTaskOptions {
    * README: Delivery). Exactly-once needs state-first: its offsets commit with the outputs.
    */
   readonly delivery?: 'state-first' | 'outputs-first'
+  /**
+   * With a journaling logic: a partition's journal is compacted once it would pass this many
+   * bytes (0: every batch, i.e. every changed value is written with its batch). Default 4 MiB.
+   */
+  readonly journalMaxBytes?: number
 }
+
+export const DEFAULT_JOURNAL_MAX_BYTES = 4 << 20
 
 export interface TaskStats {
   records: number
@@ -89,7 +116,10 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   /** Partitions of an outputs-first batch whose state is not written yet. */
   #awaiting: PartitionState[] | null = null
   /** The awaited batch's state write, encoded ahead by `stage()`. */
-  #staged: [string, StateValue][] | null = null
+  #staged: StateWrite | null = null
+  readonly #journal: TaskJournal<R> | null
+  /** This batch's journal entries (journal mode). */
+  #journalSlab: ByteSlab | null = null
   /** Write ids of the emitted-times writes: this instance, then a counter. */
   readonly #instance = randomBytes(4).toString('hex')
   #writes = 0
@@ -98,7 +128,12 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   constructor(logic: TaskLogic<P, R>, options: StreamTaskOptions) {
     this.#logic = logic
     this.#o = options
-    this.#cache = new StateCache(options.stores, options.keyPrefix)
+    this.#journal = logic.journal ?? null
+    this.#cache = new StateCache(
+      options.stores,
+      options.keyPrefix,
+      this.#journal === null ? null : (options.journalMaxBytes ?? DEFAULT_JOURNAL_MAX_BYTES)
+    )
     this.#outputsFirst = options.delivery === 'outputs-first'
   }
 
@@ -125,6 +160,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       this.#staged = null
     }
     const outputs: OutRecord[] = []
+    this.#journalSlab = this.#journal === null ? null : ByteSlab.forBatch(n, 100)
     const touched: PartitionState[] = []
     const toLoad: PartitionState[] = []
     this.#missing = 0
@@ -160,6 +196,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       }
       if (deferred !== null) {
         stats.keysLoaded = await cache.load(this.#o.store, toLoad, seq)
+        if (this.#journal !== null) stats.keysLoaded += await this.#restore(toLoad, seq)
         for (let i = deferredFrom; i < n; i++) {
           const rec = records[i]!
           this.#handle(
@@ -181,10 +218,10 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         this.#awaiting = touched
         stats.keysWritten = puts.length
       } else {
-        const puts = cache.puts(touched, slab, true)
-        if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
+        const w = cache.puts(touched, slab, true, this.#o.maxCachedEntries)
+        await this.#write(w, touched)
         cache.committed(touched, true)
-        stats.keysWritten = puts.length
+        stats.keysWritten = w.puts.length + w.appends.length
         cache.evict(seq, this.#o.maxCachedEntries)
       }
       stats.cachedEntries = cache.size
@@ -206,15 +243,15 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   async complete(): Promise<number> {
     const touched = this.#awaiting
     if (touched === null) return 0
-    const puts = this.#staged ?? this.#encodeState(touched)
+    const w = this.#staged ?? this.#encodeState(touched)
     this.#awaiting = null
     this.#staged = null
     const cache = this.#cache
     try {
-      if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
+      await this.#write(w, touched)
       cache.committed(touched, false)
       cache.evict(this.#seq, this.#o.maxCachedEntries)
-      return puts.length
+      return w.puts.length + w.appends.length
     } catch (error) {
       cache.abort(touched)
       throw error
@@ -230,9 +267,62 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     if (this.#awaiting !== null && this.#staged === null) this.#staged = this.#encodeState(this.#awaiting)
   }
 
-  #encodeState(touched: readonly PartitionState[]): [string, StateValue][] {
+  async #write(w: StateWrite, touched: readonly PartitionState[]): Promise<void> {
+    if (w.puts.length + w.deletes.length + w.appends.length === 0) return
+    await this.#o.store.writeBatch(w.puts, w.deletes, this.#cache.guards(touched), w.appends)
+  }
+
+  /**
+   * Journal mode: replays the journals of the partitions just loaded, after loading every value
+   * their entries touch (one more `getMany`). Returns the keys read.
+   */
+  async #restore(loaded: readonly PartitionState[], seq: number): Promise<number> {
+    const journal = this.#journal!
+    const parts = loaded.filter(p => p.restoring !== null)
+    if (parts.length === 0) return 0
+    const entries = parts.map(p => {
+      try {
+        return readFrames(p.restoring!)
+      } catch (cause) {
+        throw this.#badJournal(p, cause)
+      }
+    })
+    const replay = (each: (p: PartitionState, entry: Buffer) => void): void => {
+      parts.forEach((p, i) => {
+        this.#current = p
+        for (const entry of entries[i]!) {
+          try {
+            each(p, entry)
+          } catch (cause) {
+            throw this.#badJournal(p, cause)
+          }
+        }
+      })
+    }
+    replay((_, entry) => journal.keys(entry, this))
+    const read = await this.#cache.load(this.#o.store, [], seq)
+    replay((_, entry) => journal.apply(entry, this))
+    for (const p of parts) p.restoring = null
+    return read
+  }
+
+  #badJournal(p: PartitionState, cause: unknown): DaroogheError {
+    if (cause instanceof DaroogheError) return cause
+    return new DaroogheError(
+      'CONFIG',
+      `state key '${journalKey(this.#o.keyPrefix, p.topic, p.partition)}' is not in this version's format: clear the state store or use another key prefix`,
+      { cause }
+    )
+  }
+
+  #encodeState(touched: readonly PartitionState[]): StateWrite {
     try {
-      return this.#cache.puts(touched, ByteSlab.forBatch(this.#lastBatchSize, 600), false)
+      return this.#cache.puts(
+        touched,
+        ByteSlab.forBatch(this.#lastBatchSize, 600),
+        false,
+        this.#o.maxCachedEntries
+      )
     } catch (error) {
       this.#cache.abort(touched)
       this.#awaiting = null
@@ -263,6 +353,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         this.#current = part
         r = this.#logic.process(p, rec, this)
         stats.processed++
+        if (this.#journal !== null) this.#record(part, r)
       }
       // Processing time is read per record once it is evaluated: latency ends here. A record
       // whose outputs may have gone out before (emitted times) gets the same time again.
@@ -278,6 +369,15 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       for (let j = start; j < outputs.length; j++) next.records.push(outputs[j]!)
       next.starts.push(next.records.length)
     }
+  }
+
+  /** Journal mode: the record's state change, to be appended to its partition's journal. */
+  #record(part: PartitionState, r: R): void {
+    const journal = this.#journal!
+    const entry = writeFrame(this.#journalSlab!, journal.maxEntryBytes, w => journal.write(r, w))
+    if (entry === null) return
+    part.entries.push(entry)
+    part.entryBytes += entry.length
   }
 
   /** Pushes the stored outputs of an already processed record; false if they are not stored. */
@@ -326,6 +426,6 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   }
 
   markDirty(entry: Entry<unknown>): void {
-    this.#cache.markDirty(entry)
+    this.#cache.markDirty(this.#current!, entry)
   }
 }

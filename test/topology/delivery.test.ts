@@ -171,12 +171,12 @@ describe('state moves with the partition', () => {
     const flaky: StateStore = {
       getMany: keys => inner.getMany(keys),
       getManyBytes: keys => inner.getManyBytes(keys),
-      writeBatch: async (puts, deletes) => {
+      writeBatch: async (puts, deletes, guards, appends) => {
         if (fail) {
           fail = false
           throw new Error('connection reset')
         }
-        return inner.writeBatch(puts, deletes)
+        return inner.writeBatch(puts, deletes, guards, appends)
       },
       ping: () => inner.ping(),
       close: () => inner.close()
@@ -233,8 +233,8 @@ describe('outputs-first delivery: processing times before the outputs, state aft
     assert.deepEqual((await a.run(recs)).outputs.map(wire), (await ref.run(recs)).outputs.map(wire))
     const keys = a.state().map(([k]) => k)
     assert.ok(keys.some(k => k.startsWith('r:')) && !keys.some(k => k.startsWith('b:')))
-    // Customer and merchant state and progress are the same as state-first's.
-    const stateOf = (d: TopologyDriver): [string, string][] => d.state().filter(([k]) => /^[cmp]:/.test(k))
+    // Customer and merchant state (snapshots and journal) and progress are the same as state-first's.
+    const stateOf = (d: TopologyDriver): [string, string][] => d.state().filter(([k]) => /^[cmjp]:/.test(k))
     assert.deepEqual(stateOf(a), stateOf(ref))
   })
 
@@ -320,5 +320,98 @@ describe('outputs-first delivery: processing times before the outputs, state aft
     const ownerOut = await owner.run(recs)
     assert.deepEqual(ownerOut.outputs.map(wire), zombieOut.outputs.map(wire))
     await assert.rejects(zombieOut.complete(), { code: 'DAROOGHE_ERR_STATE_CONFLICT' })
+  })
+})
+
+describe('state journal: changes appended per batch, snapshots only at compaction', () => {
+  const kinds = (d: TopologyDriver): string => [...new Set(d.state().map(([k]) => k[0]))].sort().join('')
+  const journalBytes = (d: TopologyDriver): number => {
+    const j = d.state().find(([k]) => k.startsWith('j:'))
+    return j === undefined ? 0 : Buffer.from(j[1].replace(/^base64:/, ''), 'base64').length
+  }
+
+  test('a restart after any batch restores snapshots plus journal and decides exactly as an uninterrupted run, whatever the journal limit', async () => {
+    const recs = stream(150, { customers: 5 })
+    const batches = [0, 30, 60, 90, 120].map(i => recs.slice(i, i + 30))
+    const ref = await runAll(new TopologyDriver(), batches)
+    for (const journalMaxBytes of [0, 700, 4 << 20]) {
+      const store = new MemoryStateStore()
+      const out: string[] = []
+      let d = new TopologyDriver({ store, options: { journalMaxBytes } })
+      for (const b of batches) {
+        out.push(...(await runAll(d, [b])))
+        const next = new TopologyDriver({ store, options: { journalMaxBytes } })
+        next.clock.set(d.clock.now())
+        d = next
+      }
+      assert.deepEqual(out, ref, `journalMaxBytes ${journalMaxBytes}`)
+    }
+  })
+
+  test('values are snapshotted only when the journal would pass its limit, and the journal is then deleted', async () => {
+    const recs = stream(150, { customers: 5 })
+    const batches = [0, 30, 60, 90, 120].map(i => recs.slice(i, i + 30))
+    const big = new TopologyDriver()
+    await runAll(big, batches)
+    assert.equal(kinds(big), 'bjp', 'no customer or merchant value was written: only the journal')
+    assert.ok(journalBytes(big) > 4_000)
+
+    const every = new TopologyDriver({ options: { journalMaxBytes: 0 } })
+    await runAll(every, batches)
+    assert.equal(kinds(every), 'bcmp', 'limit 0: values written with every batch, no journal')
+
+    const small = new TopologyDriver({ options: { journalMaxBytes: 2_500 } })
+    let compactions = 0
+    let before = 0
+    for (const b of batches) {
+      await runAll(small, [b])
+      const now = journalBytes(small)
+      if (now < before) compactions++
+      assert.ok(now <= 2_500, `journal ${now} bytes, over its limit`)
+      before = now
+    }
+    assert.ok(compactions >= 1 && compactions < batches.length, `${compactions} compactions`)
+    assert.ok(kinds(small).includes('c'), 'compaction snapshotted the customers')
+  })
+
+  test('over the cache bound, the batch compacts: journaled values cannot be evicted until snapshotted', async () => {
+    const recs = stream(120, { customers: 20 })
+    const small = new TopologyDriver({ options: { maxCachedEntries: 3 } })
+    for (const i of [0, 20, 40, 60, 80, 100]) {
+      await runAll(small, [recs.slice(i, i + 20)])
+      assert.ok(small.processor.cachedEntries() <= 3 + 40)
+    }
+    assert.ok(kinds(small).includes('c'))
+  })
+
+  test('values journaled by a partition that the last batches did not touch are never evicted', async () => {
+    const d = new TopologyDriver({ options: { maxCachedEntries: 6 } })
+    const mine = (i: number): LogRecord[] =>
+      toRecords([makeEvent({ t: T0 + i * 1_000, customer_id: 'cust_a', merchant_id: 'merch_a' })], {
+        offset: i
+      })
+    for (let i = 0; i < 3; i++) await d.run(mine(i))
+    // Partition 1 alone fills the cache past its bound, batch after batch.
+    for (let b = 0; b < 3; b++) {
+      const others = Array.from({ length: 10 }, (_, i) =>
+        makeEvent({ t: T0 + b * 10_000 + i, customer_id: `cust_${b}_${i}`, merchant_id: `merch_${i}` })
+      )
+      await d.run(toRecords(others, { partition: 1, offset: b * 10 }))
+    }
+    const [out] = await d.pipe(mine(3))
+    assert.equal(out!.value.trace.velocity.count, 4, "partition 0's customer kept its three transactions")
+  })
+
+  test('a journal this version cannot read fails the batch with the key and the fix, and writes nothing', async () => {
+    const store = new MemoryStateStore()
+    const bad = Buffer.from([3, 0, 9, 9, 9]) // one frame of an unknown entry version
+    await store.writeBatch([], [], [], [['j:darooghe.transactions:0', bad]])
+    const before = store.snapshot()
+    const d = new TopologyDriver({ store })
+    await assert.rejects(
+      d.run(toRecords([makeEvent({ t: T0 })])),
+      /state key 'j:darooghe.transactions:0' is not in this version's format: clear the state store/
+    )
+    assert.deepEqual(store.snapshot(), before)
   })
 })

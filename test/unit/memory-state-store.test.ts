@@ -39,6 +39,25 @@ test('writeBatch is all or nothing: a bad entry writes nothing', async () => {
   assert.equal(s.size, 0)
 })
 
+test('appends add bytes at the end of a value (absent: empty), after the deletes, all or nothing', async () => {
+  const s = new MemoryStateStore()
+  const b = (t: string): Buffer => Buffer.from(t)
+  await s.writeBatch([], [], [], [['j', b('ab')]])
+  await s.writeBatch([['p', '1']], [], [['p', null]], [['j', b('cd')]])
+  assert.deepEqual(await s.getManyBytes(['j']), [b('abcd')])
+  // Deleted and appended in one write: the append starts a new value.
+  await s.writeBatch([], ['j'], [], [['j', b('e')]])
+  assert.deepEqual(await s.getMany(['j']), ['e'])
+  await assert.rejects(s.writeBatch([], [], [['p', 'stale']], [['j', b('x')]]), {
+    code: 'DAROOGHE_ERR_STATE_CONFLICT'
+  })
+  await assert.rejects(
+    s.writeBatch([['q', '1']], [], [], [['j', 'text' as unknown as Buffer]]),
+    DaroogheError
+  )
+  assert.deepEqual(await s.getMany(['j', 'q']), ['e', null], 'a refused write changed nothing')
+})
+
 test('a closed store refuses work and reports unhealthy', async () => {
   const s = new MemoryStateStore()
   assert.equal(await s.ping(), true)

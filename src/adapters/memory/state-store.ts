@@ -36,7 +36,8 @@ export class MemoryStateStore implements StateStore {
   async writeBatch(
     puts: ReadonlyArray<readonly [key: string, value: StateValue]>,
     deletes: readonly string[] = [],
-    guards: ReadonlyArray<readonly [key: string, expected: string | null]> = []
+    guards: ReadonlyArray<readonly [key: string, expected: string | null]> = [],
+    appends: ReadonlyArray<readonly [key: string, bytes: Uint8Array]> = []
   ): Promise<void> {
     this.#check()
     for (const [k, expected] of guards) {
@@ -51,8 +52,21 @@ export class MemoryStateStore implements StateStore {
         )
       }
     }
+    for (const [k, v] of appends) {
+      if (typeof k !== 'string' || !(v instanceof Uint8Array)) {
+        throw new DaroogheError(
+          'INTERNAL',
+          `state appends need string keys and byte values (key ${String(k)})`
+        )
+      }
+    }
     for (const [k, v] of puts) this.#data.set(k, typeof v === 'string' ? v : Buffer.from(v))
     for (const k of deletes) this.#data.delete(k)
+    for (const [k, v] of appends) {
+      const have = this.#data.get(k)
+      const head = have === undefined ? Buffer.alloc(0) : typeof have === 'string' ? Buffer.from(have) : have
+      this.#data.set(k, Buffer.concat([head, v]))
+    }
   }
 
   async ping(): Promise<boolean> {

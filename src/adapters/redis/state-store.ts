@@ -12,7 +12,8 @@ export interface RedisStateStoreOptions {
 }
 
 /**
- * StateStore on Redis: `getMany` is one MGET, `writeBatch` one MULTI/EXEC (atomic). A fenced
+ * StateStore on Redis: `getMany` is one MGET, `writeBatch` one MULTI/EXEC (atomic): one MSET,
+ * one DEL and an APPEND per journal. A fenced
  * write is an optimistic transaction on a second connection of its own (WATCH is per
  * connection): WATCH + MGET of the guarded keys, compare, then MULTI/MSET/DEL/EXEC, which Redis
  * aborts if a guarded key changed in between. Two round trips, but Redis copies the values
@@ -96,12 +97,13 @@ export class RedisStateStore implements StateStore {
   async writeBatch(
     puts: ReadonlyArray<readonly [string, StateValue]>,
     deletes: readonly string[] = [],
-    guards: ReadonlyArray<readonly [string, string | null]> = []
+    guards: ReadonlyArray<readonly [string, string | null]> = [],
+    appends: ReadonlyArray<readonly [string, Uint8Array]> = []
   ): Promise<void> {
-    if (puts.length === 0 && deletes.length === 0) return
-    if (guards.length > 0) return this.#fencedWrite(puts, deletes, guards)
+    if (puts.length === 0 && deletes.length === 0 && appends.length === 0) return
+    if (guards.length > 0) return this.#fencedWrite(puts, deletes, guards, appends)
     try {
-      await this.#transact(this.#client, puts, deletes)
+      await this.#transact(this.#client, puts, deletes, appends)
     } catch (cause) {
       throw this.#failed(puts.length, cause)
     }
@@ -111,9 +113,10 @@ export class RedisStateStore implements StateStore {
   #fencedWrite(
     puts: ReadonlyArray<readonly [string, StateValue]>,
     deletes: readonly string[],
-    guards: ReadonlyArray<readonly [string, string | null]>
+    guards: ReadonlyArray<readonly [string, string | null]>,
+    appends: ReadonlyArray<readonly [string, Uint8Array]>
   ): Promise<void> {
-    const run = (): Promise<void> => this.#watchAndWrite(puts, deletes, guards)
+    const run = (): Promise<void> => this.#watchAndWrite(puts, deletes, guards, appends)
     const result = this.#writing.then(run, run)
     this.#writing = result.catch(() => {})
     return result
@@ -122,7 +125,8 @@ export class RedisStateStore implements StateStore {
   async #watchAndWrite(
     puts: ReadonlyArray<readonly [string, StateValue]>,
     deletes: readonly string[],
-    guards: ReadonlyArray<readonly [string, string | null]>
+    guards: ReadonlyArray<readonly [string, string | null]>,
+    appends: ReadonlyArray<readonly [string, Uint8Array]>
   ): Promise<void> {
     const w = this.#writer
     const guarded = guards.map(([k]) => this.#prefix + k)
@@ -140,7 +144,7 @@ export class RedisStateStore implements StateStore {
       }
     }
     try {
-      await this.#transact(w, puts, deletes)
+      await this.#transact(w, puts, deletes, appends)
     } catch (cause) {
       // A guarded key changed between the read and EXEC: Redis ran nothing.
       if (cause instanceof WatchError) throw stateConflict(guards.map(([k]) => k).join(', '))
@@ -148,11 +152,12 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  /** MULTI, one MSET of the puts and one DEL of the deletes on `client`, EXEC. */
+  /** MULTI, one MSET of the puts, one DEL of the deletes, one APPEND per append on `client`, EXEC. */
   async #transact(
     client: RedisClientType,
     puts: ReadonlyArray<readonly [string, StateValue]>,
-    deletes: readonly string[]
+    deletes: readonly string[],
+    appends: ReadonlyArray<readonly [string, Uint8Array]>
   ): Promise<void> {
     const multi = client.multi()
     if (puts.length > 0) {
@@ -164,6 +169,7 @@ export class RedisStateStore implements StateStore {
       multi.mSet(flat)
     }
     if (deletes.length > 0) multi.del(deletes.map(k => this.#prefix + k))
+    for (const [k, v] of appends) multi.append(this.#prefix + k, arg(v) as Buffer)
     await multi.exec()
   }
 

@@ -4,6 +4,8 @@ import {
   insertionIndex,
   RecentTxn,
   transactionKey,
+  type CustomerState,
+  type MerchantState,
   type StateLimits
 } from '../../domain/rules/customer-state.ts'
 import type { RuleEngine } from '../../domain/rules/engine.ts'
@@ -11,7 +13,11 @@ import type { RuleContext } from '../../domain/rules/evaluators.ts'
 import { riskScore } from '../../domain/scoring.ts'
 import { validateEvent, type Validated, type ValidationIssue } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
-import type { KeyRequests, TaskContext, TaskLogic } from '../../stream/task.ts'
+import type { Entry } from '../../stream/keyed-state.ts'
+import { ByteReader, type ByteWriter } from '../../stream/slab.ts'
+import type { KeyRequests, TaskContext, TaskJournal, TaskLogic } from '../../stream/task.ts'
+import { MAX_ID_LENGTH } from '../../domain/validate.ts'
+import { StateFormatError } from '../../domain/rules/state-codec.ts'
 import type { ProcessorOptions } from './options.ts'
 import { DECIDED, DUPLICATE, ERROR, LATE, Prepared, Result } from './records.ts'
 import { Renderer } from './render.ts'
@@ -28,6 +34,7 @@ const TXN_ID = /["']transaction_id["']\s*:\s*["']([^"'\\]{1,200})["']/
  */
 export class FraudLogic implements TaskLogic<Prepared, Result> {
   readonly renderer: Renderer
+  readonly journal: FraudJournal
   readonly #engine: RuleEngine
   readonly #o: ProcessorOptions
   readonly #limits: StateLimits
@@ -44,6 +51,7 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
       maxMerchants: options.maxKnownMerchants
     }
     this.#ctx = { customer: null as never, t: 0, amount: 0, lat: 0, lng: 0, pos: 0 }
+    this.journal = new FraudJournal(this.#limits)
   }
 
   prepare(record: LogRecord): Prepared {
@@ -118,17 +126,16 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
       weightSum: ev.weightSum,
       fraudHits: ev.fraudHits
     })
-    applyTransaction(
-      customer,
+    fold(
+      ctx,
+      customerEntry,
+      merchantEntry,
       new RecentTxn(t, e.amount, rc.lat, rc.lng, txnKey),
       rc.pos,
       e.merchant_id,
+      ev.fraud,
       this.#limits
     )
-    ctx.markDirty(customerEntry)
-    merchant.count++
-    if (ev.fraud) merchant.fraud++
-    ctx.markDirty(merchantEntry)
     return new Result(DECIDED, p, ev, score)
   }
 
@@ -139,6 +146,88 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
   render(r: Result, rec: LogRecord, processedAtMs: number, out: OutRecord[]): void {
     this.renderer.render(r, rec, processedAtMs, out)
   }
+}
+
+/**
+ * The state change of one scored transaction: folded into its customer and counted for its
+ * merchant. Processing and journal replay both go through here, so they cannot drift apart.
+ */
+function fold(
+  ctx: TaskContext,
+  customerEntry: Entry<CustomerState>,
+  merchantEntry: Entry<MerchantState>,
+  txn: RecentTxn,
+  pos: number,
+  merchantId: string,
+  fraud: boolean,
+  limits: StateLimits
+): void {
+  applyTransaction(customerEntry.value, txn, pos, merchantId, limits)
+  ctx.markDirty(customerEntry)
+  const merchant = merchantEntry.value
+  merchant.count++
+  if (fraud) merchant.fraud++
+  ctx.markDirty(merchantEntry)
+}
+
+const JOURNAL_VERSION = 1
+
+/**
+ * Journal entries of the fraud logic (src/stream/journal.ts), one per scored transaction,
+ * little-endian: u8 1 | u16 len, UTF-8 customer id | u16 len, UTF-8 merchant id
+ * | f64 event time, amount, lat, lng, transaction key | u8 fraud. About 80 bytes where the
+ * customer's snapshot is 300 to 600.
+ */
+export class FraudJournal implements TaskJournal<Result> {
+  readonly maxEntryBytes = 1 + 2 * (2 + MAX_ID_LENGTH * 3) + 5 * 8 + 1
+  readonly #limits: StateLimits
+
+  constructor(limits: StateLimits) {
+    this.#limits = limits
+  }
+
+  write(r: Result, w: ByteWriter): boolean {
+    if (r.kind !== DECIDED) return false
+    const v = r.prepared.validated as Extract<Validated, { ok: true }>
+    const e = v.event
+    w.u8(JOURNAL_VERSION)
+    w.str16(e.customer_id)
+    w.str16(e.merchant_id)
+    w.f64(v.eventTimeMs)
+    w.f64(e.amount)
+    w.f64(e.location.lat)
+    w.f64(e.location.lng)
+    w.f64(transactionKey(e.transaction_id))
+    w.u8(r.evaluation!.fraud ? 1 : 0)
+    return true
+  }
+
+  keys(entry: Buffer, keys: KeyRequests): void {
+    const r = reader(entry)
+    keys.need(CUSTOMERS, r.str16())
+    keys.need(MERCHANTS, r.str16())
+  }
+
+  apply(entry: Buffer, ctx: TaskContext): void {
+    const r = reader(entry)
+    const customerEntry = ctx.get(CUSTOMERS, r.str16())
+    const merchantId = r.str16()
+    const merchantEntry = ctx.get(MERCHANTS, merchantId)
+    const t = r.f64()
+    const txn = new RecentTxn(t, r.f64(), r.f64(), r.f64(), r.f64())
+    const fraud = r.u8() === 1
+    if (!r.done) throw new StateFormatError('journal entry has trailing bytes')
+    const pos = insertionIndex(customerEntry.value.recent, t)
+    fold(ctx, customerEntry, merchantEntry, txn, pos, merchantId, fraud, this.#limits)
+  }
+}
+
+function reader(entry: Buffer): ByteReader {
+  const r = new ByteReader(entry)
+  const version = r.u8()
+  if (version !== JOURNAL_VERSION)
+    throw new StateFormatError(`not a version-${JOURNAL_VERSION} journal entry (version byte ${version})`)
+  return r
 }
 
 function issue(field: string, message: string): ValidationIssue {

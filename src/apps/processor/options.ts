@@ -40,6 +40,12 @@ export interface ProcessorOptions {
   readonly maxKnownLocations: number
   /** Known merchants kept per customer. Default 20. */
   readonly maxKnownMerchants: number
+  /**
+   * State is written as a per-partition journal of changes, and a partition's changed values
+   * are snapshotted (its journal deleted) once the journal would pass this many bytes; 0
+   * snapshots every batch. Restoring a partition replays at most this much. Default 4 MiB.
+   */
+  readonly journalMaxBytes: number
   /** Prefix of every state key (the Redis store adds its own prefix too). Default ''. */
   readonly keyPrefix: string
   /** Return a per-record outcome summary with each batch (backtests). Default false. */
@@ -55,6 +61,7 @@ export const DEFAULT_PROCESSOR_OPTIONS: ProcessorOptions = Object.freeze({
   maxRecentPerCustomer: 64,
   maxKnownLocations: 20,
   maxKnownMerchants: 20,
+  journalMaxBytes: 4 << 20,
   keyPrefix: '',
   collectOutcomes: false
 })
@@ -89,6 +96,11 @@ export function processorOptions(overrides: ProcessorOverrides = {}): ProcessorO
   positiveInt('maxRecentPerCustomer', o.maxRecentPerCustomer)
   positiveInt('maxKnownLocations', o.maxKnownLocations)
   positiveInt('maxKnownMerchants', o.maxKnownMerchants)
+  if (!(Number.isInteger(o.journalMaxBytes) && o.journalMaxBytes >= 0 && o.journalMaxBytes <= 256 << 20))
+    throw new DaroogheError(
+      'CONFIG',
+      `processor option journalMaxBytes must be an integer from 0 to 268435456 (got ${o.journalMaxBytes})`
+    )
   for (const [k, v] of Object.entries(o.topics)) {
     if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(v)) {
       throw new DaroogheError(

@@ -96,6 +96,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     allowedLatenessMs: options.allowedLatenessMs,
     maxCachedEntries: options.maxCachedEntries,
     keyPrefix: options.keyPrefix,
+    journalMaxBytes: options.journalMaxBytes,
     delivery: deps.delivery ?? 'state-first'
   })
   const complete = async (): Promise<void> => {
