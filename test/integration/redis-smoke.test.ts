@@ -78,6 +78,23 @@ test('Redis state store: a fenced write checks its guards and applies everything
   )
   assert.deepEqual(await store.getMany(['b:t:0', 'c:2']), [text, null])
   assert.deepEqual(await store.getManyBytes(['r:t:0', 'c:2']), [bytes, null])
+
+  // Journals: appends extend a value in the same atomic, guarded write; a stale guard appends nothing.
+  await store.writeBatch([['p:t:0', '21|210']], [], [['p:t:0', '20|200']], [['j:t:0', bytes.subarray(0, 3)]])
+  await store.writeBatch([['p:t:0', '22|220']], [], [['p:t:0', '21|210']], [['j:t:0', bytes.subarray(3, 5)]])
+  await assert.rejects(
+    store.writeBatch([], [], [['p:t:0', '21|210']], [['j:t:0', bytes]]),
+    /changed since it was read/
+  )
+  assert.deepEqual(await store.getManyBytes(['j:t:0']), [bytes.subarray(0, 5)])
+  // Compaction: the journal deleted and a new one started in one write.
+  await store.writeBatch(
+    [['p:t:0', '23|230']],
+    ['j:t:0'],
+    [['p:t:0', '22|220']],
+    [['j:t:0', bytes.subarray(9, 10)]]
+  )
+  assert.deepEqual(await store.getManyBytes(['j:t:0']), [bytes.subarray(9, 10)])
 })
 
 test('Redis state store: two instances racing on one guard: exactly one write lands', async t => {
