@@ -70,6 +70,12 @@ export interface LogConsumer {
   run(handler: BatchHandler): Promise<void>
   /** Partitions currently owned by this member. */
   assignment(): readonly TopicPartition[]
+  /**
+   * Optional: the batch the next `onBatch` will receive (the same array), when it is already
+   * fetched and the assignment does not change first; null otherwise. A handler waiting for
+   * I/O can start decoding it.
+   */
+  peekNext?(): readonly LogRecord[] | null
   close(): Promise<void>
 }
 

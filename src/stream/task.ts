@@ -137,7 +137,18 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     this.#outputsFirst = options.delivery === 'outputs-first'
   }
 
-  async run(records: readonly LogRecord[]): Promise<{ outputs: OutRecord[]; stats: TaskStats }> {
+  /** Decodes records ahead of their batch (pure: no state is read), for `run(records, prepared)`. */
+  prepare(records: readonly LogRecord[]): P[] {
+    const out: P[] = new Array(records.length)
+    for (let i = 0; i < records.length; i++) out[i] = this.#logic.prepare(records[i]!)
+    return out
+  }
+
+  /** `prepared`: the same records through `prepare`, done ahead (e.g. while the last batch's I/O was in flight). */
+  async run(
+    records: readonly LogRecord[],
+    prepared?: readonly P[]
+  ): Promise<{ outputs: OutRecord[]; stats: TaskStats }> {
     const seq = ++this.#seq
     const n = records.length
     this.#lastBatchSize = n
@@ -182,7 +193,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
           toLoad.push(part)
         }
         this.#current = part
-        const p = this.#logic.prepare(rec)
+        const p = prepared !== undefined ? prepared[i]! : this.#logic.prepare(rec)
         this.#logic.requestKeys(p, this)
         if (deferred === null && part.loaded && this.#missing === 0) {
           this.#handle(rec, part, p, outputs, stats)

@@ -30,12 +30,19 @@ test('10,000 keyed messages through 6 partitions: none lost, per-key order kept'
     clientId: 'smoke',
     groupId: uniqueName('g-smoke'),
     topics: [topic],
-    maxBatchRecords: 2_000
+    maxBatchRecords: 700
   })
   const seen: LogRecord[] = []
+  // peekNext: the batch it shows is the very array the next onBatch receives.
+  let peeked: readonly LogRecord[] | null = null
+  let peeks = 0
   const running = consumer.run({
     onBatch: async records => {
+      if (peeked !== null) assert.equal(records, peeked, 'the peeked batch is the one handed out')
       seen.push(...records)
+      peeked = consumer.peekNext()
+      if (peeked !== null) peeks++
+      assert.equal(consumer.peekNext(), peeked, 'peeking again shows the same batch')
     }
   })
   t.after(() => consumer.close())
@@ -44,6 +51,7 @@ test('10,000 keyed messages through 6 partitions: none lost, per-key order kept'
   await running
 
   assert.equal(seen.length, total)
+  assert.ok(peeks > 0, 'batches were peeked at')
   const partitionsUsed = new Set(seen.map(r => r.partition))
   assert.equal(partitionsUsed.size, 6, 'keys spread over all 6 partitions')
   const last = new Map<string, number>()

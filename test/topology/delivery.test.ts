@@ -323,6 +323,23 @@ describe('outputs-first delivery: processing times before the outputs, state aft
   })
 })
 
+describe('prepareAhead: the next batch decoded while the last one is in flight', () => {
+  test('a batch prepared ahead decides exactly as one that was not; work done for another array is discarded', async () => {
+    const recs = stream(90, { customers: 4 })
+    const batches = [recs.slice(0, 30), recs.slice(30, 60), recs.slice(60)]
+    const ref = await runAll(new TopologyDriver(), batches)
+    const d = new TopologyDriver()
+    const out: string[] = []
+    for (const [i, b] of batches.entries()) {
+      d.clock.advance(7)
+      // Before batch 1, another batch is prepared (its work must not be used); before 2, batch 2 itself.
+      if (i > 0) d.processor.prepareAhead(i === 1 ? batches[2]! : b)
+      out.push(...(await d.run(b)).outputs.map(wire))
+    }
+    assert.deepEqual(out, ref)
+  })
+})
+
 describe('state journal: changes appended per batch, snapshots only at compaction', () => {
   const kinds = (d: TopologyDriver): string => [...new Set(d.state().map(([k]) => k[0]))].sort().join('')
   const journalBytes = (d: TopologyDriver): number => {

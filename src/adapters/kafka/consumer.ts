@@ -45,6 +45,15 @@ export class KafkaLogConsumer implements LogConsumer {
   #closing = false
   /** The commit of the last handed-out batch (in flight while the next one is processed). */
   #committing: Promise<void> = Promise.resolve()
+  /** The fetch round being cut into batches, and the position of the next batch in it. */
+  #round: LogRecord[] = []
+  #at = 0
+  #maxBatch = 5_000
+  /** The next round's fetch, and its records once it resolved. */
+  #next: Promise<LogRecord[]> | null = null
+  #prefetched: LogRecord[] | null = null
+  /** The next batch, already cut by `peekNext`: the loop hands out this very array. */
+  #upcoming: LogRecord[] | null = null
 
   constructor(options: KafkaConsumerOptions) {
     this.#options = options
@@ -97,47 +106,82 @@ export class KafkaLogConsumer implements LogConsumer {
       readCommitted: o.readCommitted ?? true,
       fromBeginning: o.fromBeginning ?? true
     })
+    this.#maxBatch = o.maxBatchRecords ?? 5_000
     try {
-      await this.#loop(this.#fetcher, handler, o.maxBatchRecords ?? 5_000)
+      await this.#loop(this.#fetcher, handler)
     } catch (error) {
       // Closing pulls the connections from under a fetch in flight: that is no failure.
       if (!this.#closing) throw error
     }
   }
 
-  async #loop(fetcher: KafkaFetcher, handler: BatchHandler, max: number): Promise<void> {
-    let round: LogRecord[] = []
-    let at = 0
-    let next: Promise<LogRecord[]> | null = null
+  /**
+   * The batch the next `onBatch` receives, when its records are already fetched and the
+   * assignment does not change first; null otherwise. A handler waiting for I/O can start on
+   * it (decoding, say): the loop then hands out this same array.
+   */
+  peekNext(): readonly LogRecord[] | null {
+    if (this.#upcoming !== null) return this.#upcoming
+    if (this.#assignmentChanged || this.#closing) return null
+    if (this.#at >= this.#round.length) {
+      const fetched = this.#prefetched
+      if (fetched === null || fetched.length === 0) return null
+      this.#startRound(fetched)
+    }
+    this.#upcoming = this.#cut()
+    return this.#upcoming
+  }
+
+  #startRound(records: LogRecord[]): void {
+    this.#round = records
+    this.#at = 0
+    this.#next = null
+    this.#prefetched = null
+  }
+
+  /** The next batch of the round; the last one of a round starts the next round's fetch. */
+  #cut(): LogRecord[] {
+    const batch = this.#round.slice(this.#at, this.#at + this.#maxBatch)
+    this.#at += batch.length
+    if (this.#at >= this.#round.length) {
+      // Prefetch: the broker prepares the next round while this batch is processed.
+      const next = this.#retrying('fetch', () => this.#fetcher!.fetch())
+      this.#next = next
+      next.then(
+        records => {
+          if (this.#next === next) this.#prefetched = records
+        },
+        () => {}
+      )
+    }
+    return batch
+  }
+
+  async #loop(fetcher: KafkaFetcher, handler: BatchHandler): Promise<void> {
     while (!this.#closing) {
       if (this.#assignmentChanged) {
         this.#assignmentChanged = false
         // Records fetched for the old assignment are dropped, and positions come from the
         // committed offsets, which must include our own last commit first.
-        await next?.catch(() => {})
-        next = null
-        round = []
-        at = 0
+        await this.#next?.catch(() => {})
+        this.#startRound([])
+        this.#upcoming = null
         await this.#committing
         await this.#retrying('read the committed offsets', () => fetcher.seek(this.#assignment))
         await handler.onAssignment?.(this.#assignment)
         continue
       }
-      if (at >= round.length) {
-        const records = await (next ?? this.#retrying('fetch', () => fetcher.fetch()))
-        next = null
-        if (this.#assignmentChanged || this.#closing) continue
-        round = records
-        at = 0
-        // Nothing within maxWaitMs (or no partitions yet): ask again.
-        if (round.length === 0) continue
-      }
-      const batch = round.slice(at, at + max)
-      at += batch.length
-      if (at >= round.length) {
-        // Prefetch: the broker prepares the next round while this batch is processed.
-        next = this.#retrying('fetch', () => fetcher.fetch())
-        next.catch(() => {})
+      let batch = this.#upcoming
+      this.#upcoming = null
+      if (batch === null) {
+        if (this.#at >= this.#round.length) {
+          const records = await (this.#next ?? this.#retrying('fetch', () => fetcher.fetch()))
+          if (this.#assignmentChanged || this.#closing) continue
+          this.#startRound(records)
+          // Nothing within maxWaitMs (or no partitions yet): ask again.
+          if (records.length === 0) continue
+        }
+        batch = this.#cut()
       }
       await handler.onBatch(batch)
       const tx = this.#options.transactionalProducer
@@ -151,7 +195,7 @@ export class KafkaLogConsumer implements LogConsumer {
         this.#committing.catch(() => {})
       }
     }
-    await next?.catch(() => {})
+    await this.#next?.catch(() => {})
     await this.#committing
   }
 

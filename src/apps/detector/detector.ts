@@ -46,6 +46,9 @@ export async function runDetector(deps: DetectorDeps): Promise<void> {
           // appends: CPU that would otherwise wait for the acknowledgement.
           await new Promise(resolve => setImmediate(resolve))
           r.stage()
+          // And the next batch, when already fetched, is decoded while this one's I/O runs.
+          const upcoming = consumer.peekNext?.()
+          if (upcoming) processor.prepareAhead(upcoming)
           await sending
           await r.complete()
           return r

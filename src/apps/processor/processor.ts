@@ -77,6 +77,12 @@ export interface Processor {
    * One batch at a time: a call while another batch runs is rejected.
    */
   processBatch(records: readonly LogRecord[], nowMs?: number): Promise<BatchResult>
+  /**
+   * Optional head start: decodes and validates the records of the next batch now (e.g. while
+   * this batch's outputs are in flight). Nothing else: the next `processBatch` of this same
+   * array uses the work; any other call discards it.
+   */
+  prepareAhead(records: readonly LogRecord[]): void
   /** The partitions this instance owns now: state of the others is dropped from memory. */
   onAssignment(partitions: readonly TopicPartition[]): void
   /** Stream time and processed offset of the partitions in memory. */
@@ -103,6 +109,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     await task.complete()
   }
   let running = false
+  let ahead: { records: readonly LogRecord[]; prepared: ReturnType<typeof task.prepare> } | null = null
   return {
     options,
     ruleSet: deps.ruleSet,
@@ -112,9 +119,11 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       const s = (logic.renderer.stats = new LogicStats())
       // Outputs: the event's bytes plus about 500 bytes of decision (alerts are rare).
       logic.renderer.slab = ByteSlab.forBatch(records.length, 1_200)
+      const prepared = ahead?.records === records ? ahead.prepared : undefined
+      ahead = null
       let result
       try {
-        result = await task.run(records)
+        result = await task.run(records, prepared)
       } finally {
         running = false
       }
@@ -139,6 +148,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           receivedAtMs: nowMs
         }
       }
+    },
+    prepareAhead(records) {
+      ahead = { records, prepared: task.prepare(records) }
     },
     onAssignment: partitions => task.onAssignment(partitions),
     partitions: () => task.partitions(),
