@@ -123,6 +123,59 @@ export class ByteWriter {
     this.pos = at + 2 + n
   }
 
+  /** `bytes[start, end)` as they are. */
+  raw(bytes: Uint8Array, start: number, end: number): void {
+    if (this.pos + end - start > this.#limit)
+      throw new RangeError('value larger than the room reserved for it')
+    this.buf.set(bytes.subarray(start, end), this.pos)
+    this.pos += end - start
+  }
+
+  /**
+   * Text as UTF-8: JSON syntax, identifiers and numbers are ASCII and copied by a loop (no
+   * string is made); anything else goes through the encoder. Throws past the reserved room.
+   */
+  text(s: string): void {
+    const n = s.length
+    let at = this.pos
+    if (at + n > this.#limit) throw new RangeError('value larger than the room reserved for it')
+    const buf = this.buf
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) {
+        const rest = s.slice(i)
+        if (at + Buffer.byteLength(rest, 'utf8') > this.#limit)
+          throw new RangeError('value larger than the room reserved for it')
+        this.pos = at + buf.write(rest, at)
+        return
+      }
+      buf[at++] = c
+    }
+    this.pos = at
+  }
+
+  /** A JSON number, as `String(v)` writes it; non-finite numbers as null (JSON has no NaN). */
+  num(v: number): void {
+    // Small integers (counts, offsets, milliseconds of latency) by integer arithmetic.
+    if (Number.isInteger(v) && v >= 0 && v <= 0x7fffffff) this.#digits(v)
+    else this.text(Number.isFinite(v) ? String(v) : 'null')
+  }
+
+  /** An integer from 0 to 2^31 - 1 in decimal. */
+  #digits(v: number): void {
+    let len = 1
+    for (let x = v; x >= 10; x = (x / 10) | 0) len++
+    let at = this.pos + len
+    if (at > this.#limit) throw new RangeError('value larger than the room reserved for it')
+    this.pos = at
+    const buf = this.buf
+    do {
+      const q = (v / 10) | 0
+      buf[--at] = 48 + v - q * 10
+      v = q
+    } while (v > 0)
+  }
+
   /** `bytes` after their length (u32). */
   bytes32(bytes: Uint8Array): void {
     this.u32(bytes.length)

@@ -10,7 +10,7 @@ import {
   isAlert,
   type DecisionParts
 } from '../../domain/decision.ts'
-import type { RuleEngine } from '../../domain/rules/engine.ts'
+import type { Evaluation, RuleEngine } from '../../domain/rules/engine.ts'
 import { IsoFormatter } from '../../domain/time.ts'
 import { issueCodes, type Validated } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
@@ -42,8 +42,7 @@ export class Renderer {
 
   render(r: Result, rec: LogRecord, processedAtMs: number, out: OutRecord[]): void {
     const processedAt = this.#isoOf(processedAtMs)
-    const source = this.#sourceJson(rec)
-    if (r.kind === DECIDED) this.#renderDecision(r, rec, processedAtMs, processedAt, source, out)
+    if (r.kind === DECIDED) this.#renderDecision(r, rec, processedAtMs, processedAt, out)
     else if (r.kind === ERROR) this.#renderError(r.prepared, rec, processedAt, out)
     else if (r.kind === LATE) this.#renderLate(r, rec, processedAt, out)
     else {
@@ -57,7 +56,6 @@ export class Renderer {
     rec: LogRecord,
     processedAtMs: number,
     processedAt: string,
-    source: string,
     out: OutRecord[]
   ): void {
     const v = r.prepared.validated as Extract<Validated, { ok: true }>
@@ -65,34 +63,46 @@ export class Renderer {
     const ev = r.evaluation!
     // Clamped: a producer clock ahead of ours would otherwise give negative latencies.
     const latencyMs = Math.max(0, processedAtMs - rec.timestamp)
-    const parts: DecisionParts = {
-      decision: ev.fraud ? 'fraud' : 'approved',
+    const kind = ev.fraud ? 'fraud' : 'approved'
+    const eventTime = this.#eventIso.format(v.eventTimeMs)
+    // The strings of the decision fields: for alerts and events spanning lines (both rare).
+    const partsOf = (): DecisionParts => ({
+      decision: kind,
       riskScore: r.riskScore,
       firedJson: ev.fired.length === 0 ? '[]' : JSON.stringify(ev.fired),
       traceJson: this.#engine.encodeTrace(ev),
-      eventTime: this.#eventIso.format(v.eventTimeMs),
+      eventTime,
       latencyMs,
       processedAt,
-      sourceJson: source
-    }
+      sourceJson: this.#sourceJson(rec)
+    })
+    let parts: DecisionParts | null = null
     const s = this.stats
     const topics = this.#o.topics
     const end = decisionSplicePoint(rec.value!)
+    let value: Buffer | null = null
+    // The event's own bytes, then the decision fields: re-emits rebuild it from the redelivered event.
+    if (end > 0)
+      value = this.#decisionInto(rec, end, ev, kind, r.riskScore, eventTime, latencyMs, processedAt)
+    if (value === null) {
+      parts = partsOf()
+      value =
+        end > 0
+          ? this.slab.concat(rec.value, end, decisionSuffix(parts))
+          : this.slab.from(encodeDecision(rec.value!.toString('utf8'), e, parts))
+    }
     const decision: DerivedOutRecord = {
       topic: ev.fraud ? topics.fraud : topics.approved,
       key: e.customer_id,
-      // The event's own bytes, then the decision fields: re-emits rebuild it from the redelivered event.
-      value:
-        end > 0
-          ? this.slab.concat(rec.value, end, decisionSuffix(parts))
-          : this.slab.from(encodeDecision(rec.value!.toString('utf8'), e, parts)),
+      value,
       timestamp: rec.timestamp,
       headers: rec.headers,
       inputPrefix: end > 0 ? end : undefined
     }
     out.push(decision)
-    const alert = isAlert(parts.decision, r.riskScore, this.#o.alertThreshold)
+    const alert = isAlert(kind, r.riskScore, this.#o.alertThreshold)
     if (alert) {
+      parts ??= partsOf()
       out.push({
         topic: topics.alerts,
         key: e.customer_id,
@@ -107,7 +117,57 @@ export class Renderer {
     for (const id of ev.fired) s.ruleHits[id] = (s.ruleHits[id] ?? 0) + 1
     if (latencyMs > s.latencyMaxMs) s.latencyMaxMs = latencyMs
     s.latencySumMs += latencyMs
-    if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, parts.decision, alert, ev.fired)
+    if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, kind, alert, ev.fired)
+  }
+
+  /**
+   * The decision payload written straight into the slab: the event's bytes up to `end`, then
+   * the text of `decisionSuffix`, with no string built for it (the costliest allocation of a
+   * decision). Null if a field outgrew its room (then the string path writes it).
+   */
+  #decisionInto(
+    rec: LogRecord,
+    end: number,
+    ev: Evaluation,
+    kind: 'fraud' | 'approved',
+    riskScore: number,
+    eventTime: string,
+    latencyMs: number,
+    processedAt: string
+  ): Buffer | null {
+    this.#sourceJson(rec)
+    const prefix = this.#srcPrefix
+    const w = this.slab.begin(end + 512 + 3 * prefix.length + 2 * this.#engine.maxTraceBytes)
+    try {
+      w.raw(rec.value!, 0, end)
+      w.text(',"event_time":"')
+      w.text(eventTime)
+      w.text(
+        kind === 'fraud' ? '","decision":"fraud","risk_score":' : '","decision":"approved","risk_score":'
+      )
+      w.num(riskScore)
+      w.text(',"rules_fired":[')
+      const fired = ev.fired
+      for (let i = 0; i < fired.length; i++) {
+        w.text(i === 0 ? '"' : ',"')
+        w.text(fired[i]!)
+        w.u8(0x22)
+      }
+      w.text('],"trace":')
+      this.#engine.encodeTraceInto(ev, w)
+      w.text(',"processing_latency_ms":')
+      w.num(latencyMs)
+      w.text(',"processed_at":"')
+      w.text(processedAt)
+      w.text('","source":')
+      w.text(prefix)
+      w.num(rec.offset)
+      w.text('}}')
+    } catch (error) {
+      if (error instanceof RangeError) return null
+      throw error
+    }
+    return this.slab.end()
   }
 
   #renderError(p: Prepared, rec: LogRecord, processedAt: string, out: OutRecord[]): void {

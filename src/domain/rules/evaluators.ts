@@ -1,3 +1,4 @@
+import type { ByteWriter } from '../../stream/slab.ts'
 import { haversineKm } from '../geo.ts'
 import { nearestKnownKm, type CustomerState } from './customer-state.ts'
 import type { RuleSpec, RuleTrace } from './types.ts'
@@ -23,6 +24,8 @@ export interface CompiledRule {
   evaluate(ctx: RuleContext): RuleTrace
   /** JSON of a trace this rule returned; a fixed template per rule, as it runs for every event. */
   encode(trace: RuleTrace): string
+  /** Optional: the same JSON written as bytes (the decision path), without building strings. */
+  encodeInto?(trace: RuleTrace, w: ByteWriter): void
 }
 
 const NOT_FIRED: RuleTrace = Object.freeze({ fired: false, history: 0 })
@@ -56,6 +59,23 @@ function num(n: unknown): string {
  * the decimal int.frac has at most 15 significant digits, so it is the shortest form of the
  * double; larger values fall back to String().
  */
+/** `formatRounded` written as bytes: the same text. */
+export function writeRounded(w: ByteWriter, v: unknown, digits: 1 | 2): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return w.text('null')
+  const scale = digits === 1 ? 10 : 100
+  const n = Math.round(v * scale)
+  if (n < 0 || n > 1e14) return w.text(String(v))
+  const int = Math.floor(n / scale)
+  const frac = n - int * scale
+  w.num(int)
+  if (frac === 0) return
+  w.u8(0x2e)
+  if (digits === 1) return w.num(frac)
+  if (frac % 10 === 0) return w.num(frac / 10)
+  if (frac < 10) w.u8(0x30)
+  w.num(frac)
+}
+
 export function formatRounded(v: unknown, digits: 1 | 2): string {
   if (typeof v !== 'number' || !Number.isFinite(v)) return 'null'
   const scale = digits === 1 ? 10 : 100
@@ -96,6 +116,12 @@ export class VelocityRule implements CompiledRule {
   encode(t: RuleTrace): string {
     return `{"fired":${t.fired},"count":${t.count},"window_s":${this.#windowS},"max_count":${this.#max}}`
   }
+  encodeInto(t: RuleTrace, w: ByteWriter): void {
+    w.text(t.fired ? '{"fired":true,"count":' : '{"fired":false,"count":')
+    w.num(t.count as number)
+    w.text((this.#tail ??= `,"window_s":${this.#windowS},"max_count":${this.#max}}`))
+  }
+  #tail: string | undefined
 }
 
 /** impossible_travel and location_change: far from the previous transaction, too soon after it. */
@@ -125,6 +151,15 @@ export class TravelRule implements CompiledRule {
     if (t === NOT_FIRED) return NOT_FIRED_JSON
     return `{"fired":${t.fired},"km":${formatRounded(t.km, 1)},"minutes":${formatRounded(t.minutes, 2)},"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`
   }
+  encodeInto(t: RuleTrace, w: ByteWriter): void {
+    if (t === NOT_FIRED) return w.text(NOT_FIRED_JSON)
+    w.text(t.fired ? '{"fired":true,"km":' : '{"fired":false,"km":')
+    writeRounded(w, t.km, 1)
+    w.text(',"minutes":')
+    writeRounded(w, t.minutes, 2)
+    w.text((this.#tail ??= `,"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`))
+  }
+  #tail: string | undefined
 }
 
 export class AmountAnomalyRule implements CompiledRule {
@@ -155,6 +190,20 @@ export class AmountAnomalyRule implements CompiledRule {
   encode(t: RuleTrace): string {
     if (t === NOT_FIRED) return NOT_FIRED_JSON
     return `{"fired":${t.fired},"ratio":${formatRounded(t.ratio, 2)},"average":${formatRounded(t.average, 2)},"history":${t.history},"multiplier":${this.#multiplier},"source":"${t.source}"}`
+  }
+  encodeInto(t: RuleTrace, w: ByteWriter): void {
+    if (t === NOT_FIRED) return w.text(NOT_FIRED_JSON)
+    w.text(t.fired ? '{"fired":true,"ratio":' : '{"fired":false,"ratio":')
+    writeRounded(w, t.ratio, 2)
+    w.text(',"average":')
+    writeRounded(w, t.average, 2)
+    w.text(',"history":')
+    w.num(t.history as number)
+    w.text(',"multiplier":')
+    w.num(this.#multiplier)
+    w.text(',"source":"')
+    w.text(String(t.source))
+    w.text('"}')
   }
 }
 
@@ -202,6 +251,13 @@ export class AmountThresholdRule implements CompiledRule {
   }
   encode(t: RuleTrace): string {
     return `{"fired":${t.fired},"amount":${num(t.amount)},"threshold":${this.#amount}}`
+  }
+  encodeInto(t: RuleTrace, w: ByteWriter): void {
+    w.text(t.fired ? '{"fired":true,"amount":' : '{"fired":false,"amount":')
+    w.num(t.amount as number)
+    w.text(',"threshold":')
+    w.num(this.#amount)
+    w.u8(0x7d)
   }
 }
 
