@@ -135,8 +135,7 @@ export class Renderer {
     latencyMs: number,
     processedAt: string
   ): Buffer | null {
-    this.#sourceJson(rec)
-    const prefix = this.#srcPrefix
+    const prefix = this.#sourcePrefix(rec)
     const w = this.slab.begin(end + 512 + 3 * prefix.length + 2 * this.#engine.maxTraceBytes)
     try {
       w.raw(rec.value!, 0, end)
@@ -249,12 +248,17 @@ export class Renderer {
   #srcPrefix = ''
   /** `{"topic":…,"partition":…,"offset":N}`, with the constant part cached per partition. */
   #sourceJson(rec: LogRecord): string {
+    return `${this.#sourcePrefix(rec)}${rec.offset}}`
+  }
+
+  /** `{"topic":…,"partition":…,"offset":`, cached per partition. */
+  #sourcePrefix(rec: LogRecord): string {
     if (rec.topic !== this.#srcTopic || rec.partition !== this.#srcPartition) {
       this.#srcTopic = rec.topic
       this.#srcPartition = rec.partition
       this.#srcPrefix = encodeSource(rec.topic, rec.partition, 0).slice(0, -2)
     }
-    return `${this.#srcPrefix}${rec.offset}}`
+    return this.#srcPrefix
   }
 
   /** Records of one batch share processing times to the millisecond: format each once. */
