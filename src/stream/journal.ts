@@ -1,4 +1,4 @@
-import type { ByteSlab } from './slab.ts'
+import type { ByteSlab, ByteWriter } from './slab.ts'
 
 /**
  * Partition journals: the state's changelog, kept in the state store beside the snapshots (the
@@ -18,15 +18,19 @@ import type { ByteSlab } from './slab.ts'
  * byte): appends from different versions of the program can share one journal.
  */
 
-/** Writes one entry through `write` (false: it changed nothing, nothing is kept). */
-export function writeFrame(
-  slab: ByteSlab,
-  maxEntryBytes: number,
-  write: (w: ReturnType<ByteSlab['begin']>) => boolean
-): Buffer | null {
-  const w = slab.begin(2 + maxEntryBytes)
+/** What writes the entries of a journal. */
+export interface EntryWriter<R> {
+  /** Upper bound of one entry's bytes. */
+  readonly maxEntryBytes: number
+  /** Writes the state change that processing made for `result`; false if it changed nothing. */
+  write(result: R, w: ByteWriter): boolean
+}
+
+/** Writes the entry of `result` as one frame (null: it changed nothing, nothing is kept). */
+export function writeFrame<R>(slab: ByteSlab, writer: EntryWriter<R>, result: R): Buffer | null {
+  const w = slab.begin(2 + writer.maxEntryBytes)
   w.u16(0)
-  if (!write(w)) return null
+  if (!writer.write(result, w)) return null
   const length = w.pos - w.start - 2
   w.buf.writeUInt16LE(length, w.start)
   return slab.end()

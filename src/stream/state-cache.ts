@@ -216,7 +216,7 @@ export class StateCache {
     }
     for (const r of requests) {
       const storeKey = keys[i]!
-      const value = decodeWith(storeKey, values[i++] ?? null, raw => r.spec.codec.decode(raw))
+      const value = decodeWith(storeKey, values[i++] ?? null, r.spec.codec.decode)
       const entry = new Entry<unknown>(storeKey, r.spec.slot, value)
       entry.seq = seq
       r.map.set(r.key, entry)

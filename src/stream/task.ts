@@ -6,8 +6,8 @@ import type { Clock } from './clock.ts'
 import type { Entry, StoreSpec } from './keyed-state.ts'
 import { expand, findOffset, newLog } from './replay-log.ts'
 import { EmittedTimes } from './emitted-times.ts'
-import { readFrames, writeFrame } from './journal.ts'
-import { ByteSlab, type ByteWriter } from './slab.ts'
+import { readFrames, writeFrame, type EntryWriter } from './journal.ts'
+import { ByteSlab } from './slab.ts'
 import { StateCache, type PartitionState, type StateWrite } from './state-cache.ts'
 import { journalKey } from './keyed-state.ts'
 
@@ -44,11 +44,7 @@ export interface TaskLogic<P, R> {
 }
 
 /** How a logic records and replays its state changes (journal.ts). */
-export interface TaskJournal<R> {
-  /** Upper bound of one entry's bytes. */
-  readonly maxEntryBytes: number
-  /** Writes the state change that processing made for `result`; false if it changed nothing. */
-  write(result: R, w: ByteWriter): boolean
+export interface TaskJournal<R> extends EntryWriter<R> {
   /** Restore: requests every key `apply` reads or changes. */
   keys(entry: Buffer, keys: KeyRequests): void
   /** Restore: changes the state exactly as processing the record did, marking what it changes. */
@@ -385,7 +381,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   /** Journal mode: the record's state change, to be appended to its partition's journal. */
   #record(part: PartitionState, r: R): void {
     const journal = this.#journal!
-    const entry = writeFrame(this.#journalSlab!, journal.maxEntryBytes, w => journal.write(r, w))
+    const entry = writeFrame(this.#journalSlab!, journal, r)
     if (entry === null) return
     part.entries.push(entry)
     part.entryBytes += entry.length

@@ -65,17 +65,6 @@ export class Renderer {
     const latencyMs = Math.max(0, processedAtMs - rec.timestamp)
     const kind = ev.fraud ? 'fraud' : 'approved'
     const eventTime = this.#eventIso.format(v.eventTimeMs)
-    // The strings of the decision fields: for alerts and events spanning lines (both rare).
-    const partsOf = (): DecisionParts => ({
-      decision: kind,
-      riskScore: r.riskScore,
-      firedJson: ev.fired.length === 0 ? '[]' : JSON.stringify(ev.fired),
-      traceJson: this.#engine.encodeTrace(ev),
-      eventTime,
-      latencyMs,
-      processedAt,
-      sourceJson: this.#sourceJson(rec)
-    })
     let parts: DecisionParts | null = null
     const s = this.stats
     const topics = this.#o.topics
@@ -85,7 +74,7 @@ export class Renderer {
     if (end > 0)
       value = this.#decisionInto(rec, end, ev, kind, r.riskScore, eventTime, latencyMs, processedAt)
     if (value === null) {
-      parts = partsOf()
+      parts = this.#parts(r, rec, eventTime, latencyMs, processedAt)
       value =
         end > 0
           ? this.slab.concat(rec.value, end, decisionSuffix(parts))
@@ -102,7 +91,7 @@ export class Renderer {
     out.push(decision)
     const alert = isAlert(kind, r.riskScore, this.#o.alertThreshold)
     if (alert) {
-      parts ??= partsOf()
+      parts ??= this.#parts(r, rec, eventTime, latencyMs, processedAt)
       out.push({
         topic: topics.alerts,
         key: e.customer_id,
@@ -118,6 +107,27 @@ export class Renderer {
     if (latencyMs > s.latencyMaxMs) s.latencyMaxMs = latencyMs
     s.latencySumMs += latencyMs
     if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, kind, alert, ev.fired)
+  }
+
+  /** The decision fields as strings: for alerts and events spanning lines (both rare). */
+  #parts(
+    r: Result,
+    rec: LogRecord,
+    eventTime: string,
+    latencyMs: number,
+    processedAt: string
+  ): DecisionParts {
+    const ev = r.evaluation!
+    return {
+      decision: ev.fraud ? 'fraud' : 'approved',
+      riskScore: r.riskScore,
+      firedJson: ev.fired.length === 0 ? '[]' : JSON.stringify(ev.fired),
+      traceJson: this.#engine.encodeTrace(ev),
+      eventTime,
+      latencyMs,
+      processedAt,
+      sourceJson: this.#sourceJson(rec)
+    }
   }
 
   /**
