@@ -35,6 +35,8 @@ export interface DetectFlags {
   topics?: Partial<Record<'approved' | 'fraud' | 'alerts' | 'errors' | 'late', string | undefined>>
   /** Namespace of the state keys (Kafka mode: the consumer group, like an application id). */
   keyPrefix?: string
+  /** Journal size past which a partition's state is snapshotted (e.g. '4MiB'). */
+  stateJournal?: string
 }
 
 /** The options that decide how events are scored, shared by `detect` and `replay`. */
@@ -84,6 +86,11 @@ export function registerDetect(program: Command): void {
       'Kafka mode: Redis for the state (env DAROOGHE_REDIS; default redis://127.0.0.1:6379)'
     )
     .option('--memory-state', 'Kafka mode: keep state in this process only (no Redis; not durable)')
+    .option(
+      '--state-journal <size>',
+      "Kafka mode: snapshot a partition's state once its journal of changes passes this size (bytes, KiB or MiB; 0: every batch)",
+      '4MiB'
+    )
     .option('--group <id>', 'Kafka mode: consumer group (default darooghe-detector)')
     .option(
       '--topic <name>',
@@ -130,6 +137,21 @@ export function registerDetect(program: Command): void {
     })
 }
 
+/** `4MiB`, `512KiB`, `65536`: a size in bytes. */
+export function parseSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB)?\s*$/.exec(text)
+  const bytes = m
+    ? Math.round(Number(m[1]) * (m[2] === 'MiB' ? 1 << 20 : m[2] === 'KiB' ? 1 << 10 : 1))
+    : Number.NaN
+  if (!(bytes >= 0 && bytes <= 256 << 20)) {
+    throw new DaroogheError(
+      'USAGE',
+      `${flag} must be a size from 0 to 256MiB, like 4MiB or 512KiB (got '${text}')`
+    )
+  }
+  return bytes
+}
+
 /** Builds the processor from the flags common to file and Kafka modes. */
 export function processorFromFlags(
   flags: DetectFlags,
@@ -153,7 +175,8 @@ export function processorFromFlags(
     },
     collectOutcomes: flags.labels !== undefined,
     topics: flags.topics,
-    keyPrefix: flags.keyPrefix
+    keyPrefix: flags.keyPrefix,
+    journalMaxBytes: parseSize(flags.stateJournal ?? '4MiB', '--state-journal')
   })
   return createProcessor({ store, ruleSet: loadRuleSet(flags.rules), clock, options, delivery })
 }
