@@ -110,15 +110,23 @@ function rulesScore(events: readonly { e: PaymentEvent; t: number }[]): void {
   }
 }
 
-/** The memory store, remembering the puts of the last batch (the write-behind of a batch). */
+/** A batch's state write: its puts (progress, snapshots) and its journal appends. */
+interface CapturedWrite {
+  readonly puts: ReadonlyArray<readonly [string, StateValue]>
+  readonly appends: ReadonlyArray<readonly [string, Uint8Array]>
+}
+
+/** The memory store, remembering the last write of a batch (the write-behind of a batch). */
 class CapturingStore extends MemoryStateStore implements StateStore {
-  lastPuts: ReadonlyArray<readonly [string, StateValue]> = []
+  last: CapturedWrite = { puts: [], appends: [] }
   override async writeBatch(
     puts: ReadonlyArray<readonly [string, StateValue]>,
-    deletes?: readonly string[]
+    deletes?: readonly string[],
+    guards?: ReadonlyArray<readonly [string, string | null]>,
+    appends: ReadonlyArray<readonly [string, Uint8Array]> = []
   ): Promise<void> {
-    this.lastPuts = puts
-    return super.writeBatch(puts, deletes)
+    this.last = { puts, appends }
+    return super.writeBatch(puts, deletes, guards, appends)
   }
 }
 
@@ -136,7 +144,7 @@ export async function stagesSuite(
     produce: [] as number[]
   }
   let events: { e: PaymentEvent; t: number }[] = []
-  let lastBatch: { puts: ReadonlyArray<readonly [string, StateValue]>; outputs: OutRecord[] } | null = null
+  let lastBatch: { write: CapturedWrite; outputs: OutRecord[] } | null = null
   for (let run = 0; run <= RUNS; run++) {
     // Run 0 warms the JIT up and is not counted.
     const count = (k: keyof typeof rates, v: number): void => void (run > 0 && rates[k].push(v))
@@ -169,19 +177,19 @@ export async function stagesSuite(
         recs[Math.min(recs.length, i + BATCH) - 1]!.timestamp + 5
       )
       await r.complete()
-      if (i + BATCH < recs.length) lastBatch = { puts: store.lastPuts, outputs: r.outputs }
+      if (i + BATCH < recs.length) lastBatch = { write: store.last, outputs: r.outputs }
     }
     count('batch', ratePerSecond(recs.length, performance.now() - t0))
   }
   if (lastBatch === null) throw new Error('stages: need at least two batches of events')
-  const { puts, outputs } = lastBatch
+  const { write, outputs } = lastBatch
   const repeats = Math.max(5, Math.round(n / BATCH))
 
   const redis = await RedisStateStore.connect({ url: env.redisUrl, keyPrefix: `${env.runId}:stages:` })
   try {
     for (let run = 0; run <= RUNS; run++) {
       const t0 = performance.now()
-      for (let i = 0; i < repeats; i++) await redis.writeBatch(puts)
+      for (let i = 0; i < repeats; i++) await redis.writeBatch(write.puts, [], [], write.appends)
       if (run > 0) rates.redis.push(ratePerSecond(repeats * BATCH, performance.now() - t0))
     }
   } finally {
@@ -201,7 +209,8 @@ export async function stagesSuite(
   } finally {
     await producer.close()
   }
-  const putBytes = puts.reduce((s, [k, v]) => s + k.length + v.length, 0)
+  const putBytes = write.puts.reduce((s, [k, v]) => s + k.length + v.length, 0)
+  const appendBytes = write.appends.reduce((s, [k, v]) => s + k.length + v.length, 0)
   const outBytes = outputs.reduce((s, o) => s + Buffer.byteLength(o.value ?? ''), 0)
   const result: StageResult[] = [
     {
@@ -222,7 +231,7 @@ export async function stagesSuite(
     {
       name: 'state write-behind (Redis)',
       eventsPerSecond: summarize(rates.redis),
-      detail: `RedisStateStore.writeBatch (one MULTI/MSET/EXEC) of a ${BATCH}-event batch's dirty state: ${puts.length} keys, ${Math.round(putBytes / 1024)} KiB, ${repeats} × per run; events/s = ${BATCH} × batches/s`
+      detail: `RedisStateStore.writeBatch (one MULTI/MSET/APPEND/EXEC) of a ${BATCH}-event batch's state: ${write.puts.length} keys put (${Math.round(putBytes / 1024)} KiB), ${write.appends.length} journals appended (${Math.round(appendBytes / 1024)} KiB), ${repeats} × per run; events/s = ${BATCH} × batches/s`
     },
     {
       name: 'produce (Kafka)',
