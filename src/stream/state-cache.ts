@@ -120,10 +120,6 @@ export class StateCache {
     this.#journalMax = journalMaxBytes
   }
 
-  get journaling(): boolean {
-    return this.#journalMax !== null
-  }
-
   get size(): number {
     return this.#size
   }

@@ -136,7 +136,7 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
       ev.fraud,
       this.#limits
     )
-    return new Result(DECIDED, p, ev, score)
+    return new Result(DECIDED, p, ev, score, 0, txnKey)
   }
 
   late(p: Prepared, _record: LogRecord, watermarkMs: number): Result {
@@ -197,7 +197,7 @@ export class FraudJournal implements TaskJournal<Result> {
     w.f64(e.amount)
     w.f64(e.location.lat)
     w.f64(e.location.lng)
-    w.f64(transactionKey(e.transaction_id))
+    w.f64(r.txnKey)
     w.u8(r.evaluation!.fraud ? 1 : 0)
     return true
   }

@@ -27,7 +27,9 @@ export class Result {
     readonly prepared: Prepared,
     readonly evaluation: Evaluation | null = null,
     readonly riskScore = 0,
-    readonly watermarkMs = 0
+    readonly watermarkMs = 0,
+    /** `transactionKey` of a decided transaction's id (its journal entry keeps it). */
+    readonly txnKey = 0
   ) {}
 }
 

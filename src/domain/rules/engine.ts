@@ -33,6 +33,14 @@ export class RuleEngine {
   readonly usesProfiles: boolean
   readonly #freqWindowMs: number
   readonly #freqMax: number
+  /**
+   * Upper bound of the bytes `encodeTraceInto` and the rules_fired list write: ids, JSON
+   * syntax, and at most 16 fields of at most 32 bytes per rule (flat traces of numbers,
+   * booleans and identifier strings). A trace that breaks it fails its write with a RangeError.
+   */
+  readonly maxTraceBytes: number
+  /** `{"id":` of the first rule, `,"id":` of the others. */
+  readonly #traceKeys: readonly string[]
 
   constructor(readonly ruleSet: RuleSet) {
     this.rules = ruleSet.rules.map(compileRule)
@@ -45,22 +53,14 @@ export class RuleEngine {
       ? Math.round((velocity.params.windowSeconds as number) * 1000)
       : DEFAULT_FREQUENCY.windowMs
     this.#freqMax = velocity ? (velocity.params.maxCount as number) : DEFAULT_FREQUENCY.max
+    this.maxTraceBytes = this.rules.reduce((n, r) => n + 2 * r.spec.id.length + 16 + 16 * 32, 8)
+    this.#traceKeys = this.rules.map((r, i) => `${i === 0 ? '{' : ','}"${r.spec.id}":`)
   }
-
-  /**
-   * Upper bound of the bytes `encodeTraceInto` and the rules_fired list write: ids, JSON
-   * syntax, and at most 16 fields of at most 32 bytes per rule (flat traces of numbers,
-   * booleans and identifier strings). A trace that breaks it fails its write with a RangeError.
-   */
-  get maxTraceBytes(): number {
-    return (this.#maxTraceBytes ??= this.rules.reduce((n, r) => n + 2 * r.spec.id.length + 16 + 16 * 32, 8))
-  }
-  #maxTraceBytes: number | undefined
 
   /** `encodeTrace` written as bytes (the same text), without building strings. */
   encodeTraceInto(ev: Evaluation, w: ByteWriter): void {
     const rules = this.rules
-    const keys = (this.#traceKeys ??= rules.map((r, i) => `${i === 0 ? '{' : ','}"${r.spec.id}":`))
+    const keys = this.#traceKeys
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!
       w.text(keys[i]!)
@@ -70,7 +70,6 @@ export class RuleEngine {
     }
     w.text(rules.length === 0 ? '{}' : '}')
   }
-  #traceKeys: string[] | undefined
 
   /** JSON of an evaluation's trace (same as JSON.stringify(ev.trace), several times faster). */
   encodeTrace(ev: Evaluation): string {

@@ -104,10 +104,13 @@ export class VelocityRule implements CompiledRule {
   readonly windowMs: number
   readonly #max: number
   readonly #windowS: number
+  /** The constant end of this rule's trace JSON. */
+  readonly #tail: string
   constructor(readonly spec: RuleSpec) {
     this.#max = spec.params.maxCount as number
     this.#windowS = spec.params.windowSeconds as number
     this.windowMs = Math.round(this.#windowS * 1000)
+    this.#tail = `,"window_s":${this.#windowS},"max_count":${this.#max}}`
   }
   evaluate(ctx: RuleContext): RuleTrace {
     const count = countInWindow(ctx, this.windowMs)
@@ -119,9 +122,8 @@ export class VelocityRule implements CompiledRule {
   encodeInto(t: RuleTrace, w: ByteWriter): void {
     w.text(t.fired ? '{"fired":true,"count":' : '{"fired":false,"count":')
     w.num(t.count as number)
-    w.text((this.#tail ??= `,"window_s":${this.#windowS},"max_count":${this.#max}}`))
+    w.text(this.#tail)
   }
-  #tail: string | undefined
 }
 
 /** impossible_travel and location_change: far from the previous transaction, too soon after it. */
@@ -129,10 +131,13 @@ export class TravelRule implements CompiledRule {
   readonly windowMs: number
   readonly #minKm: number
   readonly #maxMinutes: number
+  /** The constant end of this rule's trace JSON. */
+  readonly #tail: string
   constructor(readonly spec: RuleSpec) {
     this.#minKm = spec.params.minKm as number
     this.#maxMinutes = spec.params.maxMinutes as number
     this.windowMs = Math.round(this.#maxMinutes * 60_000)
+    this.#tail = `,"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`
   }
   evaluate(ctx: RuleContext): RuleTrace {
     if (ctx.pos === 0) return NOT_FIRED
@@ -157,9 +162,8 @@ export class TravelRule implements CompiledRule {
     writeRounded(w, t.km, 1)
     w.text(',"minutes":')
     writeRounded(w, t.minutes, 2)
-    w.text((this.#tail ??= `,"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`))
+    w.text(this.#tail)
   }
-  #tail: string | undefined
 }
 
 export class AmountAnomalyRule implements CompiledRule {
