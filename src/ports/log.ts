@@ -51,6 +51,11 @@ export interface LogProducer {
    * murmur2 partitioner, so every client puts a customer's events on the same partition.
    */
   send(records: readonly OutRecord[]): Promise<RecordAck[]>
+  /**
+   * True when `send` keeps no reference to the records' bytes once it settled (it copied what it
+   * wrote), so that the caller may reuse that memory. An in-memory log keeps them: absent there.
+   */
+  readonly copiesRecords?: boolean
   close(): Promise<void>
 }
 

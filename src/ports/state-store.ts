@@ -18,7 +18,8 @@ export interface StateStore {
    * Applies all puts, deletes and appends in one round trip, atomically (MULTI/EXEC on Redis):
    * after a crash either all of a batch's state is there or none of it. An append adds its bytes
    * at the end of the key's value (an absent key starts empty): the processor's state journals.
-   * A key appears in at most one of the three lists.
+   * A key appears in at most one of the three lists. The store keeps no reference to the given
+   * bytes once the returned promise settled: the caller reuses that memory for later batches.
    *
    * `guards` fence the write: each key must still hold the given value (null: be absent), else
    * nothing is written and it rejects with a `STATE_CONFLICT` DaroogheError. The processor

@@ -83,6 +83,8 @@ export interface StateWrite {
   readonly puts: [string, StateValue][]
   readonly deletes: string[]
   readonly appends: [string, Uint8Array][]
+  /** Where the bytes were written: recycled once the write is done. */
+  readonly slab: ByteSlab
 }
 
 /**
@@ -247,11 +249,11 @@ export class StateCache {
         for (const e of p.journaled) puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
         if (p.journalBytes > 0) deletes.push(journalKey(this.#prefix, p.topic, p.partition))
       } else if (p.entryBytes > 0) {
-        appends.push([journalKey(this.#prefix, p.topic, p.partition), Buffer.concat(p.entries, p.entryBytes)])
+        appends.push([journalKey(this.#prefix, p.topic, p.partition), slab.join(p.entries, p.entryBytes)])
       }
     }
     for (const e of this.#dirty) puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
-    return { puts, deletes, appends }
+    return { puts, deletes, appends, slab }
   }
 
   /**

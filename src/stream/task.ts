@@ -7,7 +7,7 @@ import type { Entry, StoreSpec } from './keyed-state.ts'
 import { expand, findOffset, newLog } from './replay-log.ts'
 import { EmittedTimes } from './emitted-times.ts'
 import { readFrames, writeFrame, type EntryWriter } from './journal.ts'
-import { ByteSlab } from './slab.ts'
+import { ByteSlab, ChunkPool } from './slab.ts'
 import { StateCache, type PartitionState, type StateWrite } from './state-cache.ts'
 import { journalKey } from './keyed-state.ts'
 
@@ -120,6 +120,8 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   readonly #instance = randomBytes(4).toString('hex')
   #writes = 0
   #lastBatchSize = 0
+  /** Chunks of the state and journal slabs, reused batch after batch (see ChunkPool). */
+  readonly #pool = new ChunkPool(8 << 20)
 
   constructor(logic: TaskLogic<P, R>, options: StreamTaskOptions) {
     this.#logic = logic
@@ -164,10 +166,13 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       // The last batch was never completed (its outputs failed): memory is ahead of the store.
       cache.abort(this.#awaiting)
       this.#awaiting = null
+      this.#staged?.slab.recycle()
       this.#staged = null
     }
     const outputs: OutRecord[] = []
-    this.#journalSlab = this.#journal === null ? null : ByteSlab.forBatch(n, 100)
+    // The last batch's entries were copied into its state write (or dropped with its partitions).
+    this.#journalSlab?.recycle()
+    this.#journalSlab = this.#journal === null ? null : ByteSlab.forBatch(n, 100, this.#pool)
     const touched: PartitionState[] = []
     const toLoad: PartitionState[] = []
     this.#missing = 0
@@ -216,11 +221,15 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         }
       }
       stats.processedAtMs = this.#o.clock.now()
-      // State bytes and replay logs of the batch, carved from one slab that dies with the write.
-      const slab = ByteSlab.forBatch(n, 600)
+      // State bytes and replay logs of the batch, carved from one slab recycled after the write.
+      const slab = ByteSlab.forBatch(n, 600, this.#pool)
       if (this.#outputsFirst) {
         const puts = cache.timesPuts(touched, slab, `${this.#instance}.${++this.#writes}`)
-        if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
+        try {
+          if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
+        } finally {
+          slab.recycle()
+        }
         cache.timesWritten(touched)
         this.#awaiting = touched
         stats.keysWritten = puts.length
@@ -275,8 +284,13 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   }
 
   async #write(w: StateWrite, touched: readonly PartitionState[]): Promise<void> {
-    if (w.puts.length + w.deletes.length + w.appends.length === 0) return
-    await this.#o.store.writeBatch(w.puts, w.deletes, this.#cache.guards(touched), w.appends)
+    try {
+      if (w.puts.length + w.deletes.length + w.appends.length === 0) return
+      await this.#o.store.writeBatch(w.puts, w.deletes, this.#cache.guards(touched), w.appends)
+    } finally {
+      // The store keeps no reference to the bytes once the write is done (the port's contract).
+      w.slab.recycle()
+    }
   }
 
   /**
@@ -326,7 +340,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     try {
       return this.#cache.puts(
         touched,
-        ByteSlab.forBatch(this.#lastBatchSize, 600),
+        ByteSlab.forBatch(this.#lastBatchSize, 600, this.#pool),
         false,
         this.#o.maxCachedEntries
       )

@@ -207,3 +207,26 @@ test('our produce encoder writes batches the client library reads back, with a v
     ]
   )
 })
+
+test('a produce request written into the reused scratch has the bytes of a freshly allocated one', async () => {
+  const { encodeProduceRequest, RequestScratch } = await import('../../src/adapters/kafka/produce-request.ts')
+  const records = [
+    { topic: 'a', key: 'c-1', value: Buffer.from('{"x":1}'), timestamp: 1_763_800_000_000 },
+    { topic: 'b', key: 'c-2', value: 'é'.repeat(40), timestamp: 1_763_800_000_005, headers: { h: 'v' } },
+    { topic: 'a', key: null, value: 'z'.repeat(90_000), timestamp: 1_763_800_000_009 }
+  ]
+  const batches = [
+    { topic: 'a', partition: 0, indexes: [0, 2], baseSequence: 7 },
+    { topic: 'b', partition: 3, indexes: [1], baseSequence: -1 }
+  ]
+  const producer = { producerId: 5n, producerEpoch: 1 }
+  const fresh = encodeProduceRequest(records, batches, -1, 30_000, producer, 0).buffer
+  const scratch = new RequestScratch()
+  // A small request first, so that the scratch has to grow for the large one.
+  const small = encodeProduceRequest(records, [batches[1]!], -1, 30_000, producer, 0, scratch).buffer
+  assert.deepEqual(small, encodeProduceRequest(records, [batches[1]!], -1, 30_000, producer, 0).buffer)
+  const reused = encodeProduceRequest(records, batches, -1, 30_000, producer, 0, scratch).buffer
+  assert.deepEqual(reused, fresh)
+  const again = encodeProduceRequest(records, [batches[1]!], -1, 30_000, producer, 0, scratch).buffer
+  assert.equal(again.buffer, reused.buffer, 'the next request reuses the same memory')
+})

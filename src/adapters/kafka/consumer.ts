@@ -240,12 +240,19 @@ export class KafkaLogConsumer implements LogConsumer {
   }
 
   #offsetsOf(batch: readonly LogRecord[]): CommitOffset[] {
+    // A fetched batch holds each partition's records as one run: look a partition up only
+    // where the run changes, not once per record.
     const next = new Map<string, { topic: string; partition: number; offset: number }>()
-    for (const r of batch) {
-      const k = `${r.topic}:${r.partition}`
-      const cur = next.get(k)
-      if (!cur || r.offset + 1 > cur.offset)
-        next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
+    let cur: { topic: string; partition: number; offset: number } | undefined
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i]!
+      if (cur === undefined || cur.topic !== r.topic || cur.partition !== r.partition) {
+        const k = `${r.topic}:${r.partition}`
+        cur = next.get(k)
+        if (cur === undefined)
+          next.set(k, (cur = { topic: r.topic, partition: r.partition, offset: r.offset + 1 }))
+      }
+      if (r.offset + 1 > cur.offset) cur.offset = r.offset + 1
     }
     return [...next.values()]
       .filter(o => this.#owned.has(`${o.topic}:${o.partition}`))

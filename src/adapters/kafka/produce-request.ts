@@ -30,8 +30,28 @@ const BATCH_HEADER = 61 // baseOffset … recordCount
 const NO_PRODUCER: ProducerIdentity = { producerId: -1n, producerEpoch: -1 }
 
 /**
+ * Where request bodies are written: one buffer, grown when a request needs more and reused by
+ * the next request. Reuse is safe because the connection copies the body into its own framed
+ * request synchronously within `send` (the header and the body are joined by one
+ * Buffer.concat); the next request is encoded only after that returned. Without a scratch,
+ * every request allocates its body: fresh external memory that forces minor collections.
+ */
+export class RequestScratch {
+  #buf: Buffer = Buffer.alloc(0)
+
+  /** A buffer of at least `size` bytes, valid until the next `take`. */
+  take(size: number): Buffer {
+    if (this.#buf.length < size)
+      this.#buf = Buffer.allocUnsafeSlow(Math.max(size, this.#buf.length * 2, 64 << 10))
+    return this.#buf
+  }
+}
+
+/**
  * One Produce request body: transactional_id (null) | acks | timeout_ms | [topic_data] |
  * TAG_BUFFER, where topic_data is name | [index | records | TAG_BUFFER] | TAG_BUFFER.
+ * Every record batch is measured first, then written in place: the body is one buffer, taken
+ * from `scratch` when given (see RequestScratch), written once.
  */
 export function encodeProduceRequest(
   records: readonly OutRecord[],
@@ -39,7 +59,8 @@ export function encodeProduceRequest(
   acks: number,
   timeoutMs: number,
   producer: ProducerIdentity | null,
-  now: number
+  now: number,
+  scratch?: RequestScratch
 ): Writer {
   const byTopic = new Map<string, PartitionBatch[]>()
   for (const b of batches) {
@@ -47,29 +68,32 @@ export function encodeProduceRequest(
     if (list) list.push(b)
     else byTopic.set(b.topic, [b])
   }
-  const encoded = batches.map(b => encodeRecordBatch(records, b, producer ?? NO_PRODUCER, now))
+  const sizes = new Map<PartitionBatch, BatchSize>()
   let size = 1 + 2 + 4 + 5 + 1
-  for (const [topic, list] of byTopic)
+  for (const [topic, list] of byTopic) {
     size += 5 + Buffer.byteLength(topic) + 5 + 1 + list.length * (4 + 5 + 1)
-  for (const e of encoded) size += e.length
-  const out = Buffer.allocUnsafe(size)
+    for (const b of list) {
+      const measured = measureRecordBatch(records, b, now)
+      sizes.set(b, measured)
+      size += measured.total
+    }
+  }
+  const out = scratch ? scratch.take(size) : Buffer.allocUnsafe(size)
   let at = 0
   out[at++] = 0 // transactional_id: null
   at = out.writeInt16BE(acks, at)
   at = out.writeInt32BE(timeoutMs, at)
   at = writeUnsignedVarint(out, at, byTopic.size + 1)
-  let i = 0
-  const encodedOf = new Map(batches.map(b => [b, encoded[i++]!]))
   for (const [topic, list] of byTopic) {
     const name = Buffer.byteLength(topic)
     at = writeUnsignedVarint(out, at, name + 1)
     at += out.write(topic, at)
     at = writeUnsignedVarint(out, at, list.length + 1)
     for (const b of list) {
-      const batch = encodedOf.get(b)!
+      const measured = sizes.get(b)!
       at = out.writeInt32BE(b.partition, at)
-      at = writeUnsignedVarint(out, at, batch.length + 1)
-      at += batch.copy(out, at)
+      at = writeUnsignedVarint(out, at, measured.total + 1)
+      at = writeRecordBatch(out, at, records, b, measured, producer ?? NO_PRODUCER, now)
       out[at++] = 0 // partition TAG_BUFFER
     }
     out[at++] = 0 // topic TAG_BUFFER
@@ -78,18 +102,33 @@ export function encodeProduceRequest(
   return Writer.create().append(out.subarray(0, at))
 }
 
-/** One record batch (v2) of a partition's records; timestamps default to `now`. */
+/** One record batch (v2) of a partition's records, in a buffer of its own; timestamps default to `now`. */
 export function encodeRecordBatch(
   records: readonly OutRecord[],
   batch: PartitionBatch,
   producer: ProducerIdentity,
   now: number
 ): Buffer {
+  const measured = measureRecordBatch(records, batch, now)
+  const out = Buffer.allocUnsafe(measured.total)
+  writeRecordBatch(out, 0, records, batch, measured, producer, now)
+  return out
+}
+
+/** A record batch's size, and what writing it needs: each record's body size and the timestamps. */
+interface BatchSize {
+  readonly total: number
+  readonly bodies: number[]
+  readonly baseTimestamp: number
+  readonly maxTimestamp: number
+}
+
+/** Pass 1: each record's body size, so that each length prefix is known before writing. */
+function measureRecordBatch(records: readonly OutRecord[], batch: PartitionBatch, now: number): BatchSize {
   const { indexes } = batch
   const first = records[indexes[0]!]!
   const baseTimestamp = Math.round(first.timestamp ?? now)
   let maxTimestamp = baseTimestamp
-  // Pass 1: each record's body size, so each length prefix is known before writing.
   const bodies = new Array<number>(indexes.length)
   let total = BATCH_HEADER
   for (let i = 0; i < indexes.length; i++) {
@@ -110,21 +149,35 @@ export function encodeRecordBatch(
     bodies[i] = body
     total += varintSize(body) + body
   }
-  const out = Buffer.allocUnsafe(total)
+  return { total, bodies, baseTimestamp, maxTimestamp }
+}
+
+/** Pass 2: the batch at `start` of `out`; returns the position after it. */
+function writeRecordBatch(
+  out: Buffer,
+  start: number,
+  records: readonly OutRecord[],
+  batch: PartitionBatch,
+  size: BatchSize,
+  producer: ProducerIdentity,
+  now: number
+): number {
+  const { indexes } = batch
+  const { bodies, baseTimestamp } = size
   // Header; the CRC (bytes 17–20) covers attributes to the end and is written last.
-  writeInt64(out, 0, 0) // base offset: the broker assigns it
-  out.writeInt32BE(total - 12, 8)
-  out.writeInt32BE(-1, 12) // partition leader epoch: the broker's to set
-  out[16] = 2 // magic
-  out.writeInt16BE(0, 21) // attributes: no compression, not transactional
-  out.writeInt32BE(indexes.length - 1, 23)
-  writeInt64(out, 27, baseTimestamp)
-  writeInt64(out, 35, maxTimestamp)
-  out.writeBigInt64BE(producer.producerId, 43)
-  out.writeInt16BE(producer.producerEpoch, 51)
-  out.writeInt32BE(batch.baseSequence, 53)
-  out.writeInt32BE(indexes.length, 57)
-  let at = BATCH_HEADER
+  writeInt64(out, start, 0) // base offset: the broker assigns it
+  out.writeInt32BE(size.total - 12, start + 8)
+  out.writeInt32BE(-1, start + 12) // partition leader epoch: the broker's to set
+  out[start + 16] = 2 // magic
+  out.writeInt16BE(0, start + 21) // attributes: no compression, not transactional
+  out.writeInt32BE(indexes.length - 1, start + 23)
+  writeInt64(out, start + 27, baseTimestamp)
+  writeInt64(out, start + 35, size.maxTimestamp)
+  out.writeBigInt64BE(producer.producerId, start + 43)
+  out.writeInt16BE(producer.producerEpoch, start + 51)
+  out.writeInt32BE(batch.baseSequence, start + 53)
+  out.writeInt32BE(indexes.length, start + 57)
+  let at = start + BATCH_HEADER
   for (let i = 0; i < indexes.length; i++) {
     const r = records[indexes[i]!]!
     at = writeVarint(out, at, bodies[i]!)
@@ -144,8 +197,10 @@ export function encodeRecordBatch(
       }
     } else out[at++] = 0
   }
-  out.writeUInt32BE(crc32c(out.subarray(21)), 17)
-  return out
+  if (at - start !== size.total)
+    throw new Error(`record batch of ${at - start} bytes, measured ${size.total}`)
+  out.writeUInt32BE(crc32c(out.subarray(start + 21, at)), start + 17)
+  return at
 }
 
 export interface PartitionResult {

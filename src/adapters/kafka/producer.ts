@@ -15,6 +15,7 @@ import { murmur2 } from './murmur2.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import {
   encodeProduceRequest,
+  RequestScratch,
   type PartitionBatch,
   type PartitionResult,
   parseProduceResponse,
@@ -102,6 +103,10 @@ export class KafkaLogProducer implements LogProducer {
 
   readonly #transactional: boolean
   readonly #timeoutMs: number
+  /** Records are copied into produce requests; nothing of theirs is kept once `send` settled. */
+  readonly copiesRecords = true
+  /** Request bodies are written here: `send` copies them before the next is encoded. */
+  readonly #scratch = new RequestScratch()
   #tx: KafkaTransaction | null = null
 
   /**
@@ -356,7 +361,15 @@ export class KafkaLogProducer implements LogProducer {
     if (!broker) throw new DaroogheError('KAFKA', `no address for broker ${leader}`)
     const connection = await callback<Connection>(cb => this.#producer[kGetConnection](broker, cb))
     const version = await this.#produceVersion()
-    const request = encodeProduceRequest(records, batches, this.#acks, this.#timeoutMs, identity, Date.now())
+    const request = encodeProduceRequest(
+      records,
+      batches,
+      this.#acks,
+      this.#timeoutMs,
+      identity,
+      Date.now(),
+      this.#scratch
+    )
     if (this.#acks === ProduceAcks.NO_RESPONSE) request.context.noResponse = true
     const results = await callback<PartitionResult[] | undefined>(cb =>
       connection.send(0, version, () => request, parseProduceResponse, true, true, cb)

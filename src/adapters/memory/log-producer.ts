@@ -9,6 +9,8 @@ import type { MemoryLog } from './log.ts'
 export class MemoryLogProducer implements LogProducer {
   readonly #log: MemoryLog
   #closed = false
+  /** The log stores copies of the values (see MemoryLog.append). */
+  readonly copiesRecords = true
 
   constructor(log: MemoryLog) {
     this.#log = log

@@ -51,6 +51,8 @@ export async function runDetector(deps: DetectorDeps): Promise<void> {
           if (upcoming) processor.prepareAhead(upcoming)
           await sending
           await r.complete()
+          // Produced and acknowledged: a producer that copied them lets their memory be reused.
+          if (producer.copiesRecords === true) r.release()
           return r
         },
         log,

@@ -4,7 +4,7 @@ import type { RuleSet } from '../../domain/rules/types.ts'
 import type { LogRecord, OutRecord, TopicPartition } from '../../ports/log.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import type { Clock } from '../../stream/clock.ts'
-import { ByteSlab } from '../../stream/slab.ts'
+import { ByteSlab, ChunkPool } from '../../stream/slab.ts'
 import { StreamTask, type TaskStats } from '../../stream/task.ts'
 import { FraudLogic } from './fraud-logic.ts'
 import { LogicStats, type Outcome } from './records.ts'
@@ -62,6 +62,13 @@ export interface BatchResult {
    * flight, so that `complete()` only sends it (the same bytes either way).
    */
   stage(): void
+  /**
+   * Optional, after `complete()` resolved: the caller holds none of the outputs any more (its
+   * producer copied them and they are acknowledged), so their memory goes to a later batch's
+   * outputs. Every output's bytes may be overwritten from then on. Nothing happens state-first,
+   * where the processor keeps the last outputs of each partition for re-emits.
+   */
+  release(): void
 }
 
 export interface Processor {
@@ -109,6 +116,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     await task.complete()
   }
   let running = false
+  // Output chunks come back through release(); state-first keeps outputs (the replay log).
+  const outputPool = deps.delivery === 'outputs-first' ? new ChunkPool() : null
   let ahead: { records: readonly LogRecord[]; prepared: ReturnType<typeof task.prepare> } | null = null
   return {
     options,
@@ -118,7 +127,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       running = true
       const s = (logic.renderer.stats = new LogicStats())
       // Outputs: the event's bytes plus about 500 bytes of decision (alerts are rare).
-      logic.renderer.slab = ByteSlab.forBatch(records.length, 1_200)
+      const slab = (logic.renderer.slab = ByteSlab.forBatch(records.length, 1_200, outputPool))
       const prepared = ahead?.records === records ? ahead.prepared : undefined
       ahead = null
       let result
@@ -133,6 +142,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         outcomes: s.outcomes,
         complete,
         stage: () => task.stage(),
+        release: () => slab.recycle(),
         stats: {
           ...stats,
           duplicatesSkipped: stats.duplicatesSkipped + s.duplicateTransactionIds,
