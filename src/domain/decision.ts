@@ -151,7 +151,10 @@ export function encodeTrace(trace: Readonly<Record<string, RuleTrace>>): string 
   return out + '}'
 }
 
-export function encodeAlert(event: PaymentEvent, p: DecisionParts): string {
+export function encodeAlert(
+  event: Pick<PaymentEvent, 'transaction_id' | 'customer_id' | 'merchant_id' | 'amount'>,
+  p: DecisionParts
+): string {
   return (
     `{"alert_id":${JSON.stringify('alert-' + event.transaction_id)},"created_at":"${p.processedAt}"` +
     `,"severity":"${severityOf(p.riskScore)}","customer_id":${JSON.stringify(event.customer_id)}` +

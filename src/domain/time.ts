@@ -1,3 +1,5 @@
+import type { ByteWriter } from '../stream/slab.ts'
+
 /**
  * Timestamps arrive as ISO-8601 strings, or as epoch seconds or milliseconds (numbers or
  * digit strings). Values below 1e11 are seconds: 1e11 s is the year 5138, while 1e11 ms is 1973,
@@ -28,6 +30,13 @@ export function formatTimestamp(ms: number): string {
   return new Date(ms).toISOString()
 }
 
+/** Two decimal digits of 0..99. */
+function two(w: ByteWriter, n: number): void {
+  const tens = Math.floor(n / 10)
+  w.u8(0x30 + tens)
+  w.u8(0x30 + n - tens * 10)
+}
+
 const DAY_MS = 86_400_000
 /** 0000-01-01 and 9999-12-31T23:59:59.999Z: toISOString writes 4-digit years in between. */
 const ISO_MIN_MS = -62_167_219_200_000
@@ -42,6 +51,33 @@ const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'
 export class IsoFormatter {
   #day = Number.NaN
   #prefix = ''
+
+  /** `format(ms)` written as bytes, without building the string. */
+  writeInto(ms: number, w: ByteWriter): void {
+    if (!Number.isInteger(ms) || ms < ISO_MIN_MS || ms > ISO_MAX_MS) return w.text(new Date(ms).toISOString())
+    const day = Math.floor(ms / DAY_MS)
+    if (day !== this.#day) {
+      this.#day = day
+      this.#prefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
+    }
+    w.text(this.#prefix)
+    let r = ms - day * DAY_MS
+    const h = Math.floor(r / 3_600_000)
+    r -= h * 3_600_000
+    const m = Math.floor(r / 60_000)
+    r -= m * 60_000
+    const s = Math.floor(r / 1000)
+    r -= s * 1000
+    two(w, h)
+    w.u8(0x3a)
+    two(w, m)
+    w.u8(0x3a)
+    two(w, s)
+    w.u8(0x2e)
+    w.u8(0x30 + Math.floor(r / 100))
+    two(w, r % 100)
+    w.u8(0x5a)
+  }
 
   format(ms: number): string {
     if (!Number.isInteger(ms) || ms < ISO_MIN_MS || ms > ISO_MAX_MS) return new Date(ms).toISOString()

@@ -67,3 +67,21 @@ test('text is written as UTF-8, and writing past the reserved room throws instea
   assert.throws(() => written(w => w.text('é'.repeat(5)), 9), RangeError)
   assert.throws(() => written(w => w.num(1_234_567_890), 9), RangeError)
 })
+
+test('IsoFormatter writes the text of toISOString, as a string and as bytes', async () => {
+  const { IsoFormatter } = await import('../../src/domain/time.ts')
+  const f = new IsoFormatter()
+  const base = Date.parse('2026-11-22T23:59:59.999Z')
+  const values = [0, 1, 999, 1000, 86_399_999, 86_400_000, base, base + 1, Date.parse('2024-02-29T12:34:56.007Z')]
+  for (let i = 0; i < 500; i++) values.push(base - i * 7_654_321 - (i % 1000))
+  values.push(-1, 253_402_300_800_000, 1.5) // outside the fast range: Date's own text
+  for (const ms of values) {
+    const expected = new Date(ms).toISOString()
+    assert.equal(f.format(ms), expected, `format(${ms})`)
+    assert.equal(
+      written(w => f.writeInto(ms, w)),
+      expected,
+      `writeInto(${ms})`
+    )
+  }
+})

@@ -44,18 +44,18 @@ test('recent stays sorted by event time, drops what is older than the retention 
   add(s, T0 + 10_000)
   add(s, T0 + 30_000)
   assert.deepEqual(
-    s.recent.map(r => r.t - T0),
+    s.recent.toArray().map(r => r.t - T0),
     [10_000, 30_000, 50_000]
   )
   add(s, T0 + 170_000) // horizon 20 000: drops +10 000
   assert.deepEqual(
-    s.recent.map(r => r.t - T0),
+    s.recent.toArray().map(r => r.t - T0),
     [30_000, 50_000, 170_000]
   )
   add(s, T0 + 171_000)
   add(s, T0 + 172_000) // cap 4
   assert.deepEqual(
-    s.recent.map(r => r.t - T0),
+    s.recent.toArray().map(r => r.t - T0),
     [50_000, 170_000, 171_000, 172_000]
   )
   assert.equal(s.count, 6)
@@ -97,7 +97,7 @@ test('customer state round-trips exactly through its encoding', () => {
   const back = decodeCustomer(encodeCustomer(s))
   back.avgSpend = s.avgSpend
   assert.deepEqual(back, s)
-  assert.ok(back.recent[0]!.amount === 123.45 && back.recent[1]!.id === transactionKey('id "quoted" \\ ü'))
+  assert.ok(back.recent.amount(0) === 123.45 && back.recent.id(1) === transactionKey('id "quoted" \\ ü'))
   assert.deepEqual(encodeCustomer(back), encodeCustomer(s))
   const empty = decodeCustomer(null)
   assert.equal(empty.count, 0)
@@ -165,7 +165,7 @@ test('a version-2 customer record (transaction ids in full) reads as version 3 (
   w.u32(s.count)
   for (const v of [s.sum, s.lastT, s.lastLat, s.lastLng, s.homeLat, s.homeLng]) w.f64(v)
   w.u16(s.recent.length)
-  for (const [x, id] of s.recent.map((x, i) => [x, ['tx-a', 'tx-b'][i]!] as const)) {
+  for (const [x, id] of s.recent.toArray().map((x, i) => [x, ['tx-a', 'tx-b'][i]!] as const)) {
     for (const v of [x.t, x.amount, x.lat, x.lng]) w.f64(v)
     w.str16(id)
   }

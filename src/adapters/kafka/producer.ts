@@ -258,6 +258,25 @@ export class KafkaLogProducer implements LogProducer {
       chunks = partitionBatches(records, partitions)
       this.#direct.set(records, chunks)
     }
+    if (chunks.length > 1 && chunks.every(c => c.every(b => !b.done && b.identity === null))) {
+      // A send that takes several requests (a partition's records are capped per request) has
+      // them all in flight at once: in order on the leader's connection, so the broker appends
+      // them in sequence, without a round trip between them. Sequences are reserved in chunk
+      // order first. Whatever this first round does not get written is retried below, chunk
+      // by chunk, with the same sequence numbers.
+      const identity = this.#idempotent ? await this.#identity() : null
+      if (identity !== null) {
+        for (const chunk of chunks) {
+          for (const b of chunk) {
+            b.baseSequence = this.#reserveSequences(b)
+            b.identity = identity
+          }
+        }
+      }
+      await Promise.all(
+        chunks.map(chunk => this.#attempt(records, chunk, false, { stale: false, error: null }))
+      )
+    }
     for (const chunk of chunks) await this.#deliver(records, chunk)
     this.#direct.delete(records)
     const acks = new Array<RecordAck>(records.length)
@@ -272,9 +291,7 @@ export class KafkaLogProducer implements LogProducer {
   }
 
   async #deliver(records: readonly OutRecord[], chunk: readonly DirectBatch[]): Promise<void> {
-    const topics = [...new Set(chunk.map(b => b.topic))]
-    let staleMetadata = false
-    let lastError: unknown = null
+    const last: AttemptState = { stale: false, error: null }
     for (let attempt = 0; ; attempt++) {
       const pending = chunk.filter(b => !b.done)
       if (pending.length === 0) return
@@ -282,71 +299,89 @@ export class KafkaLogProducer implements LogProducer {
         throw new DaroogheError(
           'KAFKA',
           `produce to ${pending.map(b => `${b.topic}:${b.partition}`).join(', ')} failed after ${attempt} attempts`,
-          { cause: lastError }
+          { cause: last.error }
         )
       }
       if (attempt > 0)
         await new Promise(r => setTimeout(r, Math.min(this.#retryDelayMs * 2 ** (attempt - 1), 4_000)))
       if (this.#closed) throw new DaroogheError('CLOSED', 'producer is closed')
-      try {
-        const identity = this.#idempotent ? await this.#identity() : null
-        for (const b of pending) {
-          if (identity !== null && b.identity !== identity) {
-            b.baseSequence = this.#reserveSequences(b)
-            b.identity = identity
-          }
+      await this.#attempt(records, chunk, true, last)
+    }
+  }
+
+  /**
+   * One produce of a chunk's pending batches; marks what the brokers wrote as done and notes in
+   * `last` why the rest was not. A lost sequence (the broker forgot this producer, or a batch
+   * came before its predecessor) starts a new producer id only when `renumber`: the concurrent
+   * first round of a multi-request send leaves that to the retries, which go in order.
+   * Rejects only with a fatal error.
+   */
+  async #attempt(
+    records: readonly OutRecord[],
+    chunk: readonly DirectBatch[],
+    renumber: boolean,
+    last: AttemptState
+  ): Promise<void> {
+    const pending = chunk.filter(b => !b.done)
+    const topics = [...new Set(pending.map(b => b.topic))]
+    try {
+      const identity = this.#idempotent ? await this.#identity() : null
+      for (const b of pending) {
+        if (identity !== null && b.identity !== identity) {
+          b.baseSequence = this.#reserveSequences(b)
+          b.identity = identity
         }
-        const metadata = await this.#producer.metadata({
-          topics,
-          autocreateTopics: true,
-          forceUpdate: staleMetadata
-        })
-        staleMetadata = false
-        const byLeader = new Map<number, DirectBatch[]>()
-        for (const b of pending) {
-          const leader = metadata.topics.get(b.topic)?.partitions[b.partition]?.leader ?? -1
-          if (leader < 0) {
-            staleMetadata = true
-            continue
-          }
-          const list = byLeader.get(leader)
-          if (list) list.push(b)
-          else byLeader.set(leader, [b])
-        }
-        const sends = [...byLeader].map(([leader, batches]) =>
-          this.#produce(metadata, leader, records, batches, identity)
-        )
-        for (const outcome of await Promise.allSettled(sends)) {
-          if (outcome.status === 'rejected') {
-            lastError = outcome.reason
-            staleMetadata = true
-            continue
-          }
-          for (const { batch, result } of outcome.value) {
-            const code = result.errorCode
-            if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) {
-              batch.done = true
-              batch.baseOffset = result.baseOffset
-            } else if (SEQUENCE_LOST.has(code)) {
-              // The broker no longer knows this producer's sequences (its state expired or was
-              // lost): start again as a new producer id; pending batches get new numbers.
-              lastError = produceError(batch, result)
-              this.#identityPromise = null
-            } else if (FATAL_PRODUCE.has(code)) {
-              throw new DaroogheError('KAFKA_FATAL', produceError(batch, result).message)
-            } else {
-              // Leaders moving, a broker restarting, or a code this client does not know: sent
-              // again (same sequence numbers) a bounded number of times, then it surfaces.
-              lastError = produceError(batch, result)
-              staleMetadata = true
-            }
-          }
-        }
-      } catch (cause) {
-        if (cause instanceof DaroogheError && cause.kind === 'KAFKA_FATAL') throw cause
-        lastError = cause
-        staleMetadata = true
       }
+      const metadata = await this.#producer.metadata({
+        topics,
+        autocreateTopics: true,
+        forceUpdate: last.stale
+      })
+      last.stale = false
+      const byLeader = new Map<number, DirectBatch[]>()
+      for (const b of pending) {
+        const leader = metadata.topics.get(b.topic)?.partitions[b.partition]?.leader ?? -1
+        if (leader < 0) {
+          last.stale = true
+          continue
+        }
+        const list = byLeader.get(leader)
+        if (list) list.push(b)
+        else byLeader.set(leader, [b])
+      }
+      const sends = [...byLeader].map(([leader, batches]) =>
+        this.#produce(metadata, leader, records, batches, identity)
+      )
+      for (const outcome of await Promise.allSettled(sends)) {
+        if (outcome.status === 'rejected') {
+          last.error = outcome.reason
+          last.stale = true
+          continue
+        }
+        for (const { batch, result } of outcome.value) {
+          const code = result.errorCode
+          if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) {
+            batch.done = true
+            batch.baseOffset = result.baseOffset
+          } else if (SEQUENCE_LOST.has(code)) {
+            // The broker no longer knows this producer's sequences (its state expired or was
+            // lost): start again as a new producer id; pending batches get new numbers.
+            last.error = produceError(batch, result)
+            if (renumber) this.#identityPromise = null
+          } else if (FATAL_PRODUCE.has(code)) {
+            throw new DaroogheError('KAFKA_FATAL', produceError(batch, result).message)
+          } else {
+            // Leaders moving, a broker restarting, or a code this client does not know: sent
+            // again (same sequence numbers) a bounded number of times, then it surfaces.
+            last.error = produceError(batch, result)
+            last.stale = true
+          }
+        }
+      }
+    } catch (cause) {
+      if (cause instanceof DaroogheError && cause.kind === 'KAFKA_FATAL') throw cause
+      last.error = cause
+      last.stale = true
     }
   }
 
@@ -437,6 +472,13 @@ export class KafkaLogProducer implements LogProducer {
     if (this.#tx) await this.#tx.abort().catch(() => {})
     await this.#producer.close()
   }
+}
+
+/** Why the last attempt of a chunk left batches pending, for the next one. */
+interface AttemptState {
+  /** Look the leaders up again before the next attempt. */
+  stale: boolean
+  error: unknown
 }
 
 type ProducedOffset = { topic: string; partition: number; offset: bigint }

@@ -11,7 +11,8 @@ import {
 import type { RuleEngine } from '../../domain/rules/engine.ts'
 import type { RuleContext } from '../../domain/rules/evaluators.ts'
 import { riskScore } from '../../domain/scoring.ts'
-import { validateEvent, type Validated, type ValidationIssue } from '../../domain/validate.ts'
+import { scanEvent } from '../../domain/event-scan.ts'
+import { validateEvent, type ValidationIssue } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { Entry } from '../../stream/keyed-state.ts'
 import { ByteReader, type ByteWriter } from '../../stream/slab.ts'
@@ -19,7 +20,7 @@ import type { KeyRequests, TaskContext, TaskJournal, TaskLogic } from '../../str
 import { MAX_ID_LENGTH } from '../../domain/validate.ts'
 import { StateFormatError } from '../../domain/rules/state-codec.ts'
 import type { ProcessorOptions } from './options.ts'
-import { DECIDED, DUPLICATE, ERROR, LATE, Prepared, Result } from './records.ts'
+import { DECIDED, DUPLICATE, ERROR, type Failure, LATE, Prepared, Result } from './records.ts'
 import { Renderer } from './render.ts'
 import { CUSTOMERS, MERCHANTS, PROFILES } from './stores.ts'
 
@@ -56,22 +57,25 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
 
   prepare(record: LogRecord): Prepared {
     if (record.value === null) {
-      const v: Validated = {
+      const failure: Failure = {
         ok: false,
         issues: [issue('$', 'record has no value')],
         transactionId: null,
         customerId: null,
         eventTimeMs: null
       }
-      return new Prepared(undefined, v, Number.NaN)
+      return Prepared.invalid(failure, undefined)
     }
+    const scanned = scanEvent(record.value, record.timestamp, this.#o.validation)
+    if (scanned !== null) return Prepared.scanned(scanned)
+    // Anything the byte scanner is not certain of: JSON.parse and the validator decide.
     const raw = record.value.toString('utf8')
     let value: unknown
     try {
       value = JSON.parse(raw)
     } catch (error) {
       const m = TXN_ID.exec(raw)
-      const v: Validated = {
+      const failure: Failure = {
         ok: false,
         issues: [issue('$', `not valid JSON (${(error as Error).message})`)],
         // Best effort, so that an undecodable event can still be traced to its id.
@@ -79,10 +83,10 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
         customerId: null,
         eventTimeMs: null
       }
-      return new Prepared(undefined, v, Number.NaN)
+      return Prepared.invalid(failure, undefined)
     }
     const v = validateEvent(value, record.timestamp, this.#o.validation)
-    return new Prepared(value, v, v.ok ? v.eventTimeMs : Number.NaN)
+    return v.ok ? Prepared.valid(v.event, v.eventTimeMs) : Prepared.invalid(v, value)
   }
 
   eventTime(p: Prepared): number {
@@ -90,32 +94,29 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
   }
 
   requestKeys(p: Prepared, keys: KeyRequests): void {
-    if (!p.validated.ok) return
-    const e = p.validated.event
-    keys.need(CUSTOMERS, e.customer_id)
-    keys.need(MERCHANTS, e.merchant_id)
-    if (this.#engine.usesProfiles) keys.need(PROFILES, e.customer_id)
+    if (!p.ok) return
+    keys.need(CUSTOMERS, p.customerId)
+    keys.need(MERCHANTS, p.merchantId)
+    if (this.#engine.usesProfiles) keys.need(PROFILES, p.customerId)
   }
 
   process(p: Prepared, _record: LogRecord, ctx: TaskContext): Result {
-    const v = p.validated
-    if (!v.ok) return new Result(ERROR, p)
-    const e = v.event
-    const customerEntry = ctx.get(CUSTOMERS, e.customer_id)
+    if (!p.ok) return new Result(ERROR, p)
+    const customerEntry = ctx.get(CUSTOMERS, p.customerId)
     const customer = customerEntry.value
-    if (this.#engine.usesProfiles) customer.avgSpend = ctx.get(PROFILES, e.customer_id).value
-    const txnKey = transactionKey(e.transaction_id)
+    if (this.#engine.usesProfiles) customer.avgSpend = ctx.get(PROFILES, p.customerId).value
+    const txnKey = transactionKey(p.transactionId)
     if (hasRecent(customer, txnKey)) return new Result(DUPLICATE, p)
-    const t = v.eventTimeMs
+    const t = p.eventTimeMs
     const rc = this.#ctx
     rc.customer = customer
     rc.t = t
-    rc.amount = e.amount
-    rc.lat = e.location.lat
-    rc.lng = e.location.lng
+    rc.amount = p.amount
+    rc.lat = p.lat
+    rc.lng = p.lng
     rc.pos = insertionIndex(customer.recent, t)
     const ev = this.#engine.evaluate(rc)
-    const merchantEntry = ctx.get(MERCHANTS, e.merchant_id)
+    const merchantEntry = ctx.get(MERCHANTS, p.merchantId)
     const merchant = merchantEntry.value
     const score = riskScore({
       ratio: ev.ratio,
@@ -130,9 +131,9 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
       ctx,
       customerEntry,
       merchantEntry,
-      new RecentTxn(t, e.amount, rc.lat, rc.lng, txnKey),
+      new RecentTxn(t, p.amount, p.lat, p.lng, txnKey),
       rc.pos,
-      e.merchant_id,
+      p.merchantId,
       ev.fraud,
       this.#limits
     )
@@ -188,15 +189,14 @@ export class FraudJournal implements TaskJournal<Result> {
 
   write(r: Result, w: ByteWriter): boolean {
     if (r.kind !== DECIDED) return false
-    const v = r.prepared.validated as Extract<Validated, { ok: true }>
-    const e = v.event
+    const p = r.prepared
     w.u8(JOURNAL_VERSION)
-    w.str16(e.customer_id)
-    w.str16(e.merchant_id)
-    w.f64(v.eventTimeMs)
-    w.f64(e.amount)
-    w.f64(e.location.lat)
-    w.f64(e.location.lng)
+    w.str16(p.customerId)
+    w.str16(p.merchantId)
+    w.f64(p.eventTimeMs)
+    w.f64(p.amount)
+    w.f64(p.lat)
+    w.f64(p.lng)
     w.f64(r.txnKey)
     w.u8(r.evaluation!.fraud ? 1 : 0)
     return true

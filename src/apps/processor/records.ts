@@ -1,18 +1,76 @@
-import type { ValidationCode } from '../../domain/event.ts'
+import type { PaymentEvent, ValidationCode } from '../../domain/event.ts'
+import type { ScannedEvent } from '../../domain/event-scan.ts'
+import type { LogRecord } from '../../ports/log.ts'
 import type { Evaluation } from '../../domain/rules/engine.ts'
 import type { Validated } from '../../domain/validate.ts'
 
+/** A validation that failed: what the error record reports. */
+export type Failure = Extract<Validated, { ok: false }>
+
 /**
- * A decoded, validated record. The value's text is not kept: records of a batch that wait for
- * its state load live until it ends, and the text would double what survives young GCs.
+ * A decoded, validated record: the few fields processing reads. The value's text is not kept:
+ * records of a batch that wait for its state load live until it ends, and the text would
+ * double what survives young GCs. Valid events read straight from their bytes (event-scan.ts)
+ * have no decoded object at all; `event()` parses one for the rare outputs that need it.
  */
 export class Prepared {
   constructor(
-    /** The parsed JSON; undefined when the bytes were not JSON (or the record had no value). */
-    readonly value: unknown,
-    readonly validated: Validated,
-    readonly eventTimeMs: number
+    readonly transactionId: string,
+    readonly customerId: string,
+    readonly merchantId: string,
+    readonly amount: number,
+    readonly lat: number,
+    readonly lng: number,
+    /** Event time, ms; NaN when the record is invalid. */
+    readonly eventTimeMs: number,
+    /** Null when valid. */
+    readonly failure: Failure | null,
+    /** The parsed JSON when the record went through JSON.parse; undefined otherwise. */
+    readonly value: unknown
   ) {}
+
+  static valid(e: PaymentEvent, eventTimeMs: number): Prepared {
+    const loc = e.location
+    return new Prepared(
+      e.transaction_id,
+      e.customer_id,
+      e.merchant_id,
+      e.amount,
+      loc.lat,
+      loc.lng,
+      eventTimeMs,
+      null,
+      e
+    )
+  }
+
+  static scanned(s: ScannedEvent): Prepared {
+    return new Prepared(
+      s.transactionId,
+      s.customerId,
+      s.merchantId,
+      s.amount,
+      s.lat,
+      s.lng,
+      s.eventTimeMs,
+      null,
+      undefined
+    )
+  }
+
+  /** `value`: the parsed JSON, or undefined when the bytes were not JSON (or absent). */
+  static invalid(failure: Failure, value: unknown): Prepared {
+    return new Prepared('', '', '', 0, 0, 0, Number.NaN, failure, value)
+  }
+
+  get ok(): boolean {
+    return this.failure === null
+  }
+
+  /** The valid event as decoded JSON (parsed again from `rec`'s bytes when it was scanned). */
+  event(rec: LogRecord): PaymentEvent {
+    return (this.value ?? JSON.parse(rec.value!.toString('utf8'))) as PaymentEvent
+  }
 }
 
 export const ERROR = 0

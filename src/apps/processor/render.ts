@@ -12,7 +12,7 @@ import {
 } from '../../domain/decision.ts'
 import type { Evaluation, RuleEngine } from '../../domain/rules/engine.ts'
 import { IsoFormatter } from '../../domain/time.ts'
-import { issueCodes, type Validated } from '../../domain/validate.ts'
+import { issueCodes } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { DerivedOutRecord } from '../../stream/replay-log.ts'
 import { ByteSlab } from '../../stream/slab.ts'
@@ -58,13 +58,11 @@ export class Renderer {
     processedAt: string,
     out: OutRecord[]
   ): void {
-    const v = r.prepared.validated as Extract<Validated, { ok: true }>
-    const e = v.event
+    const p = r.prepared
     const ev = r.evaluation!
     // Clamped: a producer clock ahead of ours would otherwise give negative latencies.
     const latencyMs = Math.max(0, processedAtMs - rec.timestamp)
     const kind = ev.fraud ? 'fraud' : 'approved'
-    const eventTime = this.#eventIso.format(v.eventTimeMs)
     let parts: DecisionParts | null = null
     const s = this.stats
     const topics = this.#o.topics
@@ -72,17 +70,17 @@ export class Renderer {
     let value: Buffer | null = null
     // The event's own bytes, then the decision fields: re-emits rebuild it from the redelivered event.
     if (end > 0)
-      value = this.#decisionInto(rec, end, ev, kind, r.riskScore, eventTime, latencyMs, processedAt)
+      value = this.#decisionInto(rec, end, ev, kind, r.riskScore, p.eventTimeMs, latencyMs, processedAt)
     if (value === null) {
-      parts = this.#parts(r, rec, eventTime, latencyMs, processedAt)
+      parts = this.#parts(r, rec, this.#eventIso.format(p.eventTimeMs), latencyMs, processedAt)
       value =
         end > 0
           ? this.slab.concat(rec.value, end, decisionSuffix(parts))
-          : this.slab.from(encodeDecision(rec.value!.toString('utf8'), e, parts))
+          : this.slab.from(encodeDecision(rec.value!.toString('utf8'), p.event(rec), parts))
     }
     const decision: DerivedOutRecord = {
       topic: ev.fraud ? topics.fraud : topics.approved,
-      key: e.customer_id,
+      key: p.customerId,
       value,
       timestamp: rec.timestamp,
       headers: rec.headers,
@@ -91,11 +89,21 @@ export class Renderer {
     out.push(decision)
     const alert = isAlert(kind, r.riskScore, this.#o.alertThreshold)
     if (alert) {
-      parts ??= this.#parts(r, rec, eventTime, latencyMs, processedAt)
+      parts ??= this.#parts(r, rec, this.#eventIso.format(p.eventTimeMs), latencyMs, processedAt)
       out.push({
         topic: topics.alerts,
-        key: e.customer_id,
-        value: this.slab.from(encodeAlert(e, parts)),
+        key: p.customerId,
+        value: this.slab.from(
+          encodeAlert(
+            {
+              transaction_id: p.transactionId,
+              customer_id: p.customerId,
+              merchant_id: p.merchantId,
+              amount: p.amount
+            },
+            parts
+          )
+        ),
         timestamp: rec.timestamp,
         headers: rec.headers
       })
@@ -106,7 +114,7 @@ export class Renderer {
     for (const id of ev.fired) s.ruleHits[id] = (s.ruleHits[id] ?? 0) + 1
     if (latencyMs > s.latencyMaxMs) s.latencyMaxMs = latencyMs
     s.latencySumMs += latencyMs
-    if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, kind, alert, ev.fired)
+    if (this.#o.collectOutcomes) this.#outcome(p, rec, kind, alert, ev.fired)
   }
 
   /** The decision fields as strings: for alerts and events spanning lines (both rare). */
@@ -141,7 +149,7 @@ export class Renderer {
     ev: Evaluation,
     kind: 'fraud' | 'approved',
     riskScore: number,
-    eventTime: string,
+    eventTimeMs: number,
     latencyMs: number,
     processedAt: string
   ): Buffer | null {
@@ -150,7 +158,7 @@ export class Renderer {
     try {
       w.raw(rec.value!, 0, end)
       w.text(',"event_time":"')
-      w.text(eventTime)
+      this.#eventIso.writeInto(eventTimeMs, w)
       w.text(
         kind === 'fraud' ? '","decision":"fraud","risk_score":' : '","decision":"approved","risk_score":'
       )
@@ -180,7 +188,7 @@ export class Renderer {
   }
 
   #renderError(p: Prepared, rec: LogRecord, processedAt: string, out: OutRecord[]): void {
-    const v = p.validated as Extract<Validated, { ok: false }>
+    const v = p.failure!
     const codes = issueCodes(v.issues)
     const decoded = p.value !== undefined
     const value = encodeError({
@@ -208,14 +216,14 @@ export class Renderer {
   }
 
   #renderLate(r: Result, rec: LogRecord, processedAt: string, out: OutRecord[]): void {
-    const v = r.prepared.validated as Extract<Validated, { ok: true }>
-    const e: PaymentEvent = v.event
+    const p = r.prepared
+    const e: PaymentEvent = p.event(rec)
     const value = encodeLate({
-      transaction_id: e.transaction_id,
-      customer_id: e.customer_id,
-      event_time: new Date(v.eventTimeMs).toISOString(),
+      transaction_id: p.transactionId,
+      customer_id: p.customerId,
+      event_time: new Date(p.eventTimeMs).toISOString(),
       watermark: new Date(r.watermarkMs).toISOString(),
-      lateness_ms: r.watermarkMs - v.eventTimeMs,
+      lateness_ms: r.watermarkMs - p.eventTimeMs,
       allowed_lateness_ms: this.#o.allowedLatenessMs,
       original: e,
       source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
@@ -224,12 +232,12 @@ export class Renderer {
     })
     out.push({
       topic: this.#o.topics.late,
-      key: e.customer_id,
+      key: p.customerId,
       value,
       timestamp: rec.timestamp,
       headers: rec.headers
     })
-    if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, 'late', false)
+    if (this.#o.collectOutcomes) this.#outcome(p, rec, 'late', false)
   }
 
   #outcome(
@@ -240,8 +248,7 @@ export class Renderer {
     rulesFired: readonly string[] = [],
     errorCodes: readonly ValidationCode[] = []
   ): void {
-    const v = p.validated
-    const transactionId = v.ok ? v.event.transaction_id : v.transactionId
+    const transactionId = p.failure === null ? p.transactionId : p.failure.transactionId
     this.stats.outcomes.push({
       transactionId,
       partition: rec.partition,

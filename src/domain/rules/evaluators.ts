@@ -5,7 +5,7 @@ import type { RuleSpec, RuleTrace } from './types.ts'
 
 /**
  * What a rule sees of one event: the customer's state BEFORE the event, and `pos`, the
- * event's place in `customer.recent` (event-time order), so `recent[pos - 1]` is the previous
+ * event's place in `customer.recent` (event-time order), so `recent.t(pos - 1)` is the previous
  * transaction in event time. The engine reuses one context object for every event.
  */
 export interface RuleContext {
@@ -96,7 +96,7 @@ export function countInWindow(ctx: RuleContext, windowMs: number): number {
   const recent = ctx.customer.recent
   const from = ctx.t - windowMs
   let n = 1
-  for (let j = ctx.pos - 1; j >= 0 && recent[j]!.t >= from; j--) n++
+  for (let j = ctx.pos - 1; j >= 0 && recent.t(j) >= from; j--) n++
   return n
 }
 
@@ -141,9 +141,10 @@ export class TravelRule implements CompiledRule {
   }
   evaluate(ctx: RuleContext): RuleTrace {
     if (ctx.pos === 0) return NOT_FIRED
-    const prev = ctx.customer.recent[ctx.pos - 1]!
-    const km = haversineKm(prev.lat, prev.lng, ctx.lat, ctx.lng)
-    const dt = ctx.t - prev.t
+    const recent = ctx.customer.recent
+    const prev = ctx.pos - 1
+    const km = haversineKm(recent.lat(prev), recent.lng(prev), ctx.lat, ctx.lng)
+    const dt = ctx.t - recent.t(prev)
     return {
       fired: km > this.#minKm && dt < this.windowMs,
       km: round(km, 1),

@@ -38,13 +38,14 @@ export function encodeCustomerInto(s: CustomerState, slab: ByteSlab): Buffer {
   w.f64(s.lastLng)
   w.f64(s.homeLat)
   w.f64(s.homeLng)
-  w.u16(s.recent.length)
-  for (const x of s.recent) {
-    w.f64(x.t)
-    w.f64(x.amount)
-    w.f64(x.lat)
-    w.f64(x.lng)
-    w.f64(x.id)
+  const recent = s.recent
+  w.u16(recent.length)
+  for (let i = 0; i < recent.length; i++) {
+    w.f64(recent.t(i))
+    w.f64(recent.amount(i))
+    w.f64(recent.lat(i))
+    w.f64(recent.lng(i))
+    w.f64(recent.id(i))
   }
   w.u16(s.locations.length)
   for (const x of s.locations) {
@@ -71,21 +72,15 @@ export function decodeCustomer(raw: Buffer | null): CustomerState {
     s.lastLng = r.f64()
     s.homeLat = r.f64()
     s.homeLng = r.f64()
-    const recent: RecentTxn[] = new Array(r.u16())
-    for (let i = 0; i < recent.length; i++) {
+    const n = r.u16()
+    for (let i = 0; i < n; i++) {
       const t = finite(r.f64())
       const amount = finite(r.f64())
       const lat = finite(r.f64())
       const lng = finite(r.f64())
-      recent[i] = new RecentTxn(
-        t,
-        amount,
-        lat,
-        lng,
-        version === 2 ? transactionKey(r.str16()) : finite(r.f64())
-      )
+      const id = version === 2 ? transactionKey(r.str16()) : finite(r.f64())
+      s.recent.insert(i, new RecentTxn(t, amount, lat, lng, id))
     }
-    s.recent = recent
     const locations: KnownLocation[] = new Array(r.u16())
     for (let i = 0; i < locations.length; i++)
       locations[i] = new KnownLocation(finite(r.f64()), finite(r.f64()))
