@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createClient } from 'redis'
 import { test } from 'node:test'
 import { RedisStateStore } from '../../src/adapters/redis/state-store.ts'
 import { REDIS_URL, uniqueName } from '../helpers/services.ts'
@@ -42,7 +43,7 @@ test('Redis state store: a fenced write checks its guards and applies everything
     await store.clear()
     await store.close()
   })
-  // 1 200 puts: more than one MSET chunk inside the script.
+  // 1 200 puts: past the script's 256 keys, so the WATCH/MULTI path; the writes after it are small.
   const puts = Array.from({ length: 1_200 }, (_, i) => [`c:${i}`, `v${i}`] as const)
   await store.writeBatch([...puts, ['p:t:0', '10|100']], ['gone'], [['p:t:0', null]])
   assert.deepEqual(await store.getMany(['c:0', 'c:1199', 'p:t:0']), ['v0', 'v1199', '10|100'])
@@ -95,6 +96,29 @@ test('Redis state store: a fenced write checks its guards and applies everything
     [['j:t:0', bytes.subarray(9, 10)]]
   )
   assert.deepEqual(await store.getManyBytes(['j:t:0']), [bytes.subarray(9, 10)])
+
+  // A large write (WATCH/MULTI) with a stale guard writes nothing either.
+  const many = Array.from({ length: 300 }, (_, i) => [`c:${i}`, 'stale'] as const)
+  await assert.rejects(
+    store.writeBatch([...many], ['c:3'], [['p:t:0', '22|220']]),
+    /changed since it was read/
+  )
+  assert.deepEqual(await store.getMany(['c:0', 'c:299', 'c:3', 'p:t:0']), ['v0', 'v299', 'v3', '23|230'])
+  // The server forgot its scripts (a restart, SCRIPT FLUSH): the next small write loads it again.
+  const admin = createClient({ url: REDIS_URL })
+  await admin.connect()
+  await admin.scriptFlush()
+  await admin.close()
+  await store.writeBatch(
+    [['p:t:0', '24|240']],
+    ['c:4'],
+    [['p:t:0', '23|230']],
+    [['j:t:0', bytes.subarray(0, 1)]]
+  )
+  assert.deepEqual(await store.getMany(['p:t:0', 'c:4']), ['24|240', null])
+  assert.deepEqual(await store.getManyBytes(['j:t:0']), [
+    Buffer.concat([bytes.subarray(9, 10), bytes.subarray(0, 1)])
+  ])
 })
 
 test('Redis state store: two instances racing on one guard: exactly one write lands', async t => {

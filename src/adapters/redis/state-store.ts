@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createClient, RESP_TYPES, WatchError, type RedisClientType } from 'redis'
 import { DaroogheError } from '../../errors.ts'
 import { stateConflict, type StateStore, type StateValue } from '../../ports/state-store.ts'
@@ -13,13 +14,15 @@ export interface RedisStateStoreOptions {
 
 /**
  * StateStore on Redis: `getMany` is one MGET, `writeBatch` one MULTI/EXEC (atomic): one MSET,
- * one DEL and an APPEND per journal. A fenced
- * write is an optimistic transaction on a second connection of its own (WATCH is per
- * connection): WATCH + MGET of the guarded keys, compare, then MULTI/MSET/DEL/EXEC, which Redis
- * aborts if a guarded key changed in between. Two round trips, but Redis copies the values
- * once: a Lua script (the first design) copied every value into Lua and back, twice the
- * server CPU of a big state write. Reconnects with capped exponential backoff; while
- * disconnected, calls fail fast with a retriable error instead of queueing without bound.
+ * one DEL and an APPEND per journal. A fenced write of a few keys (the processor's usual batch:
+ * progress keys, emitted times, journal appends) is one Lua script, atomic like MULTI: it
+ * compares the guards and writes, one round trip. A larger one (a compaction's snapshots) is an
+ * optimistic transaction on a second connection of its own (WATCH is per connection): WATCH +
+ * MGET of the guarded keys, compare, then MULTI/MSET/DEL/EXEC, which Redis aborts if a guarded
+ * key changed in between: two round trips, but Redis copies the values once, where the script
+ * copies every value into Lua and back, twice the server CPU of a big state write.
+ * Reconnects with capped exponential backoff; while disconnected, calls fail fast with a
+ * retriable error instead of queueing without bound.
  */
 export class RedisStateStore implements StateStore {
   readonly #client: RedisClientType
@@ -116,7 +119,11 @@ export class RedisStateStore implements StateStore {
     guards: ReadonlyArray<readonly [string, string | null]>,
     appends: ReadonlyArray<readonly [string, Uint8Array]>
   ): Promise<void> {
-    const run = (): Promise<void> => this.#watchAndWrite(puts, deletes, guards, appends)
+    const small = guards.length + puts.length + deletes.length + appends.length <= SCRIPT_MAX_KEYS
+    const run = (): Promise<void> =>
+      small
+        ? this.#scriptedWrite(puts, deletes, guards, appends)
+        : this.#watchAndWrite(puts, deletes, guards, appends)
     const result = this.#writing.then(run, run)
     this.#writing = result.catch(() => {})
     return result
@@ -149,6 +156,55 @@ export class RedisStateStore implements StateStore {
       // A guarded key changed between the read and EXEC: Redis ran nothing.
       if (cause instanceof WatchError) throw stateConflict(guards.map(([k]) => k).join(', '))
       throw this.#failed(puts.length, cause)
+    }
+  }
+
+  /** The fenced write as one FENCED_WRITE script (see the class comment). */
+  async #scriptedWrite(
+    puts: ReadonlyArray<readonly [string, StateValue]>,
+    deletes: readonly string[],
+    guards: ReadonlyArray<readonly [string, string | null]>,
+    appends: ReadonlyArray<readonly [string, Uint8Array]>
+  ): Promise<void> {
+    const keys: string[] = []
+    const args: (string | Buffer)[] = [
+      String(guards.length),
+      String(puts.length),
+      String(deletes.length),
+      String(appends.length)
+    ]
+    // A guard's expected value: '=' and the value, or '!' for "absent".
+    for (const [k, expected] of guards) {
+      keys.push(this.#prefix + k)
+      args.push(expected === null ? '!' : `=${expected}`)
+    }
+    for (const [k, v] of puts) {
+      keys.push(this.#prefix + k)
+      args.push(arg(v))
+    }
+    for (const k of deletes) keys.push(this.#prefix + k)
+    for (const [k, v] of appends) {
+      keys.push(this.#prefix + k)
+      args.push(arg(v))
+    }
+    let failed: unknown
+    try {
+      failed = await this.#evalFenced(keys, args)
+    } catch (cause) {
+      throw this.#failed(puts.length, cause)
+    }
+    if (failed !== 0) throw stateConflict(guards[Number(failed) - 1]?.[0] ?? '?')
+  }
+
+  /** EVALSHA, loading the script first when the server does not know it (a restart, SCRIPT FLUSH). */
+  async #evalFenced(keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+    const call = (op: string, script: string): Promise<unknown> =>
+      this.#writer.sendCommand([op, script, String(keys.length), ...keys, ...args])
+    try {
+      return await call('EVALSHA', FENCED_WRITE_SHA)
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error
+      return await call('EVAL', FENCED_WRITE)
     }
   }
 
@@ -205,6 +261,33 @@ export class RedisStateStore implements StateStore {
     }
   }
 }
+
+/** Fenced writes up to this many keys go through FENCED_WRITE (one round trip). */
+const SCRIPT_MAX_KEYS = 256
+
+/**
+ * KEYS: the guarded keys, then the keys to put, to delete and to append to. ARGV: the four
+ * counts, each guard's expectation ('=' and the value, or '!' for absent), the values to put,
+ * the bytes to append. Returns 0 once everything is written, or the index (from 1) of the
+ * first guard that does not hold, having written nothing. Runs atomically, as every script.
+ */
+const FENCED_WRITE = `
+local ng, np, nd, na = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+for i = 1, ng do
+  local have = redis.call('GET', KEYS[i])
+  local want = ARGV[4 + i]
+  if want == '!' then
+    if have then return i end
+  elseif (not have) or have ~= string.sub(want, 2) then
+    return i
+  end
+end
+for i = 1, np do redis.call('SET', KEYS[ng + i], ARGV[4 + ng + i]) end
+if nd > 0 then redis.call('DEL', unpack(KEYS, ng + np + 1, ng + np + nd)) end
+for i = 1, na do redis.call('APPEND', KEYS[ng + np + nd + i], ARGV[4 + ng + np + i]) end
+return 0
+`
+const FENCED_WRITE_SHA = createHash('sha1').update(FENCED_WRITE).digest('hex')
 
 function arg(v: StateValue): string | Buffer {
   return typeof v === 'string' || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
