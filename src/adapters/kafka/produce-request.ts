@@ -1,4 +1,5 @@
-import { crc32c, type Reader, Writer } from '@platformatic/kafka'
+import { createRequire } from 'node:module'
+import { crc32c as libraryCrc32c, type Reader, Writer } from '@platformatic/kafka'
 import type { OutRecord } from '../../ports/log.ts'
 import { WireCursor } from './wire.ts'
 
@@ -27,6 +28,21 @@ export interface ProducerIdentity {
 }
 
 const BATCH_HEADER = 61 // baseOffset … recordCount
+
+/**
+ * CRC-32C of a record batch. The native @node-rs/crc32 (the client library's own optional
+ * dependency) over our bytes as they are: the library's wrapper first copies them into a new
+ * Uint8Array, a megabyte and more of fresh memory per request. Without the native module, the
+ * library's function.
+ */
+const crc32c: (bytes: Uint8Array) => number = (() => {
+  try {
+    const native = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c(b: Uint8Array): number }
+    return (bytes: Uint8Array) => native.crc32c(bytes)
+  } catch {
+    return (bytes: Uint8Array) => libraryCrc32c(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  }
+})()
 const NO_PRODUCER: ProducerIdentity = { producerId: -1n, producerEpoch: -1 }
 
 /**
