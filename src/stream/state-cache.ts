@@ -22,6 +22,10 @@ import { NO_EVENT_TIME } from './watermark.ts'
 export class PartitionState {
   /** Last batch that saw the partition. */
   seq = 0
+  /** The batch whose records of this partition wait for its load (or for the batch before). */
+  waitingSeq = 0
+  /** Dropped from the cache: a load that resolves later leaves it alone. */
+  dropped = false
   requested = false
   loaded = false
   /** Last offset whose effects are in the state (-1: none). */
@@ -73,6 +77,8 @@ export class PartitionState {
 }
 
 interface Request {
+  /** Null for a global store. */
+  readonly part: PartitionState | null
   readonly map: Map<string, Entry<unknown>>
   readonly key: string
   readonly spec: StoreSpec<unknown>
@@ -141,15 +147,29 @@ export class StateCache {
     return store.scope === 'partition' ? part.slots[store.slot]! : this.#global[store.slot]!
   }
 
-  /** Registers a key for the batch's load unless it is hot; returns whether it must be loaded. */
-  need(part: PartitionState, store: StoreSpec<unknown>, key: string): boolean {
+  /**
+   * Registers a key for the batch's load unless it is hot; returns whether it must be loaded. A
+   * hot value is stamped with the batch `seq`, so that no eviction before its record is handled
+   * (another batch's, while this one waits for its load) drops it.
+   */
+  need(part: PartitionState, store: StoreSpec<unknown>, key: string, seq: number): boolean {
     const map = this.#map(part, store)
-    if (map.has(key)) return false
+    const hot = map.get(key)
+    if (hot !== undefined) {
+      hot.seq = seq
+      return false
+    }
     const storeKey =
       store.scope === 'partition'
         ? partitionKey(this.#prefix, store.name, part.topic, part.partition, key)
         : globalKey(this.#prefix, store.name, key)
-    if (!this.#requested.has(storeKey)) this.#requested.set(storeKey, { map, key, spec: store })
+    if (!this.#requested.has(storeKey))
+      this.#requested.set(storeKey, {
+        part: store.scope === 'partition' ? part : null,
+        map,
+        key,
+        spec: store
+      })
     return true
   }
 
@@ -195,6 +215,11 @@ export class StateCache {
     const values = await store.getManyBytes(keys)
     let i = 0
     for (const part of toLoad) {
+      if (part.dropped) {
+        // Dropped while the load was in flight (a batch processed ahead, discarded).
+        i += journal ? 4 : 3
+        continue
+      }
       part.stored = values[i]?.toString('utf8') ?? null
       const meta = decodeWith(keys[i]!, part.stored, decodeMeta)
       part.processedOffset = part.storedOffset = meta.processedOffset
@@ -214,6 +239,10 @@ export class StateCache {
     }
     for (const r of requests) {
       const storeKey = keys[i]!
+      if (r.part?.dropped === true) {
+        i++
+        continue
+      }
       const value = decodeWith(storeKey, values[i++] ?? null, r.spec.codec.decode)
       const entry = new Entry<unknown>(storeKey, r.spec.slot, value)
       entry.seq = seq
@@ -360,6 +389,7 @@ export class StateCache {
   }
 
   drop(part: PartitionState): void {
+    part.dropped = true
     for (const map of part.slots) this.#size -= map.size
     this.#parts.get(part.topic)?.delete(part.partition)
   }

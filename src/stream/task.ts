@@ -77,6 +77,29 @@ export interface StreamTaskOptions {
 
 export const DEFAULT_JOURNAL_MAX_BYTES = 4 << 20
 
+/** A batch between its in-memory processing (`#begin`) and its load and write (`#finish`). */
+interface BatchRun<P> {
+  readonly records: readonly LogRecord[]
+  readonly seq: number
+  readonly stats: TaskStats
+  readonly outputs: OutRecord[]
+  /** Partitions of the batch, and those of them to load first. */
+  readonly touched: PartitionState[]
+  readonly toLoad: PartitionState[]
+  /** Indexes of the records that wait (for the load, or for the awaited batch), and their decoded forms. */
+  readonly deferredAt: number[]
+  readonly deferred: P[]
+  readonly journalSlab: ByteSlab | null
+  /** Processing ahead: the awaited batch's partitions, whose records wait for it. */
+  readonly blocked: ReadonlySet<PartitionState> | null
+  /** Processing ahead: the load started at once, and the records it let run, or why it failed. */
+  loading: Promise<void> | null
+  loadError: unknown
+  loaded: boolean
+  /** Dropped (`#discard`): an ahead load that resolves later must not touch anything. */
+  discarded: boolean
+}
+
 export interface TaskStats {
   records: number
   /** Records processed for the first time (state updated). */
@@ -114,8 +137,12 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   /** The awaited batch's state write, encoded ahead by `stage()`. */
   #staged: StateWrite | null = null
   readonly #journal: TaskJournal<R> | null
-  /** This batch's journal entries (journal mode). */
+  /** Journal entries of the batch being processed (journal mode). */
   #journalSlab: ByteSlab | null = null
+  /** Journal entries of the awaited batch: kept until its state write is encoded and done. */
+  #awaitingJournal: ByteSlab | null = null
+  /** The next batch, processed in memory while the awaited one's I/O ran (`processAhead`). */
+  #ahead: BatchRun<P> | null = null
   /** Write ids of the emitted-times writes: this instance, then a counter. */
   readonly #instance = randomBytes(4).toString('hex')
   #writes = 0
@@ -142,25 +169,71 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     return out
   }
 
+  /**
+   * Outputs-first, while the awaited batch's outputs and state write are in flight: processes
+   * `records` (the next batch) in memory now, all but the records of the awaited batch's
+   * partitions, which must see that batch's state durable first; `run` on the same array then
+   * handles those and whatever needs a load, and writes. Returns null then, or, with no batch
+   * awaited, only the decoded records for `run`. Whatever makes the awaited batch run again
+   * discards this work: its partitions are dropped from memory and reloaded (nothing of it was
+   * written).
+   */
+  processAhead(records: readonly LogRecord[]): P[] | null {
+    if (this.#ahead !== null) this.#discard(this.#ahead)
+    this.#ahead = null
+    if (!this.#outputsFirst || this.#awaiting === null) return this.prepare(records)
+    // The awaited batch's journal entries are copied into its state write before its journal
+    // slab is left behind.
+    this.stage()
+    const b = (this.#ahead = this.#begin(records, undefined))
+    // Its load runs now too, and once it is in, the records it held back run, but for those of
+    // the awaited batch's partitions: all of this while the awaited batch's I/O is in flight.
+    if (b.deferred.length > 0) b.loading = this.#loadAhead(b)
+    return null
+  }
+
+  async #loadAhead(b: BatchRun<P>): Promise<void> {
+    try {
+      await this.#load(b)
+    } catch (error) {
+      b.loadError = error
+      return
+    }
+    if (b.discarded) return
+    this.#handleDeferred(b, b.blocked)
+  }
+
+  /** The batch's one state load (values not hot, new partitions' progress and journals). */
+  async #load(b: BatchRun<P>): Promise<void> {
+    b.stats.keysLoaded = await this.#cache.load(this.#o.store, b.toLoad, b.seq)
+    if (this.#journal !== null && !b.discarded) b.stats.keysLoaded += await this.#restore(b.toLoad, b.seq)
+    b.loaded = true
+  }
+
+  /** The deferred records not yet handled, in order, but those of `skip`'s partitions. */
+  #handleDeferred(b: BatchRun<P>, skip: ReadonlySet<PartitionState> | null): void {
+    const { records, deferred, deferredAt } = b
+    this.#journalSlab = b.journalSlab
+    try {
+      for (let j = 0; j < deferred.length; j++) {
+        const at = deferredAt[j]!
+        if (at < 0) continue
+        const rec = records[at]!
+        const part = this.#cache.partition(rec.topic, rec.partition)
+        if (skip !== null && skip.has(part)) continue
+        this.#handle(rec, part, deferred[j]!, b.outputs, b.stats)
+        deferredAt[j] = -1
+      }
+    } finally {
+      this.#current = null
+    }
+  }
+
   /** `prepared`: the same records through `prepare`, done ahead (e.g. while the last batch's I/O was in flight). */
   async run(
     records: readonly LogRecord[],
     prepared?: readonly P[]
   ): Promise<{ outputs: OutRecord[]; stats: TaskStats }> {
-    const seq = ++this.#seq
-    const n = records.length
-    this.#lastBatchSize = n
-    const stats: TaskStats = {
-      records: n,
-      processed: 0,
-      replayed: 0,
-      duplicatesSkipped: 0,
-      late: 0,
-      keysLoaded: 0,
-      keysWritten: 0,
-      cachedEntries: 0,
-      processedAtMs: 0
-    }
     const cache = this.#cache
     if (this.#awaiting !== null) {
       // The last batch was never completed (its outputs failed): memory is ahead of the store.
@@ -168,57 +241,108 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       this.#awaiting = null
       this.#staged?.slab.recycle()
       this.#staged = null
+      this.#awaitingJournal?.recycle()
+      this.#awaitingJournal = null
     }
-    const outputs: OutRecord[] = []
-    // The last batch's entries were copied into its state write (or dropped with its partitions).
-    this.#journalSlab?.recycle()
-    this.#journalSlab = this.#journal === null ? null : ByteSlab.forBatch(n, 100, this.#pool)
-    const touched: PartitionState[] = []
-    const toLoad: PartitionState[] = []
-    this.#missing = 0
-    // Records are handled in order. While every key a record needs is hot, it is evaluated at
-    // once (and its decoded form becomes garbage right away); from the first record that needs
-    // a load on, the rest wait for the batch's single getMany.
-    let deferredFrom = n
-    let deferred: P[] | null = null
+    const ahead = this.#ahead
+    this.#ahead = null
+    let b: BatchRun<P>
+    if (ahead !== null && ahead.records === records) b = ahead
+    else {
+      if (ahead !== null) this.#discard(ahead)
+      b = this.#begin(records, prepared)
+    }
+    return this.#finish(b)
+  }
+
+  /**
+   * The in-memory part of a batch: records are handled in order. While every key a record needs
+   * is hot, it is evaluated at once (and its decoded form becomes garbage right away); from the
+   * first record that needs a load on, the rest wait for the batch's single getMany (`#finish`).
+   */
+  #begin(records: readonly LogRecord[], prepared: readonly P[] | undefined): BatchRun<P> {
+    const seq = ++this.#seq
+    const n = records.length
+    this.#lastBatchSize = n
+    const b: BatchRun<P> = {
+      records,
+      seq,
+      stats: {
+        records: n,
+        processed: 0,
+        replayed: 0,
+        duplicatesSkipped: 0,
+        late: 0,
+        keysLoaded: 0,
+        keysWritten: 0,
+        cachedEntries: 0,
+        processedAtMs: 0
+      },
+      outputs: [],
+      touched: [],
+      toLoad: [],
+      deferredAt: [],
+      deferred: [],
+      journalSlab: this.#journal === null ? null : ByteSlab.forBatch(n, 100, this.#pool),
+      blocked: this.#awaiting === null ? null : new Set(this.#awaiting),
+      loading: null,
+      loadError: null,
+      loaded: false,
+      discarded: false
+    }
+    const cache = this.#cache
+    this.#journalSlab = b.journalSlab
+    // A partition of the awaited batch waits for it (processing ahead): no record of it runs yet.
+    if (this.#awaiting !== null) for (const p of this.#awaiting) p.waitingSeq = seq
     try {
       for (let i = 0; i < n; i++) {
         const rec = records[i]!
         const part = cache.partition(rec.topic, rec.partition)
         if (part.seq !== seq) {
           part.seq = seq
-          touched.push(part)
+          b.touched.push(part)
         }
         if (!part.loaded && !part.requested) {
           part.requested = true
-          toLoad.push(part)
+          b.toLoad.push(part)
         }
         this.#current = part
         const p = prepared !== undefined ? prepared[i]! : this.#logic.prepare(rec)
+        this.#missing = 0
         this.#logic.requestKeys(p, this)
-        if (deferred === null && part.loaded && this.#missing === 0) {
-          this.#handle(rec, part, p, outputs, stats)
+        // A record runs at once while its partition is loaded and its keys are hot; from the first
+        // one that cannot on, its partition's records wait (in order) for the batch's one load.
+        if (part.loaded && this.#missing === 0 && part.waitingSeq !== seq) {
+          this.#handle(rec, part, p, b.outputs, b.stats)
         } else {
-          if (deferred === null) {
-            deferred = []
-            deferredFrom = i
-          }
-          deferred.push(p)
+          part.waitingSeq = seq
+          b.deferredAt.push(i)
+          b.deferred.push(p)
         }
       }
-      if (deferred !== null) {
-        stats.keysLoaded = await cache.load(this.#o.store, toLoad, seq)
-        if (this.#journal !== null) stats.keysLoaded += await this.#restore(toLoad, seq)
-        for (let i = deferredFrom; i < n; i++) {
-          const rec = records[i]!
-          this.#handle(
-            rec,
-            cache.partition(rec.topic, rec.partition),
-            deferred[i - deferredFrom]!,
-            outputs,
-            stats
-          )
-        }
+    } catch (error) {
+      this.#discard(b)
+      throw error
+    } finally {
+      this.#current = null
+    }
+    return b
+  }
+
+  /** The rest of a batch: its one state load, the records that waited for it, its state write. */
+  async #finish(b: BatchRun<P>): Promise<{ outputs: OutRecord[]; stats: TaskStats }> {
+    const { records, seq, stats, outputs, touched, deferred } = b
+    const n = records.length
+    const cache = this.#cache
+    this.#journalSlab = b.journalSlab
+    try {
+      if (b.loading !== null) {
+        await b.loading
+        if (b.loadError !== null) throw b.loadError
+      }
+      if (deferred.length > 0) {
+        if (!b.loaded) await this.#load(b)
+        this.#handleDeferred(b, null)
       }
       stats.processedAtMs = this.#o.clock.now()
       // State bytes and replay logs of the batch, carved from one slab recycled after the write.
@@ -232,11 +356,13 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         }
         cache.timesWritten(touched)
         this.#awaiting = touched
+        this.#awaitingJournal = b.journalSlab
         stats.keysWritten = puts.length
       } else {
         const w = cache.puts(touched, slab, true, this.#o.maxCachedEntries)
         await this.#write(w, touched)
         cache.committed(touched, true)
+        b.journalSlab?.recycle()
         stats.keysWritten = w.puts.length + w.appends.length
         cache.evict(seq, this.#o.maxCachedEntries)
       }
@@ -248,6 +374,13 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     } finally {
       this.#current = null
     }
+  }
+
+  /** Forgets a batch processed in memory but never written: its partitions are reloaded when next seen. */
+  #discard(b: BatchRun<P>): void {
+    b.discarded = true
+    this.#cache.abort(b.touched)
+    b.journalSlab?.recycle()
   }
 
   /**
@@ -262,6 +395,9 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     const w = this.#staged ?? this.#encodeState(touched)
     this.#awaiting = null
     this.#staged = null
+    // Its entries are in `w` now.
+    this.#awaitingJournal?.recycle()
+    this.#awaitingJournal = null
     const cache = this.#cache
     try {
       await this.#write(w, touched)
@@ -270,6 +406,9 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       return w.puts.length + w.appends.length
     } catch (error) {
       cache.abort(touched)
+      // A batch processed ahead is no longer ahead of a durable one: it runs again from the store.
+      if (this.#ahead !== null) this.#discard(this.#ahead)
+      this.#ahead = null
       throw error
     }
   }
@@ -421,6 +560,8 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
 
   /** Drops every partition of the task's topics that is not in `assigned` (it moved elsewhere). */
   onAssignment(assigned: readonly TopicPartition[]): void {
+    if (this.#ahead !== null) this.#discard(this.#ahead)
+    this.#ahead = null
     this.#cache.retain(assigned)
   }
 
@@ -439,7 +580,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   }
 
   need(store: StoreSpec<unknown>, key: string): void {
-    if (this.#cache.need(this.#current!, store, key)) this.#missing++
+    if (this.#cache.need(this.#current!, store, key, this.#seq)) this.#missing++
   }
 
   get<V>(store: StoreSpec<V>, key: string): Entry<V> {

@@ -340,6 +340,164 @@ describe('prepareAhead: the next batch decoded while the last one is in flight',
   })
 })
 
+describe('processAhead: the next batch evaluated while the last one is in flight (outputs-first)', () => {
+  /** Batches alternating between two partitions, as the consumer hands them out. */
+  const interleaved = (): LogRecord[][] => {
+    const p0 = stream(90, { customers: 5, partition: 0 })
+    const p1 = stream(90, { customers: 5, partition: 1 })
+    return [0, 30, 60].flatMap(i => [p0.slice(i, i + 30), p1.slice(i, i + 30)])
+  }
+  /** The part of an output that does not depend on when it was processed. */
+  const decided = (w: string): string => {
+    const a = JSON.parse(w) as unknown[]
+    a[2] = Buffer.from(a[2] as string, 'base64')
+      .toString()
+      .replace(/"processing_latency_ms":\d+|"processed_at":"[^"]+"|"created_at":"[^"]+"/g, '')
+    return JSON.stringify(a)
+  }
+  const processedAt = (w: string): string | undefined =>
+    /"processed_at":"([^"]+)"/.exec(Buffer.from(JSON.parse(w)[2], 'base64').toString())?.[1]
+
+  /** As the detector does: produce (here: nothing), stage, the next batch ahead, complete. */
+  async function pipelined(
+    d: TopologyDriver,
+    batches: LogRecord[][],
+    failCompleteOf = -1,
+    failLoadOf = -1
+  ): Promise<string[][]> {
+    const out: string[][] = []
+    for (let i = 0; i < batches.length; i++) {
+      d.clock.advance(7)
+      if (i === failLoadOf) {
+        // Its load, started ahead, failed: the batch fails, and runs again from scratch.
+        await assert.rejects(d.processor.processBatch(batches[i]!), /injected: state read failed/)
+      }
+      let r = await d.processor.processBatch(batches[i]!)
+      r.stage()
+      if (i + 1 === failLoadOf) (d.store as FlakyStore).failNextRead = true
+      if (i + 1 < batches.length) d.processor.prepareAhead(batches[i + 1]!)
+      d.clock.advance(1_000) // the produce round trip: processing ahead happened before it
+      if (i === failCompleteOf) {
+        ;(d.store as FlakyStore).failNext = true
+        await assert.rejects(r.complete())
+        // The detector runs the failed batch again; the work done ahead must not count.
+        r = await d.processor.processBatch(batches[i]!)
+      }
+      await r.complete()
+      out.push(r.outputs.map(wire))
+    }
+    return out
+  }
+
+  class FlakyStore extends MemoryStateStore {
+    failNext = false
+    failNextRead = false
+    override async getManyBytes(keys: readonly string[]): Promise<(Buffer | null)[]> {
+      if (this.failNextRead) {
+        this.failNextRead = false
+        throw new Error('injected: state read failed')
+      }
+      return super.getManyBytes(keys)
+    }
+    override async writeBatch(...args: Parameters<MemoryStateStore['writeBatch']>): Promise<void> {
+      if (this.failNext) {
+        this.failNext = false
+        throw new Error('injected: state write failed')
+      }
+      return super.writeBatch(...args)
+    }
+  }
+
+  test('a batch evaluated ahead decides exactly as one run after the other, and was evaluated early', async () => {
+    const batches = interleaved()
+    const ref = new TopologyDriver({ delivery: 'outputs-first' })
+    const expected: string[][] = []
+    for (const b of batches) {
+      ref.clock.advance(7)
+      expected.push((await ref.run(b)).outputs.map(wire))
+    }
+    const d = new TopologyDriver({ delivery: 'outputs-first' })
+    const got = await pipelined(d, batches)
+    assert.deepEqual(
+      got.map(b => b.map(decided)),
+      expected.map(b => b.map(decided))
+    )
+    assert.deepEqual(
+      d.state().filter(([k]) => !k.startsWith('r:')),
+      ref.state().filter(([k]) => !k.startsWith('r:'))
+    )
+    // Each batch was evaluated while the one before it was in flight: at the time that one was,
+    // not a produce round trip (1,000 ms) plus 7 ms later. Batch 1, partition 1's first, waited
+    // for its state load, started then and in by the end of the round trip.
+    const at = (b: string[]): number => Date.parse(processedAt(b.find(w => processedAt(w) !== undefined)!)!)
+    assert.deepEqual(
+      got.map(b => at(b) - at(got[0]!)),
+      [0, 1_000, 1_007, 2_014, 3_021, 4_028]
+    )
+  })
+
+  test('in a batch evaluated ahead, the records of the partition in flight wait for it; the others do not', async () => {
+    const p0 = stream(60, { customers: 5, partition: 0 })
+    const p1 = stream(60, { customers: 5, partition: 1 })
+    // Batch 2 holds partition 0's next records (batch 1 is partition 0's) and partition 1's.
+    const batches = [p1.slice(0, 30), p0.slice(0, 30), [...p0.slice(30), ...p1.slice(30)]]
+    const ref = new TopologyDriver({ delivery: 'outputs-first' })
+    const expected: string[][] = []
+    for (const b of batches) {
+      ref.clock.advance(7)
+      expected.push((await ref.run(b)).outputs.map(wire))
+    }
+    const d = new TopologyDriver({ delivery: 'outputs-first' })
+    const got = await pipelined(d, batches)
+    const sorted = (b: string[]): string[] => b.map(decided).sort()
+    assert.deepEqual(got.map(sorted), expected.map(sorted))
+    assert.deepEqual(
+      d.state().filter(([k]) => !k.startsWith('r:')),
+      ref.state().filter(([k]) => !k.startsWith('r:'))
+    )
+    const start = Date.parse(processedAt(got[0]!.find(w => processedAt(w) !== undefined)!)!)
+    const times = (partition: number): number[] => [
+      ...new Set(
+        got[2]!
+          .map(w => Buffer.from((JSON.parse(w) as string[])[2]!, 'base64').toString())
+          .filter(v => v.includes(`"partition":${partition},`) && v.includes(`"processed_at"`))
+          .map(v => Date.parse(/"processed_at":"([^"]+)"/.exec(v)![1]!) - start)
+      )
+    ]
+    assert.deepEqual(times(1), [1_007], "partition 1's records: evaluated while batch 1 was in flight")
+    assert.deepEqual(times(0), [2_014], "partition 0's records: once batch 1's state was written")
+  })
+
+  test('the in-flight batch failing its state write: the work done ahead is dropped, nothing counts twice', async () => {
+    const batches = interleaved()
+    const ref = new TopologyDriver({ delivery: 'outputs-first' })
+    const expected: string[][] = []
+    for (const b of batches) {
+      ref.clock.advance(7)
+      expected.push((await ref.run(b)).outputs.map(wire))
+    }
+    for (const [failing, failLoad] of [
+      [1, -1],
+      [2, -1],
+      [4, -1],
+      [-1, 1]
+    ] as const) {
+      const d = new TopologyDriver({ delivery: 'outputs-first', store: new FlakyStore() })
+      const got = await pipelined(d, batches, failing, failLoad)
+      assert.deepEqual(
+        got.map(b => b.map(decided)),
+        expected.map(b => b.map(decided)),
+        `failing ${failing}, load ${failLoad}`
+      )
+      assert.deepEqual(
+        d.state().filter(([k]) => !k.startsWith('r:')),
+        ref.state().filter(([k]) => !k.startsWith('r:')),
+        `failing ${failing}, load ${failLoad}`
+      )
+    }
+  })
+})
+
 describe('state journal: changes appended per batch, snapshots only at compaction', () => {
   const kinds = (d: TopologyDriver): string => [...new Set(d.state().map(([k]) => k[0]))].sort().join('')
   const journalBytes = (d: TopologyDriver): number => {

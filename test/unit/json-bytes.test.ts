@@ -72,7 +72,17 @@ test('IsoFormatter writes the text of toISOString, as a string and as bytes', as
   const { IsoFormatter } = await import('../../src/domain/time.ts')
   const f = new IsoFormatter()
   const base = Date.parse('2026-11-22T23:59:59.999Z')
-  const values = [0, 1, 999, 1000, 86_399_999, 86_400_000, base, base + 1, Date.parse('2024-02-29T12:34:56.007Z')]
+  const values = [
+    0,
+    1,
+    999,
+    1000,
+    86_399_999,
+    86_400_000,
+    base,
+    base + 1,
+    Date.parse('2024-02-29T12:34:56.007Z')
+  ]
   for (let i = 0; i < 500; i++) values.push(base - i * 7_654_321 - (i % 1000))
   values.push(-1, 253_402_300_800_000, 1.5) // outside the fast range: Date's own text
   for (const ms of values) {

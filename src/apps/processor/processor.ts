@@ -85,9 +85,11 @@ export interface Processor {
    */
   processBatch(records: readonly LogRecord[], nowMs?: number): Promise<BatchResult>
   /**
-   * Optional head start: decodes and validates the records of the next batch now (e.g. while
-   * this batch's outputs are in flight). Nothing else: the next `processBatch` of this same
-   * array uses the work; any other call discards it.
+   * Optional head start, while this batch's outputs are in flight (outputs-first, after
+   * `stage()`): decodes the records of the next batch now and, when none of their partitions
+   * is one of this batch's, evaluates them too, in memory; nothing is written. The next
+   * `processBatch` of this same array uses the work; any other call, or this batch failing,
+   * discards it.
    */
   prepareAhead(records: readonly LogRecord[]): void
   /** The partitions this instance owns now: state of the others is dropped from memory. */
@@ -118,18 +120,25 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   let running = false
   // Output chunks come back through release(); state-first keeps outputs (the replay log).
   const outputPool = deps.delivery === 'outputs-first' ? new ChunkPool() : null
-  let ahead: { records: readonly LogRecord[]; prepared: ReturnType<typeof task.prepare> } | null = null
+  /** The next batch's head start: decoded records, or (prepared null) processed ones with their outputs' stats and bytes. */
+  let ahead: {
+    records: readonly LogRecord[]
+    prepared: ReturnType<typeof task.prepare> | null
+    stats: LogicStats
+    slab: ByteSlab
+  } | null = null
   return {
     options,
     ruleSet: deps.ruleSet,
     async processBatch(records, nowMs = clock.now()) {
       if (running) throw new DaroogheError('INTERNAL', 'processBatch called while another batch is running')
       running = true
-      const s = (logic.renderer.stats = new LogicStats())
-      // Outputs: the event's bytes plus about 500 bytes of decision (alerts are rare).
-      const slab = (logic.renderer.slab = ByteSlab.forBatch(records.length, 1_200, outputPool))
-      const prepared = ahead?.records === records ? ahead.prepared : undefined
+      const mine = ahead?.records === records ? ahead : null
       ahead = null
+      // Outputs: the event's bytes plus about 500 bytes of decision (alerts are rare).
+      const s = (logic.renderer.stats = mine?.stats ?? new LogicStats())
+      const slab = (logic.renderer.slab = mine?.slab ?? ByteSlab.forBatch(records.length, 1_200, outputPool))
+      const prepared = mine?.prepared ?? undefined
       let result
       try {
         result = await task.run(records, prepared)
@@ -160,7 +169,15 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       }
     },
     prepareAhead(records) {
-      ahead = { records, prepared: task.prepare(records) }
+      ahead = null
+      const stats = (logic.renderer.stats = new LogicStats())
+      const slab = (logic.renderer.slab = ByteSlab.forBatch(records.length, 1_200, outputPool))
+      try {
+        ahead = { records, prepared: task.processAhead(records), stats, slab }
+      } catch {
+        // Nothing of it stays (the task dropped what it touched): the batch meets the same
+        // problem again in its own processBatch, which reports it.
+      }
     },
     onAssignment: partitions => task.onAssignment(partitions),
     partitions: () => task.partitions(),
