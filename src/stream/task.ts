@@ -70,12 +70,12 @@ export interface StreamTaskOptions {
   readonly delivery?: 'state-first' | 'outputs-first'
   /**
    * With a journaling logic: a partition's journal is compacted once it would pass this many
-   * bytes (0: every batch, i.e. every changed value is written with its batch). Default 4 MiB.
+   * bytes (0: every batch, i.e. every changed value is written with its batch). Default 16 MiB.
    */
   readonly journalMaxBytes?: number
 }
 
-export const DEFAULT_JOURNAL_MAX_BYTES = 4 << 20
+export const DEFAULT_JOURNAL_MAX_BYTES = 16 << 20
 
 /** A batch between its in-memory processing (`#begin`) and its load and write (`#finish`). */
 interface BatchRun<P> {

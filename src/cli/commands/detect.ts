@@ -35,7 +35,7 @@ export interface DetectFlags {
   topics?: Partial<Record<'approved' | 'fraud' | 'alerts' | 'errors' | 'late', string | undefined>>
   /** Namespace of the state keys (Kafka mode: the consumer group, like an application id). */
   keyPrefix?: string
-  /** Journal size past which a partition's state is snapshotted (e.g. '4MiB'). */
+  /** Journal size past which a partition's state is snapshotted (e.g. '16MiB'). */
   stateJournal?: string
 }
 
@@ -89,7 +89,7 @@ export function registerDetect(program: Command): void {
     .option(
       '--state-journal <size>',
       "Kafka mode: snapshot a partition's state once its journal of changes passes this size (bytes, KiB or MiB; 0: every batch)",
-      '4MiB'
+      '16MiB'
     )
     .option('--group <id>', 'Kafka mode: consumer group (default darooghe-detector)')
     .option(
@@ -176,7 +176,7 @@ export function processorFromFlags(
     collectOutcomes: flags.labels !== undefined,
     topics: flags.topics,
     keyPrefix: flags.keyPrefix,
-    journalMaxBytes: parseSize(flags.stateJournal ?? '4MiB', '--state-journal')
+    journalMaxBytes: parseSize(flags.stateJournal ?? '16MiB', '--state-journal')
   })
   return createProcessor({ store, ruleSet: loadRuleSet(flags.rules), clock, options, delivery })
 }
