@@ -54,44 +54,48 @@ export class IsoFormatter {
 
   /** `format(ms)` written as bytes, without building the string. */
   writeInto(ms: number, w: ByteWriter): void {
-    if (!Number.isInteger(ms) || ms < ISO_MIN_MS || ms > ISO_MAX_MS) return w.text(new Date(ms).toISOString())
-    const day = Math.floor(ms / DAY_MS)
-    if (day !== this.#day) {
-      this.#day = day
-      this.#prefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
-    }
+    if (!this.#split(ms)) return w.text(new Date(ms).toISOString())
+    const t = this.#time
     w.text(this.#prefix)
-    let r = ms - day * DAY_MS
-    const h = Math.floor(r / 3_600_000)
-    r -= h * 3_600_000
-    const m = Math.floor(r / 60_000)
-    r -= m * 60_000
-    const s = Math.floor(r / 1000)
-    r -= s * 1000
-    two(w, h)
+    two(w, t[0]!)
     w.u8(0x3a)
-    two(w, m)
+    two(w, t[1]!)
     w.u8(0x3a)
-    two(w, s)
+    two(w, t[2]!)
     w.u8(0x2e)
-    w.u8(0x30 + Math.floor(r / 100))
-    two(w, r % 100)
+    w.u8(0x30 + Math.floor(t[3]! / 100))
+    two(w, t[3]! % 100)
     w.u8(0x5a)
   }
 
   format(ms: number): string {
-    if (!Number.isInteger(ms) || ms < ISO_MIN_MS || ms > ISO_MAX_MS) return new Date(ms).toISOString()
+    if (!this.#split(ms)) return new Date(ms).toISOString()
+    const t = this.#time
+    return `${this.#prefix}${DIGITS2[t[0]!]}:${DIGITS2[t[1]!]}:${DIGITS2[t[2]!]}.${DIGITS3[t[3]!]}Z`
+  }
+
+  /** Hours, minutes, seconds and milliseconds of the last `#split`. */
+  readonly #time = new Int32Array(4)
+
+  /**
+   * The date prefix of `ms` (kept while the day is the same) and its time of day into `#time`;
+   * false outside the range toISOString writes with a 4-digit year.
+   */
+  #split(ms: number): boolean {
+    if (!Number.isInteger(ms) || ms < ISO_MIN_MS || ms > ISO_MAX_MS) return false
     const day = Math.floor(ms / DAY_MS)
     if (day !== this.#day) {
       this.#day = day
       this.#prefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
     }
     let r = ms - day * DAY_MS
-    const h = Math.floor(r / 3_600_000)
-    r -= h * 3_600_000
-    const m = Math.floor(r / 60_000)
-    r -= m * 60_000
-    const s = Math.floor(r / 1000)
-    return `${this.#prefix}${DIGITS2[h]}:${DIGITS2[m]}:${DIGITS2[s]}.${DIGITS3[r - s * 1000]}Z`
+    const t = this.#time
+    t[0] = Math.floor(r / 3_600_000)
+    r -= t[0] * 3_600_000
+    t[1] = Math.floor(r / 60_000)
+    r -= t[1] * 60_000
+    t[2] = Math.floor(r / 1000)
+    t[3] = r - t[2] * 1000
+    return true
   }
 }

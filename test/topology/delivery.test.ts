@@ -358,6 +358,19 @@ describe('processAhead: the next batch evaluated while the last one is in flight
   const processedAt = (w: string): string | undefined =>
     /"processed_at":"([^"]+)"/.exec(Buffer.from(JSON.parse(w)[2], 'base64').toString())?.[1]
 
+  /** The reference: each batch run and completed before the next one starts. */
+  async function oneAfterAnother(
+    batches: LogRecord[][]
+  ): Promise<{ ref: TopologyDriver; expected: string[][] }> {
+    const ref = new TopologyDriver({ delivery: 'outputs-first' })
+    const expected: string[][] = []
+    for (const b of batches) {
+      ref.clock.advance(7)
+      expected.push((await ref.run(b)).outputs.map(wire))
+    }
+    return { ref, expected }
+  }
+
   /** As the detector does: produce (here: nothing), stage, the next batch ahead, complete. */
   async function pipelined(
     d: TopologyDriver,
@@ -410,12 +423,7 @@ describe('processAhead: the next batch evaluated while the last one is in flight
 
   test('a batch evaluated ahead decides exactly as one run after the other, and was evaluated early', async () => {
     const batches = interleaved()
-    const ref = new TopologyDriver({ delivery: 'outputs-first' })
-    const expected: string[][] = []
-    for (const b of batches) {
-      ref.clock.advance(7)
-      expected.push((await ref.run(b)).outputs.map(wire))
-    }
+    const { ref, expected } = await oneAfterAnother(batches)
     const d = new TopologyDriver({ delivery: 'outputs-first' })
     const got = await pipelined(d, batches)
     assert.deepEqual(
@@ -441,12 +449,7 @@ describe('processAhead: the next batch evaluated while the last one is in flight
     const p1 = stream(60, { customers: 5, partition: 1 })
     // Batch 2 holds partition 0's next records (batch 1 is partition 0's) and partition 1's.
     const batches = [p1.slice(0, 30), p0.slice(0, 30), [...p0.slice(30), ...p1.slice(30)]]
-    const ref = new TopologyDriver({ delivery: 'outputs-first' })
-    const expected: string[][] = []
-    for (const b of batches) {
-      ref.clock.advance(7)
-      expected.push((await ref.run(b)).outputs.map(wire))
-    }
+    const { ref, expected } = await oneAfterAnother(batches)
     const d = new TopologyDriver({ delivery: 'outputs-first' })
     const got = await pipelined(d, batches)
     const sorted = (b: string[]): string[] => b.map(decided).sort()
@@ -470,12 +473,7 @@ describe('processAhead: the next batch evaluated while the last one is in flight
 
   test('the in-flight batch failing its state write: the work done ahead is dropped, nothing counts twice', async () => {
     const batches = interleaved()
-    const ref = new TopologyDriver({ delivery: 'outputs-first' })
-    const expected: string[][] = []
-    for (const b of batches) {
-      ref.clock.advance(7)
-      expected.push((await ref.run(b)).outputs.map(wire))
-    }
+    const { ref, expected } = await oneAfterAnother(batches)
     for (const [failing, failLoad] of [
       [1, -1],
       [2, -1],
