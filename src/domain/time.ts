@@ -17,7 +17,27 @@ export function parseTimestamp(value: unknown): number {
   }
   // ISO-8601 needs a date part; Date.parse alone also accepts loose forms like "1 May".
   if (value.length < 10 || value.charCodeAt(4) !== 45 /* - */) return Number.NaN
+  // Date.parse rolls impossible dates and times over (2026-02-30 is March 2, T24:00 the next
+  // day): a payment stamped with one is unparsable, not silently moved.
+  if (!realCalendar(value)) return Number.NaN
   return Date.parse(value)
+}
+
+const ISO_PARTS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/
+
+/** Whether the date (and time of day, if any) written at the start of `iso` exists. */
+function realCalendar(iso: string): boolean {
+  const m = ISO_PARTS.exec(iso)
+  if (m === null) return true // not the extended form: Date.parse decides
+  const year = Number(m[1])
+  const month = Number(m[2])
+  const day = Number(m[3])
+  if (month < 1 || month > 12 || day < 1) return false
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31
+  if (day > days) return false
+  if (m[4] === undefined) return true
+  return Number(m[4]) <= 23 && Number(m[5]) <= 59 && (m[6] === undefined || Number(m[6]) <= 59)
 }
 
 function fromEpoch(n: number): number {

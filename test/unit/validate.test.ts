@@ -103,6 +103,34 @@ describe('ERR_TIME: unparsable, after ingestion beyond the skew, or older than t
     for (const ts of ['yesterday', '', '1 May 2025', -5, 'NaN'])
       assert.deepEqual(codes(at(ts)), ['ERR_TIME'], String(ts))
   })
+  test('impossible dates and times are unparsable, not rolled over to the next day or month', () => {
+    const day = (iso: string): string => iso.slice(0, 10)
+    const near = (iso: string): PaymentEvent => at(iso)
+    const ingestion = Date.parse('2024-03-01T12:00:00.000Z')
+    for (const ts of [
+      '2025-02-29T12:00:00.000Z',
+      '2024-02-30T12:00:00.000Z',
+      '2024-04-31T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-00-10T00:00:00Z',
+      '2024-02-00T00:00:00Z',
+      '2024-02-28T24:00:00.000Z',
+      '2024-02-28T23:60:00Z',
+      '2024-02-28T23:59:60Z'
+    ]) {
+      assert.deepEqual(codes(near(ts), ingestion), ['ERR_TIME'], ts)
+    }
+    // Real ones still parse: a leap day, the last second of a month, an offset crossing midnight.
+    for (const ts of ['2024-02-29T12:00:00.000Z', '2024-02-29T23:59:59Z', '2024-03-01T01:30:00+03:30']) {
+      const v = validateEvent(near(ts), ingestion)
+      assert.equal(v.ok, true, ts)
+      assert.equal(
+        day(new Date((v as Extract<Validated, { ok: true }>).eventTimeMs).toISOString()),
+        '2024-02-29',
+        ts
+      )
+    }
+  })
   test('the future skew edge: exactly the skew passes, one millisecond more fails', () => {
     assert.deepEqual(codes(at(INGESTION + skew)), [])
     assert.deepEqual(codes(at(INGESTION + skew + 1)), ['ERR_TIME'])
