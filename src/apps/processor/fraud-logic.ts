@@ -90,33 +90,33 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
   }
 
   eventTime(p: Prepared): number {
-    return p.eventTimeMs
+    return p.fields.eventTimeMs
   }
 
   requestKeys(p: Prepared, keys: KeyRequests): void {
     if (!p.ok) return
-    keys.need(CUSTOMERS, p.customerId)
-    keys.need(MERCHANTS, p.merchantId)
-    if (this.#engine.usesProfiles) keys.need(PROFILES, p.customerId)
+    keys.need(CUSTOMERS, p.fields.customerId)
+    keys.need(MERCHANTS, p.fields.merchantId)
+    if (this.#engine.usesProfiles) keys.need(PROFILES, p.fields.customerId)
   }
 
   process(p: Prepared, _record: LogRecord, ctx: TaskContext): Result {
     if (!p.ok) return new Result(ERROR, p)
-    const customerEntry = ctx.get(CUSTOMERS, p.customerId)
+    const customerEntry = ctx.get(CUSTOMERS, p.fields.customerId)
     const customer = customerEntry.value
-    if (this.#engine.usesProfiles) customer.avgSpend = ctx.get(PROFILES, p.customerId).value
-    const txnKey = transactionKey(p.transactionId)
+    if (this.#engine.usesProfiles) customer.avgSpend = ctx.get(PROFILES, p.fields.customerId).value
+    const txnKey = transactionKey(p.fields.transactionId)
     if (hasRecent(customer, txnKey)) return new Result(DUPLICATE, p)
-    const t = p.eventTimeMs
+    const t = p.fields.eventTimeMs
     const rc = this.#ctx
     rc.customer = customer
     rc.t = t
-    rc.amount = p.amount
-    rc.lat = p.lat
-    rc.lng = p.lng
+    rc.amount = p.fields.amount
+    rc.lat = p.fields.lat
+    rc.lng = p.fields.lng
     rc.pos = insertionIndex(customer.recent, t)
     const ev = this.#engine.evaluate(rc)
-    const merchantEntry = ctx.get(MERCHANTS, p.merchantId)
+    const merchantEntry = ctx.get(MERCHANTS, p.fields.merchantId)
     const merchant = merchantEntry.value
     const score = riskScore({
       ratio: ev.ratio,
@@ -131,9 +131,9 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
       ctx,
       customerEntry,
       merchantEntry,
-      new RecentTxn(t, p.amount, p.lat, p.lng, txnKey),
+      new RecentTxn(t, p.fields.amount, p.fields.lat, p.fields.lng, txnKey),
       rc.pos,
-      p.merchantId,
+      p.fields.merchantId,
       ev.fraud,
       this.#limits
     )
@@ -191,12 +191,12 @@ export class FraudJournal implements TaskJournal<Result> {
     if (r.kind !== DECIDED) return false
     const p = r.prepared
     w.u8(JOURNAL_VERSION)
-    w.str16(p.customerId)
-    w.str16(p.merchantId)
-    w.f64(p.eventTimeMs)
-    w.f64(p.amount)
-    w.f64(p.lat)
-    w.f64(p.lng)
+    w.str16(p.fields.customerId)
+    w.str16(p.fields.merchantId)
+    w.f64(p.fields.eventTimeMs)
+    w.f64(p.fields.amount)
+    w.f64(p.fields.lat)
+    w.f64(p.fields.lng)
     w.f64(r.txnKey)
     w.u8(r.evaluation!.fraud ? 1 : 0)
     return true

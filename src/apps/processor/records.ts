@@ -1,11 +1,14 @@
 import type { PaymentEvent, ValidationCode } from '../../domain/event.ts'
-import type { ScannedEvent } from '../../domain/event-scan.ts'
+import { ScannedEvent } from '../../domain/event-scan.ts'
 import type { LogRecord } from '../../ports/log.ts'
 import type { Evaluation } from '../../domain/rules/engine.ts'
 import type { Validated } from '../../domain/validate.ts'
 
 /** A validation that failed: what the error record reports. */
 export type Failure = Extract<Validated, { ok: false }>
+
+/** The fields of an invalid record: none. */
+const NO_FIELDS = new ScannedEvent('', '', '', 0, 0, 0, Number.NaN)
 
 /**
  * A decoded, validated record: the few fields processing reads. The value's text is not kept:
@@ -15,14 +18,8 @@ export type Failure = Extract<Validated, { ok: false }>
  */
 export class Prepared {
   constructor(
-    readonly transactionId: string,
-    readonly customerId: string,
-    readonly merchantId: string,
-    readonly amount: number,
-    readonly lat: number,
-    readonly lng: number,
-    /** Event time, ms; NaN when the record is invalid. */
-    readonly eventTimeMs: number,
+    /** What processing reads; empty (event time NaN) when the record is invalid. */
+    readonly fields: ScannedEvent,
     /** Null when valid. */
     readonly failure: Failure | null,
     /** The parsed JSON when the record went through JSON.parse; undefined otherwise. */
@@ -31,36 +28,25 @@ export class Prepared {
 
   static valid(e: PaymentEvent, eventTimeMs: number): Prepared {
     const loc = e.location
-    return new Prepared(
+    const fields = new ScannedEvent(
       e.transaction_id,
       e.customer_id,
       e.merchant_id,
       e.amount,
       loc.lat,
       loc.lng,
-      eventTimeMs,
-      null,
-      e
+      eventTimeMs
     )
+    return new Prepared(fields, null, e)
   }
 
   static scanned(s: ScannedEvent): Prepared {
-    return new Prepared(
-      s.transactionId,
-      s.customerId,
-      s.merchantId,
-      s.amount,
-      s.lat,
-      s.lng,
-      s.eventTimeMs,
-      null,
-      undefined
-    )
+    return new Prepared(s, null, undefined)
   }
 
   /** `value`: the parsed JSON, or undefined when the bytes were not JSON (or absent). */
   static invalid(failure: Failure, value: unknown): Prepared {
-    return new Prepared('', '', '', 0, 0, 0, Number.NaN, failure, value)
+    return new Prepared(NO_FIELDS, failure, value)
   }
 
   get ok(): boolean {

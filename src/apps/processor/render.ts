@@ -70,9 +70,18 @@ export class Renderer {
     let value: Buffer | null = null
     // The event's own bytes, then the decision fields: re-emits rebuild it from the redelivered event.
     if (end > 0)
-      value = this.#decisionInto(rec, end, ev, kind, r.riskScore, p.eventTimeMs, latencyMs, processedAt)
+      value = this.#decisionInto(
+        rec,
+        end,
+        ev,
+        kind,
+        r.riskScore,
+        p.fields.eventTimeMs,
+        latencyMs,
+        processedAt
+      )
     if (value === null) {
-      parts = this.#parts(r, rec, this.#eventIso.format(p.eventTimeMs), latencyMs, processedAt)
+      parts = this.#parts(r, rec, this.#eventIso.format(p.fields.eventTimeMs), latencyMs, processedAt)
       value =
         end > 0
           ? this.slab.concat(rec.value, end, decisionSuffix(parts))
@@ -80,7 +89,7 @@ export class Renderer {
     }
     const decision: DerivedOutRecord = {
       topic: ev.fraud ? topics.fraud : topics.approved,
-      key: p.customerId,
+      key: p.fields.customerId,
       value,
       timestamp: rec.timestamp,
       headers: rec.headers,
@@ -89,17 +98,17 @@ export class Renderer {
     out.push(decision)
     const alert = isAlert(kind, r.riskScore, this.#o.alertThreshold)
     if (alert) {
-      parts ??= this.#parts(r, rec, this.#eventIso.format(p.eventTimeMs), latencyMs, processedAt)
+      parts ??= this.#parts(r, rec, this.#eventIso.format(p.fields.eventTimeMs), latencyMs, processedAt)
       out.push({
         topic: topics.alerts,
-        key: p.customerId,
+        key: p.fields.customerId,
         value: this.slab.from(
           encodeAlert(
             {
-              transaction_id: p.transactionId,
-              customer_id: p.customerId,
-              merchant_id: p.merchantId,
-              amount: p.amount
+              transaction_id: p.fields.transactionId,
+              customer_id: p.fields.customerId,
+              merchant_id: p.fields.merchantId,
+              amount: p.fields.amount
             },
             parts
           )
@@ -219,11 +228,11 @@ export class Renderer {
     const p = r.prepared
     const e: PaymentEvent = p.event(rec)
     const value = encodeLate({
-      transaction_id: p.transactionId,
-      customer_id: p.customerId,
-      event_time: new Date(p.eventTimeMs).toISOString(),
+      transaction_id: p.fields.transactionId,
+      customer_id: p.fields.customerId,
+      event_time: new Date(p.fields.eventTimeMs).toISOString(),
       watermark: new Date(r.watermarkMs).toISOString(),
-      lateness_ms: r.watermarkMs - p.eventTimeMs,
+      lateness_ms: r.watermarkMs - p.fields.eventTimeMs,
       allowed_lateness_ms: this.#o.allowedLatenessMs,
       original: e,
       source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
@@ -232,7 +241,7 @@ export class Renderer {
     })
     out.push({
       topic: this.#o.topics.late,
-      key: p.customerId,
+      key: p.fields.customerId,
       value,
       timestamp: rec.timestamp,
       headers: rec.headers
@@ -248,7 +257,7 @@ export class Renderer {
     rulesFired: readonly string[] = [],
     errorCodes: readonly ValidationCode[] = []
   ): void {
-    const transactionId = p.failure === null ? p.transactionId : p.failure.transactionId
+    const transactionId = p.failure === null ? p.fields.transactionId : p.failure.transactionId
     this.stats.outcomes.push({
       transactionId,
       partition: rec.partition,
