@@ -259,7 +259,9 @@ redis_up() {
     [ -n "$pid" ] && break
     sleep 0.1
   done
-  wait_ready redis redis "$REDIS_PORT" 20 "$pid"
+  # Redis answers only once its append-only file is loaded: after long benchmark sessions that
+  # took 15 s and more (a process that dies is still reported at once).
+  wait_ready redis redis "$REDIS_PORT" 120 "$pid"
   say "redis   $HOST:$REDIS_PORT started (pid $pid)"
 }
 

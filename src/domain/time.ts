@@ -71,12 +71,13 @@ const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'
 export class IsoFormatter {
   #day = Number.NaN
   #prefix = ''
+  #prefixBytes: Uint8Array = new Uint8Array(0)
 
   /** `format(ms)` written as bytes, without building the string. */
   writeInto(ms: number, w: ByteWriter): void {
     if (!this.#split(ms)) return w.text(new Date(ms).toISOString())
     const t = this.#time
-    w.text(this.#prefix)
+    w.put(this.#prefixBytes)
     two(w, t[0]!)
     w.u8(0x3a)
     two(w, t[1]!)
@@ -107,6 +108,7 @@ export class IsoFormatter {
     if (day !== this.#day) {
       this.#day = day
       this.#prefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
+      this.#prefixBytes = Buffer.from(this.#prefix, 'latin1')
     }
     let r = ms - day * DAY_MS
     const t = this.#time

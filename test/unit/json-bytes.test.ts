@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { formatRounded, writeRounded } from '../../src/domain/rules/evaluators.ts'
-import { ByteSlab } from '../../src/stream/slab.ts'
+import { ByteSlab, bytesOf } from '../../src/stream/slab.ts'
 
 const written = (write: (w: ReturnType<ByteSlab['begin']>) => void, room = 64): string => {
   const slab = new ByteSlab(256)
@@ -66,6 +66,28 @@ test('text is written as UTF-8, and writing past the reserved room throws instea
   assert.throws(() => written(w => w.text('x'.repeat(10)), 9), RangeError)
   assert.throws(() => written(w => w.text('é'.repeat(5)), 9), RangeError)
   assert.throws(() => written(w => w.num(1_234_567_890), 9), RangeError)
+})
+
+test('pre-encoded bytes and a prefix of a buffer are written as they are, within the reserved room', () => {
+  const event = Buffer.from('{"id":"t1"}  ')
+  assert.equal(
+    written(w => {
+      w.raw(event, 0, 10) // the event without its closing brace: copied whole, cut at 10
+      w.put(bytesOf(',"x":1}'))
+    }),
+    '{"id":"t1","x":1}'
+  )
+  // A prefix whose whole buffer does not fit, but the prefix does: still written.
+  assert.equal(
+    written(w => w.raw(event, 0, 10), 10),
+    '{"id":"t1"'
+  )
+  assert.equal(
+    written(w => w.raw(event, 2, 4)),
+    'id'
+  )
+  assert.throws(() => written(w => w.raw(event, 0, 11), 10), RangeError)
+  assert.throws(() => written(w => w.put(bytesOf('x'.repeat(10))), 9), RangeError)
 })
 
 test('IsoFormatter writes the text of toISOString, as a string and as bytes', async () => {

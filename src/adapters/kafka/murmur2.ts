@@ -7,6 +7,8 @@
  * uses 32-bit integer multiplication and hashes a string key from a reused scratch buffer.
  */
 
+import { writeUtf8 } from './wire.ts'
+
 const SEED = 0x9747b28c
 const M = 0x5bd1e995
 let scratch = Buffer.allocUnsafe(1024)
@@ -14,7 +16,7 @@ let scratch = Buffer.allocUnsafe(1024)
 export function murmur2(key: Buffer | string): number {
   if (typeof key !== 'string') return hash(key, key.length)
   if (key.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(key.length * 3)
-  return hash(scratch, scratch.write(key))
+  return hash(scratch, writeUtf8(scratch, 0, key))
 }
 
 function hash(data: Buffer, length: number): number {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { crc32c as libraryCrc32c, type Reader, Writer } from '@platformatic/kafka'
 import type { OutRecord } from '../../ports/log.ts'
-import { WireCursor } from './wire.ts'
+import { WireCursor, writeUtf8 } from './wire.ts'
 
 /**
  * Encoder of Produce requests (v9–v11) and their record batches (message format v2), written
@@ -282,10 +282,11 @@ function writeField(out: Buffer, at: number, v: Buffer | string | null): number 
   if (typeof v === 'string') {
     const n = Buffer.byteLength(v)
     at = writeVarint(out, at, n)
-    return at + out.write(v, at)
+    return at + writeUtf8(out, at, v)
   }
   at = writeVarint(out, at, v.length)
-  return at + v.copy(out, at)
+  out.set(v, at)
+  return at + v.length
 }
 
 function writeInt64(out: Buffer, at: number, value: number): void {

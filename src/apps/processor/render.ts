@@ -15,9 +15,20 @@ import { IsoFormatter } from '../../domain/time.ts'
 import { issueCodes } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { DerivedOutRecord } from '../../stream/replay-log.ts'
-import { ByteSlab } from '../../stream/slab.ts'
+import { ByteSlab, bytesOf } from '../../stream/slab.ts'
 import type { ProcessorOptions } from './options.ts'
 import { DECIDED, ERROR, LATE, LogicStats, type Outcome, type Prepared, type Result } from './records.ts'
+
+// The constant parts of a decision's suffix (see decisionSuffix), as bytes.
+const EVENT_TIME = bytesOf(',"event_time":"')
+const FRAUD_SCORE = bytesOf('","decision":"fraud","risk_score":')
+const APPROVED_SCORE = bytesOf('","decision":"approved","risk_score":')
+const RULES_FIRED = bytesOf(',"rules_fired":[')
+const TRACE = bytesOf('],"trace":')
+const LATENCY = bytesOf(',"processing_latency_ms":')
+const PROCESSED_AT = bytesOf(',"processed_at":"')
+const SOURCE = bytesOf('","source":')
+const CLOSE = bytesOf('}}')
 
 /**
  * Encodes a processed record into its output records (SPEC 5.5) and counts what it emitted.
@@ -163,32 +174,30 @@ export class Renderer {
     processedAt: string
   ): Buffer | null {
     const prefix = this.#sourcePrefix(rec)
-    const w = this.slab.begin(end + 512 + 3 * prefix.length + 2 * this.#engine.maxTraceBytes)
+    const w = this.slab.begin(end + 512 + prefix.length + 2 * this.#engine.maxTraceBytes)
     try {
       w.raw(rec.value!, 0, end)
-      w.text(',"event_time":"')
+      w.put(EVENT_TIME)
       this.#eventIso.writeInto(eventTimeMs, w)
-      w.text(
-        kind === 'fraud' ? '","decision":"fraud","risk_score":' : '","decision":"approved","risk_score":'
-      )
+      w.put(kind === 'fraud' ? FRAUD_SCORE : APPROVED_SCORE)
       w.num(riskScore)
-      w.text(',"rules_fired":[')
+      w.put(RULES_FIRED)
       const fired = ev.fired
       for (let i = 0; i < fired.length; i++) {
         w.text(i === 0 ? '"' : ',"')
         w.text(fired[i]!)
         w.u8(0x22)
       }
-      w.text('],"trace":')
+      w.put(TRACE)
       this.#engine.encodeTraceInto(ev, w)
-      w.text(',"processing_latency_ms":')
+      w.put(LATENCY)
       w.num(latencyMs)
-      w.text(',"processed_at":"')
+      w.put(PROCESSED_AT)
       w.text(processedAt)
-      w.text('","source":')
-      w.text(prefix)
+      w.put(SOURCE)
+      w.put(prefix)
       w.num(rec.offset)
-      w.text('}}')
+      w.put(CLOSE)
     } catch (error) {
       if (error instanceof RangeError) return null
       throw error
@@ -272,19 +281,22 @@ export class Renderer {
   #srcTopic = ''
   #srcPartition = -1
   #srcPrefix = ''
+  #srcPrefixBytes: Uint8Array = bytesOf('')
   /** `{"topic":…,"partition":…,"offset":N}`, with the constant part cached per partition. */
   #sourceJson(rec: LogRecord): string {
-    return `${this.#sourcePrefix(rec)}${rec.offset}}`
+    this.#sourcePrefix(rec)
+    return `${this.#srcPrefix}${rec.offset}}`
   }
 
-  /** `{"topic":…,"partition":…,"offset":`, cached per partition. */
-  #sourcePrefix(rec: LogRecord): string {
+  /** `{"topic":…,"partition":…,"offset":` as bytes, cached per partition. */
+  #sourcePrefix(rec: LogRecord): Uint8Array {
     if (rec.topic !== this.#srcTopic || rec.partition !== this.#srcPartition) {
       this.#srcTopic = rec.topic
       this.#srcPartition = rec.partition
       this.#srcPrefix = encodeSource(rec.topic, rec.partition, 0).slice(0, -2)
+      this.#srcPrefixBytes = bytesOf(this.#srcPrefix)
     }
-    return this.#srcPrefix
+    return this.#srcPrefixBytes
   }
 
   /** Records of one batch share processing times to the millisecond: format each once. */

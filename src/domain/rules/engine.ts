@@ -1,6 +1,6 @@
 import { compileRule, countInWindow, type CompiledRule, type RuleContext } from './evaluators.ts'
 import type { RuleSet, RuleTrace } from './types.ts'
-import type { ByteWriter } from '../../stream/slab.ts'
+import { bytesOf, type ByteWriter } from '../../stream/slab.ts'
 
 /** The outcome of every rule of a set on one event, plus the features the risk score uses. */
 export interface Evaluation {
@@ -40,7 +40,7 @@ export class RuleEngine {
    */
   readonly maxTraceBytes: number
   /** `{"id":` of the first rule, `,"id":` of the others. */
-  readonly #traceKeys: readonly string[]
+  readonly #traceKeys: readonly Uint8Array[]
 
   constructor(readonly ruleSet: RuleSet) {
     this.rules = ruleSet.rules.map(compileRule)
@@ -54,7 +54,7 @@ export class RuleEngine {
       : DEFAULT_FREQUENCY.windowMs
     this.#freqMax = velocity ? (velocity.params.maxCount as number) : DEFAULT_FREQUENCY.max
     this.maxTraceBytes = this.rules.reduce((n, r) => n + 2 * r.spec.id.length + 16 + 16 * 32, 8)
-    this.#traceKeys = this.rules.map((r, i) => `${i === 0 ? '{' : ','}"${r.spec.id}":`)
+    this.#traceKeys = this.rules.map((r, i) => bytesOf(`${i === 0 ? '{' : ','}"${r.spec.id}":`))
   }
 
   /** `encodeTrace` written as bytes (the same text), without building strings. */
@@ -63,7 +63,7 @@ export class RuleEngine {
     const keys = this.#traceKeys
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!
-      w.text(keys[i]!)
+      w.put(keys[i]!)
       const t = ev.trace[r.spec.id]!
       if (r.encodeInto !== undefined) r.encodeInto(t, w)
       else w.text(r.encode(t))

@@ -1,4 +1,4 @@
-import type { ByteWriter } from '../../stream/slab.ts'
+import { bytesOf, type ByteWriter } from '../../stream/slab.ts'
 import { haversineKm } from '../geo.ts'
 import { nearestKnownKm, type CustomerState } from './customer-state.ts'
 import type { RuleSpec, RuleTrace } from './types.ts'
@@ -30,6 +30,20 @@ export interface CompiledRule {
 
 const NOT_FIRED: RuleTrace = Object.freeze({ fired: false, history: 0 })
 const NOT_FIRED_JSON = '{"fired":false,"history":0}'
+
+// The constant parts of the rules' trace templates, as bytes (ByteWriter.put).
+const NOT_FIRED_BYTES = bytesOf(NOT_FIRED_JSON)
+const FIRED_COUNT = bytesOf('{"fired":true,"count":')
+const NOT_FIRED_COUNT = bytesOf('{"fired":false,"count":')
+const FIRED_KM = bytesOf('{"fired":true,"km":')
+const NOT_FIRED_KM = bytesOf('{"fired":false,"km":')
+const MINUTES = bytesOf(',"minutes":')
+const FIRED_RATIO = bytesOf('{"fired":true,"ratio":')
+const NOT_FIRED_RATIO = bytesOf('{"fired":false,"ratio":')
+const AVERAGE = bytesOf(',"average":')
+const HISTORY = bytesOf(',"history":')
+const FIRED_AMOUNT = bytesOf('{"fired":true,"amount":')
+const NOT_FIRED_AMOUNT = bytesOf('{"fired":false,"amount":')
 
 /** JSON of any flat trace (the shapes a rule's template does not cover). */
 export function encodeFields(t: RuleTrace): string {
@@ -105,12 +119,12 @@ export class VelocityRule implements CompiledRule {
   readonly #max: number
   readonly #windowS: number
   /** The constant end of this rule's trace JSON. */
-  readonly #tail: string
+  readonly #tail: Uint8Array
   constructor(readonly spec: RuleSpec) {
     this.#max = spec.params.maxCount as number
     this.#windowS = spec.params.windowSeconds as number
     this.windowMs = Math.round(this.#windowS * 1000)
-    this.#tail = `,"window_s":${this.#windowS},"max_count":${this.#max}}`
+    this.#tail = bytesOf(`,"window_s":${this.#windowS},"max_count":${this.#max}}`)
   }
   evaluate(ctx: RuleContext): RuleTrace {
     const count = countInWindow(ctx, this.windowMs)
@@ -120,9 +134,9 @@ export class VelocityRule implements CompiledRule {
     return `{"fired":${t.fired},"count":${t.count},"window_s":${this.#windowS},"max_count":${this.#max}}`
   }
   encodeInto(t: RuleTrace, w: ByteWriter): void {
-    w.text(t.fired ? '{"fired":true,"count":' : '{"fired":false,"count":')
+    w.put(t.fired ? FIRED_COUNT : NOT_FIRED_COUNT)
     w.num(t.count as number)
-    w.text(this.#tail)
+    w.put(this.#tail)
   }
 }
 
@@ -132,12 +146,12 @@ export class TravelRule implements CompiledRule {
   readonly #minKm: number
   readonly #maxMinutes: number
   /** The constant end of this rule's trace JSON. */
-  readonly #tail: string
+  readonly #tail: Uint8Array
   constructor(readonly spec: RuleSpec) {
     this.#minKm = spec.params.minKm as number
     this.#maxMinutes = spec.params.maxMinutes as number
     this.windowMs = Math.round(this.#maxMinutes * 60_000)
-    this.#tail = `,"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`
+    this.#tail = bytesOf(`,"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`)
   }
   evaluate(ctx: RuleContext): RuleTrace {
     if (ctx.pos === 0) return NOT_FIRED
@@ -158,12 +172,12 @@ export class TravelRule implements CompiledRule {
     return `{"fired":${t.fired},"km":${formatRounded(t.km, 1)},"minutes":${formatRounded(t.minutes, 2)},"min_km":${this.#minKm},"max_minutes":${this.#maxMinutes}}`
   }
   encodeInto(t: RuleTrace, w: ByteWriter): void {
-    if (t === NOT_FIRED) return w.text(NOT_FIRED_JSON)
-    w.text(t.fired ? '{"fired":true,"km":' : '{"fired":false,"km":')
+    if (t === NOT_FIRED) return w.put(NOT_FIRED_BYTES)
+    w.put(t.fired ? FIRED_KM : NOT_FIRED_KM)
     writeRounded(w, t.km, 1)
-    w.text(',"minutes":')
+    w.put(MINUTES)
     writeRounded(w, t.minutes, 2)
-    w.text(this.#tail)
+    w.put(this.#tail)
   }
 }
 
@@ -172,10 +186,15 @@ export class AmountAnomalyRule implements CompiledRule {
   readonly #multiplier: number
   readonly #minHistory: number
   readonly #profile: boolean
+  /** The constant ends of this rule's trace JSON, by the source of the average. */
+  readonly #tailProfile: Uint8Array
+  readonly #tailHistory: Uint8Array
   constructor(readonly spec: RuleSpec) {
     this.#multiplier = spec.params.multiplier as number
     this.#minHistory = spec.params.minHistory as number
     this.#profile = spec.params.averageSource === 'profile'
+    this.#tailProfile = bytesOf(`,"multiplier":${num(this.#multiplier)},"source":"profile"}`)
+    this.#tailHistory = bytesOf(`,"multiplier":${num(this.#multiplier)},"source":"history"}`)
   }
   evaluate(ctx: RuleContext): RuleTrace {
     const c = ctx.customer
@@ -197,18 +216,14 @@ export class AmountAnomalyRule implements CompiledRule {
     return `{"fired":${t.fired},"ratio":${formatRounded(t.ratio, 2)},"average":${formatRounded(t.average, 2)},"history":${t.history},"multiplier":${this.#multiplier},"source":"${t.source}"}`
   }
   encodeInto(t: RuleTrace, w: ByteWriter): void {
-    if (t === NOT_FIRED) return w.text(NOT_FIRED_JSON)
-    w.text(t.fired ? '{"fired":true,"ratio":' : '{"fired":false,"ratio":')
+    if (t === NOT_FIRED) return w.put(NOT_FIRED_BYTES)
+    w.put(t.fired ? FIRED_RATIO : NOT_FIRED_RATIO)
     writeRounded(w, t.ratio, 2)
-    w.text(',"average":')
+    w.put(AVERAGE)
     writeRounded(w, t.average, 2)
-    w.text(',"history":')
+    w.put(HISTORY)
     w.num(t.history as number)
-    w.text(',"multiplier":')
-    w.num(this.#multiplier)
-    w.text(',"source":"')
-    w.text(String(t.source))
-    w.text('"}')
+    w.put(t.source === 'profile' ? this.#tailProfile : this.#tailHistory)
   }
 }
 
@@ -258,7 +273,7 @@ export class AmountThresholdRule implements CompiledRule {
     return `{"fired":${t.fired},"amount":${num(t.amount)},"threshold":${this.#amount}}`
   }
   encodeInto(t: RuleTrace, w: ByteWriter): void {
-    w.text(t.fired ? '{"fired":true,"amount":' : '{"fired":false,"amount":')
+    w.put(t.fired ? FIRED_AMOUNT : NOT_FIRED_AMOUNT)
     w.num(t.amount as number)
     w.text(',"threshold":')
     w.num(this.#amount)
