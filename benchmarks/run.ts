@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -107,6 +108,59 @@ if (!Number.isSafeInteger(plan.events) || plan.events < 20_000) {
 }
 const log = (line: string): void => console.log(line)
 
+/** The services each suite talks to: checked before the first suite, not found missing an hour in. */
+const NEEDS: Record<Suite, readonly ('kafka' | 'redis' | 'mongo')[]> = {
+  detector: ['kafka', 'redis'],
+  embedded: [],
+  stages: ['kafka', 'redis'],
+  latency: ['kafka', 'redis'],
+  max: ['kafka', 'redis'],
+  clients: ['kafka'],
+  sink: ['mongo'],
+  analyze: []
+}
+
+/** host:port of a service address (`h:p`, or a URL with a host and port). */
+function endpoint(address: string, defaultPort: number): { host: string; port: number } {
+  if (!address.includes('://')) {
+    const [host, port] = address.split(':')
+    return { host: host!, port: Number(port ?? defaultPort) }
+  }
+  const u = new URL(address)
+  return { host: u.hostname, port: Number(u.port || defaultPort) }
+}
+
+function reachable(host: string, port: number, timeoutMs = 3_000): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = connect({ host, port })
+    const done = (ok: boolean): void => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+async function preflight(suites: readonly Suite[]): Promise<void> {
+  const services = {
+    kafka: { flag: '--brokers', ...endpoint(parseBrokers(values.brokers)[0]!, 9092) },
+    redis: { flag: '--redis', ...endpoint(values.redis, 6379) },
+    mongo: { flag: '--mongo', ...endpoint(values.mongo, 27017) }
+  }
+  const needed = new Set(suites.flatMap(s => NEEDS[s]))
+  for (const name of needed) {
+    const { host, port, flag } = services[name]
+    if (!(await reachable(host, port))) {
+      console.error(
+        `bench: ${name} is not reachable at ${host}:${port} (needed by ${suites.filter(s => NEEDS[s].includes(name)).join(', ')}): start it (bash scripts/services.sh up) or pass ${flag}`
+      )
+      process.exit(2)
+    }
+  }
+}
+
 type GroupResult = Omit<Report, 'conditions' | 'suites' | 'notes'> & { notes: string[]; loads: string[] }
 
 async function prefillLogged(env: BenchEnv, backend: LogBackend): Promise<Prefilled> {
@@ -202,6 +256,7 @@ if (values.child !== undefined) {
   process.exit(0)
 }
 
+await preflight(only as Suite[])
 const t0 = Date.now()
 const report: { -readonly [K in keyof Report]: Report[K] } = {
   conditions: conditions(quick),
@@ -210,14 +265,26 @@ const report: { -readonly [K in keyof Report]: Report[K] } = {
 }
 const loads: string[] = []
 const notes: string[] = []
+// A group that fails is reported and the others still run: one broken suite does not throw
+// away a quarter of an hour of measurements.
+const failed: string[] = []
 for (const group of GROUPS) {
   const suites = group.filter(s => only.includes(s))
   if (suites.length === 0) continue
   log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${suites.join(', ')}`)
-  const { loads: l, notes: n, ...results } = await runChild(suites)
-  Object.assign(report, results)
-  loads.push(...l)
-  notes.push(...n)
+  try {
+    const { loads: l, notes: n, ...results } = await runChild(suites)
+    Object.assign(report, results)
+    loads.push(...l)
+    notes.push(...n)
+  } catch (error) {
+    console.error(String(error instanceof Error ? error.message : error))
+    failed.push(...suites)
+  }
+}
+if (failed.length > 0) {
+  report.suites = only.filter(s => !failed.includes(s))
+  notes.push(`Failed, not in this report: ${failed.join(', ')} (see the run's output).`)
 }
 report.notes = [
   ...notes,
@@ -236,3 +303,7 @@ if (!values['no-doc']) {
 log(
   `[${((Date.now() - t0) / 1000).toFixed(0)} s] wrote ${file}${values['no-doc'] ? '' : ' and docs/benchmarks.md'}`
 )
+if (failed.length > 0) {
+  console.error(`bench: ${failed.join(', ')} failed; the report holds the other suites`)
+  process.exit(1)
+}
