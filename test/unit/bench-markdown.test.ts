@@ -198,6 +198,16 @@ describe('where the time goes', () => {
     assert.match(text, /`--workers 2`\) reached 30,000 events\/s/)
     assert.match(text, /Kafka floor alone .* reached 60,000 events\/s at 17\.4 µs of CPU per event/)
   })
+  it('a detector faster than the sum of the stages is not compared with a ceiling', () => {
+    const report = reportOf(
+      { 'processBatch (memory state)': 50_000, 'produce (Kafka)': 100_000 },
+      { eventsPerSecond: one(60_000) }
+    )
+    const text = wallText(report)!
+    assert.match(text, /= 30\.0 µs on one core\. /)
+    assert.doesNotMatch(text, /ceiling of/)
+    assert.match(text, /took 16\.7 µs per event \(60,000 events\/s\), less than the stages' sum/)
+  })
   it('without a pass-through run, counts the produce stage', () => {
     const report = reportOf(
       { 'processBatch (memory state)': 50_000, 'produce (Kafka)': 100_000 },
