@@ -83,6 +83,33 @@ export class RecentTxns {
     d.length -= n * STRIDE
   }
 
+  /**
+   * How many transactions before the `pos`-th, counting back from it, have a time of at least
+   * `from` (windows). The loops over the doubles stay inside the class: a caller reading them
+   * one by one through `t(i)` boxed each into a heap number whenever the call was not inlined.
+   */
+  countBack(pos: number, from: number): number {
+    const d = this.#d
+    let n = 0
+    for (let i = (pos - 1) * STRIDE; i >= 0 && d[i]! >= from; i -= STRIDE) n++
+    return n
+  }
+
+  /** Index at which a transaction at `t` enters: after every one with a time <= t. */
+  indexAfter(t: number): number {
+    const d = this.#d
+    let hi = d.length / STRIDE
+    // Most events arrive in order: check the end before the binary search.
+    if (hi === 0 || d[(hi - 1) * STRIDE]! <= t) return hi
+    let lo = 0
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (d[mid * STRIDE]! <= t) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
   /** Whether a transaction with this key is retained. */
   has(id: number): boolean {
     const d = this.#d
@@ -166,16 +193,7 @@ export interface StateLimits {
 
 /** Index at which a transaction at `t` enters `recent`: after every entry with time <= t. */
 export function insertionIndex(recent: RecentTxns, t: number): number {
-  let lo = 0
-  let hi = recent.length
-  // Most events arrive in order: check the end before the binary search.
-  if (hi === 0 || recent.t(hi - 1) <= t) return hi
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (recent.t(mid) <= t) lo = mid + 1
-    else hi = mid
-  }
-  return lo
+  return recent.indexAfter(t)
 }
 
 /** Whether a transaction (its `transactionKey`) is among the retained recent ones (redelivered duplicates). */

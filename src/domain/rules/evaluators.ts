@@ -107,11 +107,7 @@ export function formatRounded(v: unknown, digits: 1 | 2): string {
  * includes its start: an event exactly `windowMs` earlier counts ("within 2 minutes").
  */
 export function countInWindow(ctx: RuleContext, windowMs: number): number {
-  const recent = ctx.customer.recent
-  const from = ctx.t - windowMs
-  let n = 1
-  for (let j = ctx.pos - 1; j >= 0 && recent.t(j) >= from; j--) n++
-  return n
+  return 1 + ctx.customer.recent.countBack(ctx.pos, ctx.t - windowMs)
 }
 
 export class VelocityRule implements CompiledRule {
