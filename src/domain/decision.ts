@@ -63,8 +63,13 @@ export interface ErrorRecord {
   customer_id: string | null
   /** The parsed value when it was JSON, else null. */
   original: unknown
-  /** Base64 of the raw bytes when they were not JSON, else null. */
+  /**
+   * Base64 of the raw bytes when they were not JSON (or broke a record limit), else null; at
+   * most the record size limit's worth of bytes.
+   */
   original_base64: string | null
+  /** Present (true) when original_base64 holds only the first bytes of a larger record. */
+  original_truncated?: true
   source: Source
   ingestion_time: string
   processed_at: string

@@ -7,6 +7,7 @@ import {
   PAYMENT_METHODS,
   STATUSES
 } from './event.ts'
+import { DEFAULT_LIMITS, type RecordLimits } from './limits.ts'
 import { MAX_ID_LENGTH, type ValidationOptions } from './validate.ts'
 
 /**
@@ -190,11 +191,22 @@ class Scanner {
   private lng = 0
   private eventTimeMs = 0
   private os = OS_ABSENT
+  /** The record limits (limits.ts), so that the scanner never accepts what the slow path rejects. */
+  private maxStringContent = 0
+  private fieldsLeft = 0
 
-  scan(bytes: Uint8Array, ingestionMs: number, options: ValidationOptions): ScannedEvent | null {
+  scan(
+    bytes: Uint8Array,
+    ingestionMs: number,
+    options: ValidationOptions,
+    limits: RecordLimits
+  ): ScannedEvent | null {
+    if (bytes.length > limits.maxEventBytes || limits.maxDepth < 2) return null
     this.b = bytes
     this.p = 0
     this.end = bytes.length
+    this.maxStringContent = limits.maxStringBytes - 2
+    this.fieldsLeft = limits.maxFields
     this.seen = 0
     this.method = -1
     this.os = OS_ABSENT
@@ -210,7 +222,8 @@ class Scanner {
     let key = -1
     do {
       key = this.readKey(key + 1)
-      if (key < 0 || (this.seen & (1 << key)) !== 0 || !this.readValue(key)) return false
+      if (--this.fieldsLeft < 0 || key < 0 || (this.seen & (1 << key)) !== 0 || !this.readValue(key))
+        return false
       this.seen |= 1 << key
     } while (this.eat(COMMA))
     if (!this.eat(RBRACE)) return false
@@ -332,7 +345,7 @@ class Scanner {
       this.skipSpace()
       const isLat = this.token(LAT_KEY)
       const bit = isLat ? 1 : this.token(LNG_KEY) ? 2 : 0
-      if (bit === 0 || (got & bit) !== 0 || !this.eat(COLON)) return false
+      if (--this.fieldsLeft < 0 || bit === 0 || (got & bit) !== 0 || !this.eat(COLON)) return false
       got |= bit
       if (!this.readNumber() || Math.abs(this.number) > (isLat ? 90 : 180)) return false
       if (isLat) this.lat = this.number
@@ -349,7 +362,13 @@ class Scanner {
       this.skipSpace()
       const isOs = this.token(OS_KEY)
       // JSON.parse keeps the last of duplicate keys: rather not follow that.
-      if ((isOs && this.os !== OS_ABSENT) || (!isOs && !this.readString()) || !this.eat(COLON)) return false
+      if (
+        --this.fieldsLeft < 0 ||
+        (isOs && this.os !== OS_ABSENT) ||
+        (!isOs && !this.readString()) ||
+        !this.eat(COLON)
+      )
+        return false
       this.skipSpace()
       if (isOs) {
         if (this.choice(OS_TOKENS) >= 0) this.os = OS_KNOWN
@@ -420,7 +439,7 @@ class Scanner {
     if (start >= this.end || b[start] !== QUOTE) return false
     let i = start + 1
     while (i < this.end && PLAIN[b[i] as number] === 1) i++
-    if (i >= this.end || b[i] !== QUOTE) return false
+    if (i >= this.end || b[i] !== QUOTE || i - start - 1 > this.maxStringContent) return false
     this.s0 = start + 1
     this.s1 = i
     this.p = i + 1
@@ -549,7 +568,8 @@ const scanner = new Scanner()
 export function scanEvent(
   bytes: Uint8Array,
   ingestionMs: number,
-  options: ValidationOptions
+  options: ValidationOptions,
+  limits: RecordLimits = DEFAULT_LIMITS
 ): ScannedEvent | null {
-  return scanner.scan(bytes, ingestionMs, options)
+  return scanner.scan(bytes, ingestionMs, options, limits)
 }

@@ -58,8 +58,12 @@ export interface PaymentEvent {
   risk_level: number
 }
 
-/** Validation error codes (SPEC section 5.1). */
-export const VALIDATION_CODES = ['ERR_SCHEMA', 'ERR_AMOUNT', 'ERR_TIME', 'ERR_DEVICE'] as const
+/**
+ * Error codes of an error record: the validation codes of SPEC section 5.1, and ERR_INTERNAL for
+ * a record the processor itself failed on (a bug), routed like any other so that one record
+ * never stops the stream.
+ */
+export const VALIDATION_CODES = ['ERR_SCHEMA', 'ERR_AMOUNT', 'ERR_TIME', 'ERR_DEVICE', 'ERR_INTERNAL'] as const
 export type ValidationCode = (typeof VALIDATION_CODES)[number]
 
 /** Ground-truth labels of the generator; they travel in a header / labels file, never in the payload. */

@@ -285,6 +285,6 @@ function isFiniteNumber(v: unknown): v is number {
 
 /** Distinct codes of a failed validation, in catalogue order. */
 export function issueCodes(issues: readonly ValidationIssue[]): ValidationCode[] {
-  const order: ValidationCode[] = ['ERR_SCHEMA', 'ERR_AMOUNT', 'ERR_TIME', 'ERR_DEVICE']
+  const order: ValidationCode[] = ['ERR_SCHEMA', 'ERR_AMOUNT', 'ERR_TIME', 'ERR_DEVICE', 'ERR_INTERNAL']
   return order.filter(code => issues.some(i => i.code === code))
 }

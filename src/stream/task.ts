@@ -36,6 +36,15 @@ export interface TaskLogic<P, R> {
   late(prepared: P, record: LogRecord, watermarkMs: number): R
   render(result: R, record: LogRecord, processedAtMs: number, out: OutRecord[]): void
   /**
+   * A record whose `prepare` or `requestKeys` threw, as a decoded record that processes into an
+   * error (it needs no state). With `fail`, what keeps one record from stopping the stream: no
+   * exception of a step on one record leaves the task, so a record cannot crash its reader on
+   * every redelivery. Must not throw, and must give the same result for the same record.
+   */
+  reject(record: LogRecord, error: unknown): P
+  /** A record whose `process`, `late` or `render` threw, as an error result (see `reject`). */
+  fail(record: LogRecord, error: unknown): R
+  /**
    * Optional: the logic's state changes as journal entries (journal.ts). With it, partition
    * state is written as a journal and snapshotted only now and then; without it, every value
    * a batch changed is written with the batch.
@@ -165,8 +174,16 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   /** Decodes records ahead of their batch (pure: no state is read), for `run(records, prepared)`. */
   prepare(records: readonly LogRecord[]): P[] {
     const out: P[] = new Array(records.length)
-    for (let i = 0; i < records.length; i++) out[i] = this.#logic.prepare(records[i]!)
+    for (let i = 0; i < records.length; i++) out[i] = this.#prepare(records[i]!)
     return out
+  }
+
+  #prepare(rec: LogRecord): P {
+    try {
+      return this.#logic.prepare(rec)
+    } catch (error) {
+      return this.#logic.reject(rec, error)
+    }
   }
 
   /**
@@ -307,9 +324,14 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
           b.toLoad.push(part)
         }
         this.#current = part
-        const p = prepared !== undefined ? prepared[i]! : this.#logic.prepare(rec)
+        let p = prepared !== undefined ? prepared[i]! : this.#prepare(rec)
         this.#missing = 0
-        this.#logic.requestKeys(p, this)
+        try {
+          this.#logic.requestKeys(p, this)
+        } catch (error) {
+          p = this.#logic.reject(rec, error)
+          this.#missing = 0
+        }
         // A record runs at once while its partition is loaded and its keys are hot; from the first
         // one that cannot on, its partition's records wait (in order) for the batch's one load.
         if (part.loaded && this.#missing === 0 && part.waitingSeq !== seq) {
@@ -505,22 +527,33 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       const lateness = this.#o.allowedLatenessMs
       const t = this.#logic.eventTime(p)
       let r: R
-      if (t < part.streamTimeMs - lateness) {
-        r = this.#logic.late(p, rec, part.streamTimeMs - lateness)
-        stats.late++
-      } else {
-        if (t > part.streamTimeMs) part.streamTimeMs = t
-        this.#current = part
-        r = this.#logic.process(p, rec, this)
-        stats.processed++
-        if (this.#journal !== null) this.#record(part, r)
+      try {
+        if (t < part.streamTimeMs - lateness) {
+          r = this.#logic.late(p, rec, part.streamTimeMs - lateness)
+          stats.late++
+        } else {
+          if (t > part.streamTimeMs) part.streamTimeMs = t
+          this.#current = part
+          r = this.#logic.process(p, rec, this)
+          stats.processed++
+          if (this.#journal !== null) this.#record(part, r)
+        }
+      } catch (error) {
+        // What the record changed in memory before it threw is not journaled: a bug's effects
+        // stay out of the durable state.
+        r = this.#logic.fail(rec, error)
       }
       // Processing time is read per record once it is evaluated: latency ends here. A record
       // whose outputs may have gone out before (emitted times) gets the same time again.
       let now = part.times.size > 0 ? part.times.timeOf(rec.offset) : Number.NaN
       if (Number.isNaN(now)) now = this.#o.clock.now()
       if (this.#outputsFirst) (part.nextTimes ??= new EmittedTimes()).push(rec.offset, now)
-      this.#logic.render(r, rec, now, outputs)
+      try {
+        this.#logic.render(r, rec, now, outputs)
+      } catch (error) {
+        outputs.length = start
+        this.#logic.render(this.#logic.fail(rec, error), rec, now, outputs)
+      }
     }
     if (!this.#outputsFirst && outputs.length > start) {
       // Re-emitted outputs count too: the new replay log must cover every record of this batch.

@@ -15,6 +15,12 @@ export interface NdjsonSourceOptions {
    * clock when the batch was read.
    */
   readonly timestamp?: number
+  /**
+   * Bytes kept of one line: a longer line becomes a record of its first `maxLineBytes + 1`
+   * bytes (the processor's size limit rejects it), the rest is skipped up to the next line
+   * break, so a file without line breaks cannot fill memory. Default 16 MiB.
+   */
+  readonly maxLineBytes?: number
 }
 
 const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
@@ -50,16 +56,27 @@ export async function* readNdjsonBatches(
       timestamp: options.timestamp ?? Date.now()
     })
   }
+  const maxLine = options.maxLineBytes ?? 16 << 20
+  // A line past maxLine: its first maxLine + 1 bytes, kept while the rest is skipped.
+  let cut: Buffer | null = null
   for await (const chunk of input) {
     let buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)
-    if (rest !== null) {
+    let start = 0
+    if (cut !== null) {
+      const nl = buf.indexOf(0x0a)
+      if (nl < 0) continue
+      push(cut)
+      cut = null
+      start = nl + 1
+    } else if (rest !== null) {
       buf = Buffer.concat([rest, buf])
       rest = null
     }
-    let start = 0
     let nl = buf.indexOf(0x0a, start)
     while (nl >= 0) {
-      push(buf.subarray(start, nl))
+      push(
+        nl - start > maxLine ? Buffer.from(buf.subarray(start, start + maxLine + 1)) : buf.subarray(start, nl)
+      )
       start = nl + 1
       if (batch.length >= size) {
         yield batch
@@ -67,8 +84,12 @@ export async function* readNdjsonBatches(
       }
       nl = buf.indexOf(0x0a, start)
     }
-    if (start < buf.length) rest = buf.subarray(start)
+    if (start < buf.length) {
+      if (buf.length - start > maxLine) cut = Buffer.from(buf.subarray(start, start + maxLine + 1))
+      else rest = buf.subarray(start)
+    }
   }
+  if (cut !== null) push(cut)
   if (rest !== null) push(rest)
   if (batch.length > 0) yield batch
 }

@@ -12,6 +12,7 @@ import type { RuleEngine } from '../../domain/rules/engine.ts'
 import type { RuleContext } from '../../domain/rules/evaluators.ts'
 import { riskScore } from '../../domain/scoring.ts'
 import { scanEvent } from '../../domain/event-scan.ts'
+import { checkRecordLimits } from '../../domain/limits.ts'
 import { validateEvent, type ValidationIssue } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { Entry } from '../../stream/keyed-state.ts'
@@ -56,37 +57,44 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
   }
 
   prepare(record: LogRecord): Prepared {
-    if (record.value === null) {
-      const failure: Failure = {
-        ok: false,
-        issues: [issue('$', 'record has no value')],
-        transactionId: null,
-        customerId: null,
-        eventTimeMs: null
-      }
-      return Prepared.invalid(failure, undefined)
-    }
-    const scanned = scanEvent(record.value, record.timestamp, this.#o.validation)
+    const bytes = record.value
+    if (bytes === null) return invalid(issue('$', 'record has no value'), null)
+    const limits = this.#o.limits
+    // The record's size bounds all work on it; the scanner keeps to the other limits itself.
+    const scanned =
+      bytes.length <= limits.maxEventBytes
+        ? scanEvent(bytes, record.timestamp, this.#o.validation, limits)
+        : null
     if (scanned !== null) return Prepared.scanned(scanned)
-    // Anything the byte scanner is not certain of: JSON.parse and the validator decide.
-    const raw = record.value.toString('utf8')
+    // Anything the byte scanner is not certain of: the limits, then JSON.parse and the validator.
+    const over = checkRecordLimits(bytes, limits)
+    if (over !== null) return invalid(issue('$', over.message), idIn(bytes, limits.maxEventBytes))
+    const raw = bytes.toString('utf8')
     let value: unknown
     try {
       value = JSON.parse(raw)
     } catch (error) {
-      const m = TXN_ID.exec(raw)
-      const failure: Failure = {
-        ok: false,
-        issues: [issue('$', `not valid JSON (${(error as Error).message})`)],
-        // Best effort, so that an undecodable event can still be traced to its id.
-        transactionId: m ? m[1]! : null,
-        customerId: null,
-        eventTimeMs: null
-      }
-      return Prepared.invalid(failure, undefined)
+      return invalid(issue('$', `not valid JSON (${(error as Error).message})`), idIn(bytes, bytes.length))
     }
     const v = validateEvent(value, record.timestamp, this.#o.validation)
     return v.ok ? Prepared.valid(v.event, v.eventTimeMs) : Prepared.invalid(v, value)
+  }
+
+  reject(record: LogRecord, error: unknown): Prepared {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    const id = record.value === null ? null : idIn(record.value, this.#o.limits.maxEventBytes)
+    const failure: Failure = {
+      ok: false,
+      issues: [{ code: 'ERR_INTERNAL', field: '$', message: `processing failed: ${message.slice(0, 500)}` }],
+      transactionId: id,
+      customerId: null,
+      eventTimeMs: null
+    }
+    return Prepared.invalid(failure, undefined)
+  }
+
+  fail(record: LogRecord, error: unknown): Result {
+    return new Result(ERROR, this.reject(record, error))
   }
 
   eventTime(p: Prepared): number {
@@ -228,6 +236,20 @@ function reader(entry: Buffer): ByteReader {
   if (version !== JOURNAL_VERSION)
     throw new StateFormatError(`not a version-${JOURNAL_VERSION} journal entry (version byte ${version})`)
   return r
+}
+
+/** A record that is not JSON, or beyond a limit: its bytes go to the error record as base64. */
+function invalid(problem: ValidationIssue, transactionId: string | null): Prepared {
+  return Prepared.invalid(
+    { ok: false, issues: [problem], transactionId, customerId: null, eventTimeMs: null },
+    undefined
+  )
+}
+
+/** Best effort, so that an undecodable event can still be traced to its id: within its first `max` bytes. */
+function idIn(bytes: Buffer, max: number): string | null {
+  const m = TXN_ID.exec(bytes.toString('utf8', 0, Math.min(bytes.length, max)))
+  return m ? m[1]! : null
 }
 
 function issue(field: string, message: string): ValidationIssue {

@@ -1,4 +1,5 @@
 import { DaroogheError } from '../../errors.ts'
+import { DEFAULT_LIMITS, type RecordLimits } from '../../domain/limits.ts'
 import { DEFAULT_VALIDATION, type ValidationOptions } from '../../domain/validate.ts'
 import type { Clock } from '../../stream/clock.ts'
 
@@ -32,6 +33,12 @@ export interface ProcessorOptions {
   readonly alertThreshold: number
   /** Validation bounds (clock skew, maximum age, amount tolerance). Default DEFAULT_VALIDATION. */
   readonly validation: ValidationOptions
+  /**
+   * Limits of a record (size, nesting, string length, fields), checked before any parsing; a
+   * record beyond one is an ERR_SCHEMA error naming it. Default DEFAULT_LIMITS (64 KiB, 32 deep,
+   * 8 KiB strings, 1,000 fields).
+   */
+  readonly limits: RecordLimits
   /** Keyed-state values kept in memory; least recently used are evicted beyond. Default 200 000. */
   readonly maxCachedEntries: number
   /** Recent transactions kept per customer (on top of the time horizon). Default 64. */
@@ -60,6 +67,7 @@ export const DEFAULT_PROCESSOR_OPTIONS: ProcessorOptions = Object.freeze({
   allowedLatenessMs: 30_000,
   alertThreshold: 80,
   validation: DEFAULT_VALIDATION,
+  limits: DEFAULT_LIMITS,
   maxCachedEntries: 200_000,
   maxRecentPerCustomer: 64,
   maxKnownLocations: 20,
@@ -69,9 +77,21 @@ export const DEFAULT_PROCESSOR_OPTIONS: ProcessorOptions = Object.freeze({
   collectOutcomes: false
 })
 
-export type ProcessorOverrides = Partial<Omit<ProcessorOptions, 'topics' | 'validation'>> & {
+export type ProcessorOverrides = Partial<Omit<ProcessorOptions, 'topics' | 'validation' | 'limits'>> & {
   readonly topics?: Partial<ProcessorTopics>
   readonly validation?: Partial<ValidationOptions>
+  readonly limits?: Partial<RecordLimits>
+}
+
+/**
+ * The least each limit may be set to: room for every valid event (ids of 256 characters, the
+ * 18 fields of the event and its location, nested two deep).
+ */
+const LIMIT_FLOORS: Readonly<Record<keyof RecordLimits, [flag: string, min: number]>> = {
+  maxEventBytes: ['--max-event-bytes', 1024],
+  maxDepth: ['--max-depth', 2],
+  maxStringBytes: ['--max-string-bytes', 512],
+  maxFields: ['--max-fields', 32]
 }
 
 /** Merges overrides onto the defaults, validates, and freezes. Throws CONFIG with a one-line reason. */
@@ -80,7 +100,8 @@ export function processorOptions(overrides: ProcessorOverrides = {}): ProcessorO
     ...DEFAULT_PROCESSOR_OPTIONS,
     ...stripUndefined(overrides),
     topics: Object.freeze({ ...DEFAULT_TOPICS, ...stripUndefined(overrides.topics ?? {}) }),
-    validation: Object.freeze({ ...DEFAULT_VALIDATION, ...stripUndefined(overrides.validation ?? {}) })
+    validation: Object.freeze({ ...DEFAULT_VALIDATION, ...stripUndefined(overrides.validation ?? {}) }),
+    limits: Object.freeze({ ...DEFAULT_LIMITS, ...stripUndefined(overrides.limits ?? {}) })
   }
   const nonNegative = (name: string, v: number): void => {
     if (!(Number.isFinite(v) && v >= 0))
@@ -95,6 +116,12 @@ export function processorOptions(overrides: ProcessorOverrides = {}): ProcessorO
   nonNegative('validation.maxFutureSkewMs', o.validation.maxFutureSkewMs)
   nonNegative('validation.maxAgeMs', o.validation.maxAgeMs)
   nonNegative('validation.amountTolerance', o.validation.amountTolerance)
+  for (const key of Object.keys(LIMIT_FLOORS) as (keyof RecordLimits)[]) {
+    const [flag, min] = LIMIT_FLOORS[key]
+    const v = o.limits[key]
+    if (!(Number.isInteger(v) && v >= min && v <= 1 << 30))
+      throw new DaroogheError('CONFIG', `${flag} must be an integer from ${min} to ${1 << 30} (got ${v})`)
+  }
   positiveInt('maxCachedEntries', o.maxCachedEntries)
   positiveInt('maxRecentPerCustomer', o.maxRecentPerCustomer)
   positiveInt('maxKnownLocations', o.maxKnownLocations)

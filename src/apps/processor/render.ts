@@ -12,6 +12,7 @@ import {
 } from '../../domain/decision.ts'
 import type { Evaluation, RuleEngine } from '../../domain/rules/engine.ts'
 import { IsoFormatter } from '../../domain/time.ts'
+import { truncatedBase64 } from '../../domain/limits.ts'
 import { issueCodes } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { DerivedOutRecord } from '../../stream/replay-log.ts'
@@ -209,13 +210,16 @@ export class Renderer {
     const v = p.failure!
     const codes = issueCodes(v.issues)
     const decoded = p.value !== undefined
+    const raw =
+      !decoded && rec.value !== null ? truncatedBase64(rec.value, this.#o.limits.maxEventBytes) : null
     const value = encodeError({
       error_codes: codes,
       issues: v.issues,
       transaction_id: v.transactionId,
       customer_id: v.customerId,
       original: decoded ? p.value : null,
-      original_base64: !decoded && rec.value !== null ? rec.value.toString('base64') : null,
+      original_base64: raw === null ? null : raw.base64,
+      ...(raw?.truncated === true ? { original_truncated: true } : {}),
       source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
       ingestion_time: Number.isFinite(rec.timestamp) ? new Date(rec.timestamp).toISOString() : '',
       processed_at: processedAt

@@ -11,6 +11,7 @@ import {
   type BacktestReport,
   type Processor
 } from '../../apps/processor/index.ts'
+import type { RecordLimits } from '../../domain/limits.ts'
 import { DaroogheError } from '../../errors.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { fixedClock, type Clock } from '../../stream/clock.ts'
@@ -37,6 +38,11 @@ export interface DetectFlags {
   keyPrefix?: string
   /** Journal size past which a partition's state is snapshotted (e.g. '16MiB'). */
   stateJournal?: string
+  /** Record limits (src/domain/limits.ts). */
+  maxEventBytes?: string
+  maxDepth?: string
+  maxStringBytes?: string
+  maxFields?: string
 }
 
 /** The options that decide how events are scored, shared by `detect` and `replay`. */
@@ -60,6 +66,36 @@ export function scoringOptions(command: Command): Command {
       '60s'
     )
     .option('--batch-size <n>', 'records per processing batch', '5000')
+    .option(
+      '--max-event-bytes <size>',
+      'ERR_SCHEMA for a record larger than this (bytes, KiB or MiB)',
+      '64KiB'
+    )
+    .option('--max-depth <n>', 'ERR_SCHEMA for a record nested deeper than this', '32')
+    .option('--max-string-bytes <size>', 'ERR_SCHEMA for a string or number longer than this', '8KiB')
+    .option(
+      '--max-fields <n>',
+      'ERR_SCHEMA for a record with more fields (members and elements) than this',
+      '1000'
+    )
+}
+
+/** The record limits of the flags; unset ones keep their defaults (processorOptions checks them). */
+function limitsFromFlags(flags: DetectFlags): Partial<RecordLimits> {
+  const int = (text: string | undefined, flag: string): number | undefined => {
+    if (text === undefined) return undefined
+    if (!/^\d+$/.test(text.trim()))
+      throw new DaroogheError('USAGE', `${flag} must be a positive integer (got '${text}')`)
+    return Number(text)
+  }
+  return {
+    maxEventBytes:
+      flags.maxEventBytes === undefined ? undefined : parseSize(flags.maxEventBytes, '--max-event-bytes'),
+    maxDepth: int(flags.maxDepth, '--max-depth'),
+    maxStringBytes:
+      flags.maxStringBytes === undefined ? undefined : parseSize(flags.maxStringBytes, '--max-string-bytes'),
+    maxFields: int(flags.maxFields, '--max-fields')
+  }
 }
 
 export function registerDetect(program: Command): void {
@@ -173,6 +209,7 @@ export function processorFromFlags(
       maxAgeMs: parseDuration(flags.maxEventAge, '--max-event-age'),
       maxFutureSkewMs: parseDuration(flags.maxClockSkew, '--max-clock-skew')
     },
+    limits: limitsFromFlags(flags),
     collectOutcomes: flags.labels !== undefined,
     topics: flags.topics,
     keyPrefix: flags.keyPrefix,
@@ -226,6 +263,7 @@ export async function runFileDetect(flags: DetectFlags): Promise<DetectSummary> 
   const input = openInput(flags.input!)
   const batches = readNdjsonBatches(input, {
     batchSize,
+    maxLineBytes: processor.options.limits.maxEventBytes,
     ...(nowMs === undefined ? {} : { timestamp: nowMs })
   })
   try {
