@@ -76,6 +76,7 @@ export function checkRecordLimits(
       i++
       while (i < n && bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1
       i++
+      if (depth > 0 && arrays[depth - 1] === true && opensElement(bytes, start)) fields++
       if (i - start > limits.maxStringBytes) {
         return violation(
           'max-string-bytes',
