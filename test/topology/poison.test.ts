@@ -252,7 +252,8 @@ for (const delivery of ['state-first', 'outputs-first'] as const) {
       ...faults.map(f => makeEvent({ t: T0 + 80_000, customer_id: f === 'keys' ? 'cust_keys' : `cust_${f}` }))
     ])
     faults.forEach((f, i) => {
-      records[events.length + i]!.headers = { boom: f }
+      const at = events.length + i
+      records[at] = { ...records[at]!, headers: { boom: f } }
     })
     const make = (): FaultyLogic => new FaultyLogic(new RuleEngine(rules), processorOptions())
     const outs = await runTask(make(), records, delivery)
