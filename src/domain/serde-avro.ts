@@ -9,6 +9,7 @@ import {
   STATUSES
 } from './event.ts'
 import type { DeviceInfo, PaymentEvent } from './event.ts'
+import { DEFAULT_LIMITS, type RecordLimits } from './limits.ts'
 
 /**
  * The Avro form of the payment event. `schemas/payment_event.avsc` holds the same schema
@@ -95,6 +96,12 @@ export interface AvroSerdeOptions {
    * both framed and bare bodies. Default: unset, bare Avro bodies only.
    */
   schemaId?: number
+  /**
+   * Record limits (limits.ts): a payload larger than `maxEventBytes` is refused before avsc
+   * reads it, which bounds every string in it too. Nesting is bounded by the schema itself.
+   * Default DEFAULT_LIMITS.
+   */
+  limits?: RecordLimits
 }
 
 export interface AvroSerde {
@@ -116,6 +123,7 @@ export function createAvroSerde(options: AvroSerdeOptions = {}): AvroSerde {
     throw new DaroogheError('CONFIG', `schemaId must be an integer from 0 to 4294967295 (got ${schemaId})`)
   }
   const type = paymentEventAvroType()
+  const maxBytes = (options.limits ?? DEFAULT_LIMITS).maxEventBytes
 
   function encode(event: PaymentEvent): Buffer {
     let body: Buffer
@@ -149,6 +157,12 @@ export function createAvroSerde(options: AvroSerdeOptions = {}): AvroSerde {
     const buf = Buffer.isBuffer(payload)
       ? payload
       : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    if (buf.length > maxBytes) {
+      throw new DaroogheError(
+        'SCHEMA',
+        `record exceeds --max-event-bytes ${maxBytes}: the record has ${buf.length} bytes`
+      )
+    }
     if (schemaId !== undefined && buf.length >= CONFLUENT_HEADER_BYTES && buf[0] === CONFLUENT_MAGIC_BYTE) {
       const id = buf.readUInt32BE(1)
       if (id !== schemaId) {

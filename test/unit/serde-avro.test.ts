@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { describe, it } from 'node:test'
+import { describe, it, test } from 'node:test'
 import { createGenerator } from '../../src/apps/generator/index.ts'
 import { DaroogheError } from '../../src/errors.ts'
 import type { PaymentEvent } from '../../src/domain/event.ts'
+import { DEFAULT_LIMITS } from '../../src/domain/limits.ts'
 import { PAYMENT_EVENT_AVRO_SCHEMA, createAvroSerde } from '../../src/domain/serde-avro.ts'
 
 function events(count: number): { event: PaymentEvent; raw: string }[] {
@@ -109,4 +110,12 @@ describe('Avro serde', () => {
     )
     assert.throws(() => createAvroSerde({ schemaId: 1.5 }), /schemaId must be an integer/)
   })
+})
+
+test('a payload beyond the size limit is refused before it is decoded, naming the limit', () => {
+  const serde = createAvroSerde({ limits: { ...DEFAULT_LIMITS, maxEventBytes: 100 } })
+  assert.throws(
+    () => serde.decode(Buffer.alloc(101)),
+    /record exceeds --max-event-bytes 100: the record has 101 bytes/
+  )
 })
