@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { DaroogheError } from '../../errors.ts'
@@ -101,19 +102,64 @@ export function openInput(path: string): Readable {
   return stream
 }
 
-/** Reads an NDJSON file line by line as text (labels, profiles). */
-export async function* readLines(path: string): AsyncGenerator<string> {
-  let rest = ''
-  const stream = path === '-' ? process.stdin : createReadStream(path, { encoding: 'utf8' })
-  try {
-    for await (const chunk of stream) {
-      const text = rest + (typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8'))
-      const lines = text.split('\n')
-      rest = lines.pop() ?? ''
-      for (const line of lines) yield line.endsWith('\r') ? line.slice(0, -1) : line
-    }
-  } catch (cause) {
-    throw new DaroogheError('IO', `cannot read ${path}: ${(cause as Error).message}`, { cause })
+/** Longest line `readLines` accepts by default: a record's size limit (DEFAULT_LIMITS). */
+export const MAX_LINE_BYTES = 64 * 1024
+
+/**
+ * Reads an NDJSON file line by line as text (labels, profiles), every line yielded (empty ones
+ * too, so the caller's count is the file's line number). A line longer than `maxLineBytes`
+ * (default 64 KiB) or not valid UTF-8 stops the read with one line naming the file and the line
+ * number (DAROOGHE_ERR_CONFIG): memory stays bounded whatever the file holds, and no bad bytes
+ * are silently replaced. A file that cannot be read is DAROOGHE_ERR_IO.
+ */
+export async function* readLines(
+  path: string,
+  options: { readonly maxLineBytes?: number } = {}
+): AsyncGenerator<string> {
+  const max = options.maxLineBytes ?? MAX_LINE_BYTES
+  const stream = path === '-' ? process.stdin : createReadStream(path)
+  const chunks = stream[Symbol.asyncIterator]()
+  let rest: Buffer | null = null
+  let lineNo = 0
+  const line = (bytes: Buffer): string => {
+    lineNo++
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length
+    if (end > max) throw badLine(path, lineNo, `a line longer than ${max} bytes`)
+    const text = bytes.subarray(0, end)
+    if (!isUtf8(text)) throw badLine(path, lineNo, 'not UTF-8 (invalid byte sequences)')
+    return text.toString('utf8')
   }
-  if (rest.length > 0) yield rest
+  try {
+    for (;;) {
+      let next: IteratorResult<unknown>
+      try {
+        next = await chunks.next()
+      } catch (cause) {
+        throw new DaroogheError('IO', `cannot read ${path}: ${(cause as Error).message}`, { cause })
+      }
+      if (next.done) break
+      const chunk = next.value
+      let buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)
+      if (rest !== null) buf = Buffer.concat([rest, buf])
+      rest = null
+      let start = 0
+      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        yield line(buf.subarray(start, nl))
+        start = nl + 1
+      }
+      if (start < buf.length) {
+        // Still no line break after max bytes: the line is too long, without reading the rest.
+        if (buf.length - start > max + 1) throw badLine(path, lineNo + 1, `a line longer than ${max} bytes`)
+        rest = buf.subarray(start)
+      }
+    }
+    if (rest !== null) yield line(rest)
+  } finally {
+    // Stopped early (a bad line here, or the caller's): the file is closed now, not at GC.
+    if (path !== '-') await chunks.return?.()
+  }
+}
+
+function badLine(path: string, lineNo: number, what: string): DaroogheError {
+  return new DaroogheError('CONFIG', `${path}:${lineNo}: ${what}`)
 }

@@ -1,5 +1,6 @@
 import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb'
 import type { AlertPage, AlertQuery, AlertStore, StoredAlert } from '../../apps/api/types.ts'
+import { parseJsonWithin, recordLimits } from '../../domain/limits.ts'
 import { DaroogheError } from '../../errors.ts'
 import { mongoError } from './errors.ts'
 
@@ -87,12 +88,16 @@ function encodeCursor(at: Date, id: string): string {
   return Buffer.from(JSON.stringify([at.getTime(), id])).toString('base64url')
 }
 
+/** A cursor is `[created_at ms, alert_id]`: two values, no nesting, an id of at most 1,024 characters. */
+const CURSOR_LIMITS = recordLimits({ maxEventBytes: 2_048, maxDepth: 1, maxStringBytes: 1_100, maxFields: 2 })
+
+/** The client sends the cursor back: parsed behind limits, and every part checked. Never throws but USAGE. */
 function decodeCursor(cursor: string): [Date, string] {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Array.isArray(v) && Number.isFinite(v[0]) && typeof v[1] === 'string') return [new Date(v[0]), v[1]]
-  } catch {
-    // falls through to the error below
+  const parsed = parseJsonWithin(Buffer.from(cursor, 'base64url'), CURSOR_LIMITS)
+  const v = parsed.ok ? parsed.value : null
+  if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string') {
+    const at = new Date(v[0])
+    if (!Number.isNaN(at.getTime())) return [at, v[1]]
   }
   throw new DaroogheError('USAGE', 'cursor is not one returned by this API')
 }

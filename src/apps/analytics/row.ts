@@ -28,8 +28,12 @@ export interface Row {
   readonly decision?: 'fraud' | 'approved'
 }
 
-/** Why a record was not analysed; counted per reason and reported at the end of a run. */
-export type SkipReason = 'not_json' | 'not_a_transaction' | ValidationCode
+/**
+ * Why a record was not analysed; counted per reason and reported at the end of a run.
+ * 'over_limits': beyond the record limits (size, nesting, string length, fields); 'failed': the
+ * record made the reader fail (counted, never stopping the run).
+ */
+export type SkipReason = 'not_json' | 'over_limits' | 'failed' | 'not_a_transaction' | ValidationCode
 
 /**
  * Historical data has no ingestion time to judge ERR_TIME against: any readable timestamp is

@@ -1,23 +1,37 @@
 import type { Readable } from 'node:stream'
 import { readNdjsonBatches } from '../../adapters/file/index.ts'
+import { outputLimits } from '../../domain/json-keys.ts'
 import { decodeEventJson } from '../../domain/serde-json.ts'
 import type { LogRecord } from '../../ports/log.ts'
 import type { DocumentStore } from '../../ports/document-store.ts'
-import { toRow, type Row, type SkipCounter } from './row.ts'
+import { toRow, type Row, type SkipCounter, type SkipReason } from './row.ts'
 
 /** The collection the sink writes one document per decided event to. */
 export const TRANSACTIONS = 'transactions'
 
-/** Decodes log records (NDJSON lines or Kafka messages) into rows; the rest is counted in `skips`. */
+/**
+ * What analyze reads is written by the processor (decisions, `detect --output` lines wrapping
+ * them) or by the generator: parsed behind the limits of the processor's outputs.
+ */
+const READ_LIMITS = outputLimits()
+
+/**
+ * Decodes log records (NDJSON lines or Kafka messages) into rows; the rest is counted in `skips`
+ * by reason. Each record in its own try/catch: one that fails anywhere is skipped as 'failed'.
+ */
 export function recordsToRows(records: readonly LogRecord[], skips: SkipCounter): Row[] {
   const rows: Row[] = []
   for (const rec of records) {
-    if (rec.value === null) {
-      skips.add('not_json')
-      continue
+    let row: Row | SkipReason
+    try {
+      if (rec.value === null) row = 'not_json'
+      else {
+        const decoded = decodeEventJson(rec.value, READ_LIMITS)
+        row = decoded.ok ? toRow(decoded.value) : decoded.limit === undefined ? 'not_json' : 'over_limits'
+      }
+    } catch {
+      row = 'failed'
     }
-    const decoded = decodeEventJson(rec.value)
-    const row = decoded.ok ? toRow(decoded.value) : 'not_json'
     if (typeof row === 'string') skips.add(row)
     else rows.push(row)
   }
@@ -53,7 +67,12 @@ export async function* storeRows(
   for await (const docs of store.scan(TRANSACTIONS, options)) {
     const rows: Row[] = []
     for (const doc of docs) {
-      const row = toRow(doc)
+      let row: Row | SkipReason
+      try {
+        row = toRow(doc)
+      } catch {
+        row = 'failed'
+      }
       if (typeof row === 'string') skips.add(row)
       else rows.push(row)
     }

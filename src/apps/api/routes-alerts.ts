@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { DEFAULT_LIMITS, type RecordLimits } from '../../domain/limits.ts'
 import { HttpError } from './errors.ts'
+import { useLimitedJsonParser } from './json-body.ts'
 import { alertBodySchema, alertQuerySchema } from './schemas.ts'
 import type { SseHub } from './sse.ts'
 import type { AlertQuery, AlertStore, StoredAlert } from './types.ts'
@@ -18,6 +20,12 @@ export interface AlertRoutesOptions {
   readonly token?: string
 }
 
+/**
+ * Limits of a `POST /alerts` body: those of a record (64 KiB, 32 deep, 8 KiB strings, 1,000
+ * fields). An alert as the processor writes it is about a kilobyte.
+ */
+export const ALERT_LIMITS: RecordLimits = DEFAULT_LIMITS
+
 export const DEFAULT_PAGE = 50
 export const MAX_PAGE = 500
 
@@ -26,26 +34,36 @@ type AlertQueryString = Partial<Record<'customer_id' | 'rule' | 'from' | 'to' | 
 export function alertRoutes(app: FastifyInstance, o: AlertRoutesOptions): void {
   const checkToken = o.token === undefined || o.token === '' ? undefined : tokenChecker(o.token)
 
-  app.post<{ Body: StoredAlert }>('/alerts', {
-    schema: { body: alertBodySchema },
-    // Before the body is read or validated: an unauthenticated sender learns nothing about the schema.
-    onRequest: async req => {
-      if (checkToken && !checkToken(req)) {
-        throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token')
+  // The API's bodyLimit, when lower, still applies.
+  const limits: RecordLimits = {
+    ...ALERT_LIMITS,
+    maxEventBytes: Math.min(ALERT_LIMITS.maxEventBytes, app.initialConfig.bodyLimit ?? Infinity)
+  }
+  // In a scope of its own: the body is parsed behind the record limits (useLimitedJsonParser).
+  void app.register(async scope => {
+    useLimitedJsonParser(scope, limits)
+    scope.post<{ Body: StoredAlert }>('/alerts', {
+      schema: { body: alertBodySchema },
+      bodyLimit: limits.maxEventBytes,
+      // Before the body is read or validated: an unauthenticated sender learns nothing about the schema.
+      onRequest: async req => {
+        if (checkToken && !checkToken(req)) {
+          throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token')
+        }
+      },
+      handler: async (req, reply) => {
+        o.counters.received++
+        const alert = req.body
+        const stored = await o.store.add(alert)
+        if (!stored) {
+          o.counters.duplicates++
+          return reply.code(200).send({ alert_id: alert.alert_id, stored: false, duplicate: true })
+        }
+        o.counters.stored++
+        o.hub.publishAlert(alert)
+        return reply.code(201).send({ alert_id: alert.alert_id, stored: true, duplicate: false })
       }
-    },
-    handler: async (req, reply) => {
-      o.counters.received++
-      const alert = req.body
-      const stored = await o.store.add(alert)
-      if (!stored) {
-        o.counters.duplicates++
-        return reply.code(200).send({ alert_id: alert.alert_id, stored: false, duplicate: true })
-      }
-      o.counters.stored++
-      o.hub.publishAlert(alert)
-      return reply.code(201).send({ alert_id: alert.alert_id, stored: true, duplicate: false })
-    }
+    })
   })
 
   app.get<{ Querystring: AlertQueryString }>('/alerts', {

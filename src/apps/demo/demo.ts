@@ -6,7 +6,8 @@ import type { LogConsumer } from '../../ports/log.ts'
 import type { DocumentStore } from '../../ports/document-store.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { runDetector } from '../detector/index.ts'
-import { Dispatcher, FileAlertSink } from '../dispatcher/index.ts'
+import { decodeAlerts, Dispatcher, FileAlertSink } from '../dispatcher/index.ts'
+import { RejectCounter } from '../guard/record-guard.ts'
 import { createGenerator, createPacer } from '../generator/index.ts'
 import type { GeneratorOptions } from '../generator/index.ts'
 import { DEFAULT_LIVE_TOPICS, LiveView, runLiveView } from '../live/index.ts'
@@ -116,6 +117,7 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const sinks: AlertSink[] = [...(o.sinks ?? [])]
   if (o.alertsFile) sinks.push(new FileAlertSink(o.alertsFile))
   const dispatcher = new Dispatcher({ sinks, dedupe, log: o.log })
+  const alertRejects = new RejectCounter({ log: o.log, reader: 'dispatch' })
 
   const consumers: [string, LogConsumer][] = [
     [groups.detector, backend.consumer({ groupId: groups.detector, topics: [input], fromBeginning })],
@@ -190,7 +192,7 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
     }),
     consumerOf(groups.dispatcher).run({
       onBatch: async records => {
-        const alerts = records.flatMap(r => (r.value ? [JSON.parse(r.value.toString()) as Alert] : []))
+        const alerts = decodeAlerts(records, r => alertRejects.add(r))
         await dispatcher.dispatchBatch(alerts)
         for (const a of alerts) o.onAlert?.(a)
       }

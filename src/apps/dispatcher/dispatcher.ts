@@ -38,7 +38,12 @@ export interface DispatchCounts {
  * retried with backoff on retriable failures, dead-lettered after `maxAttempts`.
  */
 export class Dispatcher {
-  readonly counts: DispatchCounts = { bySink: {}, byRule: {}, retries: 0 }
+  // byRule is keyed by rule ids read from the alerts: no prototype a '__proto__' id could reach.
+  readonly counts: DispatchCounts = {
+    bySink: {},
+    byRule: Object.create(null) as Record<string, number>,
+    retries: 0
+  }
   readonly #o: DispatcherOptions
   readonly #sleep: (ms: number) => Promise<void>
 
@@ -51,8 +56,10 @@ export class Dispatcher {
   async dispatchBatch(alerts: readonly Alert[]): Promise<void> {
     // The same alert can appear twice in a redelivered batch; keep the first.
     const unique = [...new Map(alerts.map(a => [a.alert_id, a])).values()]
-    for (const a of unique)
+    for (const a of unique) {
+      if (!Array.isArray(a.rules_fired)) continue
       for (const r of a.rules_fired) this.counts.byRule[r] = (this.counts.byRule[r] ?? 0) + 1
+    }
     const done: [string, string][] = []
     await Promise.all(this.#o.sinks.map(sink => this.#toSink(sink, unique, done)))
     await Promise.all(this.#o.sinks.map(s => s.flush?.()))

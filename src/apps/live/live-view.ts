@@ -1,4 +1,13 @@
+import { outputLimits } from '../../domain/json-keys.ts'
+import { DEFAULT_LIMITS, type RecordLimits } from '../../domain/limits.ts'
 import type { LogRecord } from '../../ports/log.ts'
+import {
+  forEachRecord,
+  parseRecordObject,
+  RecordFault,
+  type ParseObjectOptions,
+  type Rejection
+} from '../guard/record-guard.ts'
 import { CounterSeries, LatencySeries } from './series.ts'
 import {
   DEFAULT_LIVE_TOPICS,
@@ -20,7 +29,13 @@ export interface LiveViewOptions {
   readonly maxWindows?: number
   /** Wall clock. Default Date.now. */
   readonly now?: () => number
+  /** Limits of the processor's input records; the outputs' follow (outputLimits). Default DEFAULT_LIMITS. */
+  readonly limits?: RecordLimits
+  /** Each record skipped, with its coordinates and why (logs, metrics). */
+  readonly onReject?: (rejection: Rejection) => void
 }
+
+const SHOWN_KINDS: ReadonlySet<string> = new Set(['sliding_1m', 'tumbling_5m'])
 
 const LATENCY_SLOT_MS = 10_000
 
@@ -43,6 +58,10 @@ export class LiveView {
   readonly #maxWindows: number
   readonly #listeners = new Set<(alert: LiveAlert) => void>()
   #lastDecisionMs: number | null = null
+  readonly #limits: RecordLimits
+  readonly #outputs: ParseObjectOptions
+  readonly #decisions: ParseObjectOptions
+  readonly #onReject: ((rejection: Rejection) => void) | undefined
 
   constructor(o: LiveViewOptions = {}) {
     this.topics = { ...DEFAULT_LIVE_TOPICS, ...o.topics }
@@ -55,6 +74,11 @@ export class LiveView {
     this.#processing = new LatencySeries(LATENCY_SLOT_MS, slots)
     this.#maxAlerts = o.maxAlerts ?? 500
     this.#maxWindows = o.maxWindows ?? 30
+    this.#limits = o.limits ?? DEFAULT_LIMITS
+    this.#outputs = { limits: outputLimits(this.#limits) }
+    // Decisions are the event's text plus the decision fields: the last of a repeated key is ours.
+    this.#decisions = { limits: outputLimits(this.#limits), duplicateKeys: 'last-wins' }
+    this.#onReject = o.onReject
   }
 
   /** Topics a consumer feeding this view subscribes to. */
@@ -69,25 +93,32 @@ export class LiveView {
     return () => this.#listeners.delete(fn)
   }
 
+  /**
+   * Each record in its own try/catch: one beyond the record limits, not JSON, not the shape of
+   * its topic, or failing anywhere in here is counted in `totals.skipped` (and passed to
+   * `onReject`), and the others go on.
+   */
   ingest(records: readonly LogRecord[]): void {
     const now = this.#now()
-    for (const r of records) {
-      const value = parse(r.value)
-      if (value === undefined) {
+    forEachRecord(
+      records,
+      r => {
+        if (r.topic === this.topics.alerts)
+          this.#alert(now, parseRecordObject(r.value, { limits: this.#limits }))
+        else if (r.topic === this.topics.analytics) this.#window(parseRecordObject(r.value, this.#outputs))
+        else this.#decision(now, parseRecordObject(r.value, this.#decisions))
+      },
+      rejection => {
         this.totals.skipped++
-        continue
+        this.#onReject?.(rejection)
       }
-      if (r.topic === this.topics.alerts) this.#alert(now, value)
-      else if (r.topic === this.topics.analytics) this.#window(value)
-      else this.#decision(now, value)
-    }
+    )
   }
 
   #decision(now: number, d: Record<string, unknown>): void {
     const eventMs = typeof d.event_time === 'string' ? Date.parse(d.event_time) : NaN
     if (!Number.isFinite(eventMs) || (d.decision !== 'fraud' && d.decision !== 'approved')) {
-      this.totals.skipped++
-      return
+      throw new RecordFault('shape', 'not a decision: no event_time or decision')
     }
     this.totals.events++
     this.#counters.add(now, 'events')
@@ -101,13 +132,12 @@ export class LiveView {
   }
 
   #alert(now: number, a: Record<string, unknown>): void {
-    if (typeof a.alert_id !== 'string' || !Array.isArray(a.rules_fired)) {
-      this.totals.skipped++
-      return
+    if (typeof a.alert_id !== 'string' || a.alert_id.length > 256 || !Array.isArray(a.rules_fired)) {
+      throw new RecordFault('shape', 'not an alert: no alert_id or rules_fired')
     }
-    // A redelivered alert (at-least-once) is the same alert: counted once.
-    if (this.#alerts.has(a.alert_id)) return
     const alert = a as LiveAlert
+    // A redelivered alert (at-least-once) is the same alert: counted once.
+    if (this.#alerts.has(alert.alert_id)) return
     this.totals.alerts++
     this.#counters.add(now, 'alerts')
     this.#alerts.set(alert.alert_id, alert)
@@ -117,9 +147,10 @@ export class LiveView {
 
   #window(w: Record<string, unknown>): void {
     if (typeof w.window_id !== 'string' || typeof w.kind !== 'string' || typeof w.window_start !== 'string') {
-      this.totals.skipped++
-      return
+      throw new RecordFault('shape', 'not a window: no window_id, kind or window_start')
     }
+    // Only the kinds the dashboard shows are kept: any other kind would be a map of its own.
+    if (!SHOWN_KINDS.has(w.kind)) throw new RecordFault('shape', 'not a window of a kind the dashboard shows')
     this.totals.windows++
     let byId = this.#windows.get(w.kind)
     if (!byId) this.#windows.set(w.kind, (byId = new Map()))
@@ -194,16 +225,4 @@ function fraudRate(points: readonly { t: number; events: number; fraud: number }
 
 function byStart(a: WindowAggregate, b: WindowAggregate): number {
   return a.window_start < b.window_start ? -1 : a.window_start > b.window_start ? 1 : 0
-}
-
-function parse(value: Buffer | null): Record<string, unknown> | undefined {
-  if (value === null) return undefined
-  try {
-    const v: unknown = JSON.parse(value.toString('utf8'))
-    return typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : undefined
-  } catch {
-    return undefined
-  }
 }

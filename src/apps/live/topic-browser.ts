@@ -1,4 +1,6 @@
 import type { MemoryLog } from '../../adapters/memory/index.ts'
+import { outputLimits } from '../../domain/json-keys.ts'
+import { parseJsonWithin } from '../../domain/limits.ts'
 import type { LogRecord } from '../../ports/log.ts'
 
 export interface GroupLag {
@@ -48,20 +50,26 @@ export function browsed(r: LogRecord): BrowsedMessage {
     partition: r.partition,
     offset: r.offset,
     timestamp: new Date(r.timestamp).toISOString(),
-    key: r.key === null ? null : r.key.toString('utf8'),
+    key: r.key === null ? null : clippedText(r.key),
     headers: r.headers,
     value: parseValue(r.value)
   }
 }
 
+/** Any topic can be browsed, its input included: what is shown is parsed behind the limits. */
+const BROWSE_LIMITS = outputLimits()
+/** Text shown of a value that is not JSON (or beyond the limits). */
+const SHOWN_BYTES = 4096
+
 function parseValue(v: Buffer | null): unknown {
   if (v === null) return null
-  const text = v.toString('utf8')
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
+  const parsed = parseJsonWithin(v, BROWSE_LIMITS)
+  return parsed.ok ? parsed.value : clippedText(v)
+}
+
+function clippedText(bytes: Buffer): string {
+  if (bytes.length <= SHOWN_BYTES) return bytes.toString('utf8')
+  return `${bytes.toString('utf8', 0, SHOWN_BYTES)}… (${bytes.length} bytes)`
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ScenarioLabel, ValidationCode } from '../../domain/event.ts'
 import type { RuleSet, RuleType } from '../../domain/rules/types.ts'
+import { parseJsonWithin } from '../../domain/limits.ts'
 import { DaroogheError } from '../../errors.ts'
 import type { Outcome } from './records.ts'
 
@@ -59,15 +60,20 @@ export class Backtest {
 
   addLabel(line: string, where: string): void {
     if (line.trim().length === 0) return
-    let o: { transaction_id?: unknown; label?: unknown; scenario_id?: unknown }
-    try {
-      o = JSON.parse(line) as typeof o
-    } catch {
+    // A line is a record this project did not write: parsed behind the record limits.
+    const parsed = parseJsonWithin(line)
+    if (!parsed.ok) {
+      const why = parsed.limit === null ? 'not valid JSON' : parsed.error
+      throw new DaroogheError('USAGE', `${where}: ${why}; expected {"transaction_id","label","scenario_id"}`)
+    }
+    const v = parsed.value
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
       throw new DaroogheError(
         'USAGE',
-        `${where}: not valid JSON; expected {"transaction_id","label","scenario_id"}`
+        `${where}: expected an object {"transaction_id","label","scenario_id"}`
       )
     }
+    const o = v as { transaction_id?: unknown; label?: unknown; scenario_id?: unknown }
     if (typeof o.transaction_id !== 'string' || typeof o.label !== 'string') {
       throw new DaroogheError('USAGE', `${where}: transaction_id and label must be strings`)
     }
@@ -106,8 +112,9 @@ export class Backtest {
     const row = this.#row(l.label)
     row.events++
     if (l.scenario !== null) row.scenarios.add(l.scenario)
-    const types = FRAUD_LABELS[l.label as ScenarioLabel]
-    const code = ERROR_LABELS[l.label as ScenarioLabel]
+    // Labels come from a file: own entries only ('constructor' is no label of ours).
+    const types = Object.hasOwn(FRAUD_LABELS, l.label) ? FRAUD_LABELS[l.label as ScenarioLabel] : undefined
+    const code = Object.hasOwn(ERROR_LABELS, l.label) ? ERROR_LABELS[l.label as ScenarioLabel] : undefined
     const fraud = o.outcome === 'fraud'
     for (const id of o.rulesFired) {
       const r = this.#rules.get(id)
@@ -148,14 +155,13 @@ export class Backtest {
       .sort((a, b) => a.label.localeCompare(b.label))
       .map(r => ({
         label: r.label,
-        kind:
-          r.label in FRAUD_LABELS
-            ? ('fraud' as const)
-            : r.label in ERROR_LABELS
-              ? ('error' as const)
-              : ('other' as const),
+        kind: Object.hasOwn(FRAUD_LABELS, r.label)
+          ? ('fraud' as const)
+          : Object.hasOwn(ERROR_LABELS, r.label)
+            ? ('error' as const)
+            : ('other' as const),
         events: r.events,
-        flaggedFraud: r.label in ERROR_LABELS ? 0 : r.caught,
+        flaggedFraud: Object.hasOwn(ERROR_LABELS, r.label) ? 0 : r.caught,
         caught: r.caughtByRule,
         scenarios: r.scenarios.size,
         scenariosCaught: r.scenariosCaught.size,

@@ -1,6 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { isUtf8 } from 'node:buffer'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseJsonWithin, recordLimits, type RecordLimits } from '../../domain/limits.ts'
 import { DaroogheError } from '../../errors.ts'
 import { parseRuleSet } from '../../domain/rules/rule-set.ts'
 import type { RuleSet } from '../../domain/rules/types.ts'
@@ -49,17 +51,45 @@ export function loadRuleSet(nameOrPath: string): RuleSet {
       `${source}: YAML rule sets are not supported; write the same fields as JSON`
     )
   }
-  let text: string
+  let bytes: Buffer
   try {
-    text = readFileSync(path, 'utf8')
+    // Its size first: a rule set is a few KB, and a huge file is never read into memory whole.
+    const size = statSync(path).size
+    if (size > RULES_LIMITS.maxEventBytes) {
+      throw new DaroogheError(
+        'RULES',
+        `rule set ${source} has ${size} bytes; a rule set may have at most ${RULES_LIMITS.maxEventBytes}`
+      )
+    }
+    bytes = readFileSync(path)
   } catch (cause) {
+    if (cause instanceof DaroogheError) throw cause
     throw new DaroogheError('RULES', `cannot read rule set ${source}: ${(cause as Error).message}`, { cause })
   }
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch (cause) {
-    throw new DaroogheError('RULES', `${source}: not valid JSON (${(cause as Error).message})`, { cause })
+  if (!isUtf8(bytes)) throw new DaroogheError('RULES', `${source}: not UTF-8 (invalid byte sequences)`)
+  const parsed = parseJsonWithin(bytes, RULES_LIMITS)
+  if (!parsed.ok) {
+    const why =
+      parsed.limit === null
+        ? `not valid JSON (${oneLine(parsed.error.replace(/^not JSON: /, ''))})`
+        : parsed.error
+    throw new DaroogheError('RULES', `${source}: ${why}`)
   }
-  return parseRuleSet(doc, source)
+  return parseRuleSet(parsed.value, source)
+}
+
+/**
+ * Limits of a rule-set file: parsed behind them like any record this project did not write
+ * (a rule set is a few KB, two or three levels deep).
+ */
+export const RULES_LIMITS: RecordLimits = recordLimits({
+  maxEventBytes: 1 << 20,
+  maxDepth: 16,
+  maxStringBytes: 8 * 1024,
+  maxFields: 10_000
+})
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ')
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line
 }

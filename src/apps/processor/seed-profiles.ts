@@ -1,3 +1,4 @@
+import { parseJsonWithin } from '../../domain/limits.ts'
 import { DaroogheError } from '../../errors.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { profileKey } from './stores.ts'
@@ -37,18 +38,21 @@ export async function seedProfiles(
 }
 
 function parseProfileLine(line: string, where: string): { customerId: string; avg: number } {
-  let v: unknown
-  try {
-    v = JSON.parse(line)
-  } catch {
-    throw new DaroogheError(
-      'CONFIG',
-      `${where}: not valid JSON; expected {"customer_id": "...", "avg_spend": 50}`
-    )
+  // A line is a record this project did not write: parsed behind the record limits.
+  const parsed = parseJsonWithin(line)
+  if (!parsed.ok) {
+    const why = parsed.limit === null ? 'not valid JSON' : parsed.error
+    throw new DaroogheError('CONFIG', `${where}: ${why}; expected {"customer_id": "...", "avg_spend": 50}`)
   }
-  const o = v as { customer_id?: unknown; avg_spend?: unknown } | null
-  if (typeof o?.customer_id !== 'string' || o.customer_id.length === 0) {
-    throw new DaroogheError('CONFIG', `${where}: customer_id must be a non-empty string`)
+  const v = parsed.value
+  const o = (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : null) as {
+    customer_id?: unknown
+    avg_spend?: unknown
+  } | null
+  if (o === null)
+    throw new DaroogheError('CONFIG', `${where}: expected an object {"customer_id": "...", "avg_spend": 50}`)
+  if (typeof o.customer_id !== 'string' || o.customer_id.length === 0 || o.customer_id.length > 256) {
+    throw new DaroogheError('CONFIG', `${where}: customer_id must be a string of 1-256 characters`)
   }
   if (typeof o.avg_spend !== 'number' || !Number.isFinite(o.avg_spend) || o.avg_spend <= 0) {
     throw new DaroogheError('CONFIG', `${where}: avg_spend must be a positive number`)

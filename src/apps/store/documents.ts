@@ -1,5 +1,13 @@
+import { outputLimits } from '../../domain/json-keys.ts'
+import { DEFAULT_LIMITS, truncatedBase64, type RecordLimits } from '../../domain/limits.ts'
 import type { Doc } from '../../ports/document-store.ts'
 import type { LogRecord } from '../../ports/log.ts'
+import {
+  parseRecordObject,
+  RecordFault,
+  type ParseObjectOptions,
+  type RejectKind
+} from '../guard/record-guard.ts'
 import { COLLECTIONS, type StoreTopics } from './options.ts'
 
 /** A document bound for a collection. */
@@ -11,7 +19,14 @@ export interface Placed {
 type Json = Record<string, unknown>
 
 /** Why a record cannot be stored: it goes to `store_rejects` with its bytes. */
-export class RejectReason extends Error {}
+export class RejectReason extends RecordFault {
+  constructor(message: string) {
+    super('shape', message)
+  }
+}
+
+/** Largest value kept (as base64) in a reject document: Kafka's default largest message. */
+export const REJECT_VALUE_BYTES = 1 << 20
 
 /** Fields the processor appends to the event on the decision topics (src/domain/decision.ts). */
 const DECISION_ONLY = new Set(['trace', 'processing_latency_ms', 'source'])
@@ -21,24 +36,33 @@ const DECISION_ONLY = new Set(['trace', 'processing_latency_ms', 'source'])
  * is a pure function of the record (no clock, no counter): a replayed record rewrites the same
  * document, which is what makes the at-least-once sink idempotent.
  */
-export function documentMapper(topics: StoreTopics): (record: LogRecord) => Placed[] {
-  const byTopic = new Map<string, (v: Json, r: LogRecord) => Placed[]>([
-    [topics.approved, decisionDocs],
-    [topics.fraud, decisionDocs],
-    [topics.alerts, alertDocs],
-    [topics.errors, errorDocs],
-    [topics.late, lateDocs],
-    [topics.analytics, windowDocs]
+export function documentMapper(
+  topics: StoreTopics,
+  limits: RecordLimits = DEFAULT_LIMITS
+): (record: LogRecord) => Placed[] {
+  // Alerts are small and never carry the event; the other topics carry an input record inside.
+  const outputs: ParseObjectOptions = { limits: outputLimits(limits) }
+  // Decisions are the event's own text plus the decision fields: the last of a repeated key is ours.
+  const decisions: ParseObjectOptions = { limits: outputLimits(limits), duplicateKeys: 'last-wins' }
+  const byTopic = new Map<string, [ParseObjectOptions, (v: Json, r: LogRecord) => Placed[]]>([
+    [topics.approved, [decisions, decisionDocs]],
+    [topics.fraud, [decisions, decisionDocs]],
+    [topics.alerts, [{ limits }, alertDocs]],
+    [topics.errors, [outputs, errorDocs]],
+    [topics.late, [outputs, lateDocs]],
+    [topics.analytics, [outputs, windowDocs]]
   ])
   return record => {
-    const map = byTopic.get(record.topic)
-    if (!map) throw new RejectReason(`no mapping for topic '${record.topic}'`)
-    return map(parseObject(record), record)
+    const entry = byTopic.get(record.topic)
+    if (!entry) throw new RejectReason(`no mapping for topic '${record.topic}'`)
+    return entry[1](parseRecordObject(record.value, entry[0]), record)
   }
 }
 
 /** The reject document of a record that could not be mapped: its coordinates, bytes and why. */
-export function rejectDoc(record: LogRecord, reason: string): Placed {
+export function rejectDoc(record: LogRecord, reason: string, kind: RejectKind = 'shape'): Placed {
+  const value = record.value === null ? null : truncatedBase64(record.value, REJECT_VALUE_BYTES)
+  const timestamp = new Date(record.timestamp)
   return {
     collection: COLLECTIONS.rejects,
     doc: {
@@ -46,10 +70,14 @@ export function rejectDoc(record: LogRecord, reason: string): Placed {
       topic: record.topic,
       partition: record.partition,
       offset: record.offset,
-      timestamp: new Date(record.timestamp),
-      key_base64: record.key?.toString('base64') ?? null,
-      value_base64: record.value?.toString('base64') ?? null,
+      timestamp: Number.isNaN(timestamp.getTime()) ? null : timestamp,
+      key_base64: record.key === null ? null : truncatedBase64(record.key, REJECT_VALUE_BYTES).base64,
+      value_base64: value?.base64 ?? null,
+      value_bytes: record.value?.length ?? null,
+      ...(value?.truncated ? { value_truncated: true } : {}),
+      // Spread: header names are defined as own fields, never set through a prototype.
       headers: { ...record.headers },
+      kind,
       reason
     }
   }
@@ -59,30 +87,27 @@ function recordId(r: { topic: string; partition: number; offset: number }): stri
   return `${r.topic}:${r.partition}:${r.offset}`
 }
 
-function parseObject(record: LogRecord): Json {
-  if (record.value === null) throw new RejectReason('the record has no value')
-  let v: unknown
-  try {
-    v = JSON.parse(record.value.toString('utf8'))
-  } catch (error) {
-    throw new RejectReason(`not JSON: ${(error as Error).message}`)
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RejectReason('not a JSON object')
-  return v as Json
-}
+/** Longest id kept as an `_id` (the processor's ids have at most 256 characters). */
+const MAX_ID = 1024
 
 function id(v: Json, field: string): string {
   const x = v[field]
-  if (typeof x !== 'string' || x === '') throw new RejectReason(`no ${field} (a non-empty string)`)
+  if (typeof x !== 'string' || x === '' || x.length > MAX_ID)
+    throw new RejectReason(`no ${field} (a non-empty string of at most ${MAX_ID} characters)`)
   return x
 }
 
 function date(v: Json, field: string): Date {
   const x = v[field]
   const d = typeof x === 'string' || typeof x === 'number' ? new Date(x) : null
-  if (!d || Number.isNaN(d.getTime()))
-    throw new RejectReason(`${field} is not a time (got ${JSON.stringify(x)})`)
+  if (!d || Number.isNaN(d.getTime())) throw new RejectReason(`${field} is not a time (got ${shown(x)})`)
   return d
+}
+
+/** A value in a reason: JSON, at most 80 characters of it. */
+function shown(x: unknown): string {
+  const text = JSON.stringify(x) ?? String(x)
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text
 }
 
 /** A time when the field holds one; the field's own value otherwise (it is kept as sent). */
@@ -98,12 +123,14 @@ function decisionDocs(v: Json): Placed[] {
   const _id = id(v, 'transaction_id')
   const decision = v.decision
   if (decision !== 'fraud' && decision !== 'approved') {
-    throw new RejectReason(`decision is not fraud or approved (got ${JSON.stringify(decision)})`)
+    throw new RejectReason(`decision is not fraud or approved (got ${shown(decision)})`)
   }
   const eventTime = date(v, 'event_time')
   const processedAt = date(v, 'processed_at')
-  const tx: Record<string, unknown> = { _id }
-  for (const k in v) if (!DECISION_ONLY.has(k) && k !== '_id') tx[k] = v[k]
+  // Spread (own data properties), never `tx[k] = v[k]`: a `__proto__` key would set tx's prototype.
+  const tx: Record<string, unknown> = { _id, ...v }
+  tx._id = _id
+  for (const k of DECISION_ONLY) delete tx[k]
   tx.event_time = eventTime
   tx.day = eventTime.toISOString().slice(0, 10)
   tx.processed_at = processedAt

@@ -4,7 +4,9 @@ import type { Logger } from '../../logger.ts'
 import type { Doc, DocumentStore } from '../../ports/document-store.ts'
 import type { LogConsumer, LogRecord } from '../../ports/log.ts'
 import { withRetry } from '../../retry.ts'
-import { documentMapper, rejectDoc, RejectReason } from './documents.ts'
+import type { RecordLimits } from '../../domain/limits.ts'
+import { forEachRecord, RejectCounter, type Rejection } from '../guard/record-guard.ts'
+import { documentMapper, rejectDoc } from './documents.ts'
 import { COLLECTIONS, DEFAULT_STORE_TOPICS, STORE_INDEXES, type StoreTopics } from './options.ts'
 import { emptyStoreTotals, type StoreTotals } from './totals.ts'
 
@@ -21,6 +23,13 @@ export interface StoreDeps {
   readonly backoff?: BackoffOptions
   /** Called after each batch is stored, before its offsets are committed (progress, metrics). */
   readonly onBatch?: (totals: Readonly<StoreTotals>) => void
+  /**
+   * Limits of the processor's input records, from which those of its outputs follow
+   * (outputLimits). Default DEFAULT_LIMITS, as the processor's.
+   */
+  readonly limits?: RecordLimits
+  /** Each record rejected by the mapping (metrics); all are counted in `rejects` and logged (capped). */
+  readonly onReject?: (rejection: Rejection) => void
 }
 
 /** Thrown out of onBatch to end the consumer's run without committing the batch it was given. */
@@ -43,7 +52,12 @@ export async function runStore(deps: StoreDeps): Promise<StoreTotals> {
   const { consumer, store, log } = deps
   const topics = deps.topics ?? DEFAULT_STORE_TOPICS
   const totals = emptyStoreTotals()
-  const mapper = documentMapper(topics)
+  const mapper = documentMapper(topics, deps.limits)
+  const rejects = new RejectCounter({
+    log,
+    reader: 'store',
+    ...(deps.onReject ? { onReject: deps.onReject } : {})
+  })
   const retry = {
     initialMs: 100,
     maxMs: 5_000,
@@ -89,7 +103,7 @@ export async function runStore(deps: StoreDeps): Promise<StoreTotals> {
       } catch (error) {
         if (isRetriable(error)) throw error
         const reason = `${collection}: refused by the store: ${describeError(error)}`
-        rejects.push(rejectDoc(records[i]!, reason).doc)
+        rejects.push(rejectDoc(records[i]!, reason, 'refused').doc)
         log.warn(
           { topic: records[i]!.topic, partition: records[i]!.partition, offset: records[i]!.offset },
           reason
@@ -168,23 +182,21 @@ export async function runStore(deps: StoreDeps): Promise<StoreTotals> {
       m.delete(doc._id)
       m.set(doc._id, { doc, record })
     }
-    for (const r of records) {
-      let placed
-      try {
-        placed = mapper(r)
-      } catch (error) {
-        if (!(error instanceof RejectReason)) throw error
-        const reject = rejectDoc(r, error.message)
+    // Each record in its own try/catch: whatever fails for one record (its bytes, its shape, the
+    // mapping) sends it to store_rejects with the reason, and the batch goes on. A retriable
+    // error (none is expected here: mapping does no I/O) would propagate and retry the batch.
+    forEachRecord(
+      records,
+      r => {
+        for (const p of mapper(r)) place(p.collection, p.doc, r)
+      },
+      (rejection, r) => {
+        const reject = rejectDoc(r, rejection.reason, rejection.kind)
         place(reject.collection, reject.doc, r)
         totals.rejects++
-        log.warn(
-          { topic: r.topic, partition: r.partition, offset: r.offset, reason: error.message },
-          'record rejected'
-        )
-        continue
+        rejects.add(rejection)
       }
-      for (const p of placed) place(p.collection, p.doc, r)
-    }
+    )
     await Promise.all(
       [...byCollection].map(([collection, m]) => {
         const entries = [...m.values()]

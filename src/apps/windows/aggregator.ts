@@ -213,7 +213,7 @@ export class WindowAggregator {
       Object.entries(s.sources).map(([id, t]) => [id, { streamTime: t, seenAt: nowMs }])
     )
     this.#late = s.late
-    this.#open = new Map(s.windows.map(w => [windowId(w.kind, w.start), structuredClone(w)]))
+    this.#open = new Map(s.windows.map(w => [windowId(w.kind, w.start), openWindowOf(w)]))
   }
 
   #window(kind: string, start: number, end: number): OpenWindow {
@@ -227,11 +227,11 @@ export class WindowAggregator {
         transactions: 0,
         volume: 0,
         fraud: 0,
-        commission: {},
-        merchants: {},
-        byStatus: {},
-        byCategory: {},
-        byMethod: {}
+        commission: dict(),
+        merchants: dict(),
+        byStatus: dict(),
+        byCategory: dict(),
+        byMethod: dict()
       }
       this.#open.set(id, w)
     }
@@ -239,13 +239,14 @@ export class WindowAggregator {
   }
 
   #result(w: OpenWindow): WindowResult {
-    const commission: Record<string, number> = {}
+    const sums = new Map<string, number>(COMMISSION_TYPES.map(type => [type, 0]))
     let total = 0
-    for (const type of COMMISSION_TYPES) commission[type] = 0
     for (const [type, sum] of Object.entries(w.commission)) {
-      commission[type] = sum
+      sums.set(type, sum)
       total += sum
     }
+    // Object.fromEntries defines own properties: a key is never a setter (`__proto__`).
+    const commission = Object.fromEntries(sums)
     const top = Object.entries(w.merchants)
       .map(([merchant_id, [c, n, v]]) => ({ merchant_id, commission: c, transactions: n, volume: v }))
       .sort((a, b) => b.commission - a.commission || (a.merchant_id < b.merchant_id ? -1 : 1))
@@ -292,7 +293,33 @@ function addTo(w: OpenWindow, row: WindowRow): void {
 
 /** Keys in a stable order, so that the same window always encodes to the same bytes. */
 function sorted(counts: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const k of Object.keys(counts).sort()) out[k] = counts[k]!
+  return Object.fromEntries(
+    Object.keys(counts)
+      .sort()
+      .map(k => [k, counts[k]!])
+  )
+}
+
+/**
+ * A map keyed by values read from records (merchant ids, categories): no prototype, so that a
+ * key such as `__proto__` or `constructor` is an ordinary entry and never reaches Object.prototype.
+ */
+function dict<V>(from?: Readonly<Record<string, V>>): Record<string, V> {
+  const out = Object.create(null) as Record<string, V>
+  if (from) for (const [k, v] of Object.entries(from)) out[k] = v
   return out
+}
+
+/** A restored open window: its maps rebuilt without a prototype (a JSON copy has Object's). */
+function openWindowOf(w: OpenWindow): OpenWindow {
+  const merchants = dict<[number, number, number]>()
+  for (const [id, [c, n, v]] of Object.entries(w.merchants)) merchants[id] = [c, n, v]
+  return {
+    ...w,
+    commission: dict(w.commission),
+    merchants,
+    byStatus: dict(w.byStatus),
+    byCategory: dict(w.byCategory),
+    byMethod: dict(w.byMethod)
+  }
 }

@@ -1,4 +1,14 @@
+import { COMMISSION_TYPES, MERCHANT_CATEGORIES, PAYMENT_METHODS, STATUSES } from '../../domain/event.ts'
+import { outputLimits } from '../../domain/json-keys.ts'
+import type { RecordLimits } from '../../domain/limits.ts'
 import type { Logger } from '../../logger.ts'
+import {
+  forEachRecord,
+  parseRecordObject,
+  RecordFault,
+  RejectCounter,
+  type Rejection
+} from '../guard/record-guard.ts'
 import type { LogConsumer, LogProducer, LogRecord, OutRecord } from '../../ports/log.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { withRetry } from '../../retry.ts'
@@ -25,11 +35,18 @@ export interface WindowsDeps extends AggregatorOptions {
   readonly stateKey?: string
   /** Called after each durable batch with the windows it closed. */
   readonly onBatch?: (totals: WindowsTotals, closed: number) => void
+  /** Limits of an input record. Default outputLimits() (what the processor writes by default). */
+  readonly limits?: RecordLimits
+  /** Each rejected record (metrics); every one is also counted in `skipped` and logged (capped). */
+  readonly onReject?: (rejection: Rejection) => void
 }
 
 export interface WindowsTotals {
   records: number
-  /** Records that were not decided transactions (undecodable, no event_time). */
+  /**
+   * Records rejected: not decided transactions (beyond the record limits, not JSON, not the
+   * shape of a decision) or failed in the aggregator; each logged with its coordinates (capped).
+   */
   skipped: number
   late: number
   windows: number
@@ -51,6 +68,12 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
   const stateKey = deps.stateKey ?? 'windows:state'
   const retry = { initialMs: 100, maxMs: 5_000, signal: deps.signal }
   const totals: WindowsTotals = { records: 0, skipped: 0, late: 0, windows: 0 }
+  const limits = deps.limits ?? outputLimits()
+  const rejects = new RejectCounter({
+    log,
+    reader: 'windows',
+    ...(deps.onReject ? { onReject: deps.onReject } : {})
+  })
   let agg: WindowAggregator | null = null
 
   let assigned: string[] = []
@@ -77,11 +100,18 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
       const current = agg
       agg = null
       const now = Date.now()
-      for (const r of records) {
-        const row = rowOf(r)
-        if (!row) totals.skipped++
-        else if (!current.add(row, `${r.topic}:${r.partition}`, now)) totals.late++
-      }
+      // Each record in its own try/catch: one that is not a decision, or that the aggregator
+      // fails on, is rejected with its coordinates and the batch goes on.
+      forEachRecord(
+        records,
+        r => {
+          if (!current.add(windowRowOf(r, limits), `${r.topic}:${r.partition}`, now)) totals.late++
+        },
+        rejection => {
+          totals.skipped++
+          rejects.add(rejection)
+        }
+      )
       totals.records += records.length
       const closed = current.close(now)
       const out: OutRecord[] = closed.map(w => ({
@@ -102,25 +132,57 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
 }
 
 /** A decision record (original event + decision fields) as a window row; null when it is not one. */
-export function rowOf(r: LogRecord): WindowRow | null {
-  if (!r.value) return null
-  let d: Record<string, unknown>
+export function rowOf(r: LogRecord, limits: RecordLimits = outputLimits()): WindowRow | null {
   try {
-    d = JSON.parse(r.value.toString()) as Record<string, unknown>
+    return windowRowOf(r, limits)
   } catch {
     return null
   }
+}
+
+const CATEGORIES: ReadonlySet<unknown> = new Set(MERCHANT_CATEGORIES)
+const METHODS: ReadonlySet<unknown> = new Set(PAYMENT_METHODS)
+const STATUS: ReadonlySet<unknown> = new Set(STATUSES)
+const COMMISSIONS: ReadonlySet<unknown> = new Set(COMMISSION_TYPES)
+/** Event times a window can be named by (Date's range is ±8.64e15 ms; the windows add their size). */
+const MAX_EVENT_TIME_MS = Date.parse('9999-12-31T00:00:00Z')
+
+/**
+ * A decision record as a window row, or a RecordFault naming what it lacks. The record is parsed
+ * behind the limits of the processor's outputs, and its fields must be what the processor's
+ * validation let through (the enums, an id of at most 256 characters, a finite amount, an event
+ * time a window can hold): a row never reaches the aggregator in a shape it cannot total.
+ */
+export function windowRowOf(r: LogRecord, limits: RecordLimits = outputLimits()): WindowRow {
+  // The record is the event's own text plus the decision fields: the last of a repeated key is ours.
+  const d = parseRecordObject(r.value, { limits, duplicateKeys: 'last-wins' })
+  const fail = (what: string): never => {
+    throw new RecordFault('shape', `not a decision: ${what}`)
+  }
   const eventTimeMs = typeof d.event_time === 'string' ? Date.parse(d.event_time) : NaN
-  if (Number.isNaN(eventTimeMs) || typeof d.amount !== 'number') return null
+  if (!(eventTimeMs >= 0 && eventTimeMs <= MAX_EVENT_TIME_MS))
+    fail('event_time must be a time from 1970 to 9999')
+  if (d.decision !== 'fraud' && d.decision !== 'approved') fail('decision must be fraud or approved')
+  if (typeof d.amount !== 'number' || !Number.isFinite(d.amount)) fail('amount must be a finite number')
+  const commission = d.commission_amount ?? 0
+  if (typeof commission !== 'number' || !Number.isFinite(commission))
+    fail('commission_amount must be a finite number')
+  const merchant = d.merchant_id
+  if (typeof merchant !== 'string' || merchant.length === 0 || merchant.length > 256)
+    fail('merchant_id must be a string of 1-256 characters')
+  if (!COMMISSIONS.has(d.commission_type)) fail('commission_type is not one of the commission types')
+  if (!STATUS.has(d.status)) fail('status is not one of the statuses')
+  if (!CATEGORIES.has(d.merchant_category)) fail('merchant_category is not one of the categories')
+  if (!METHODS.has(d.payment_method)) fail('payment_method is not one of the payment methods')
   return {
     eventTimeMs,
-    amount: d.amount,
-    commissionType: String(d.commission_type),
-    commissionAmount: typeof d.commission_amount === 'number' ? d.commission_amount : 0,
-    merchantId: String(d.merchant_id),
-    status: String(d.status),
-    category: String(d.merchant_category),
-    method: String(d.payment_method),
+    amount: d.amount as number,
+    commissionType: d.commission_type as string,
+    commissionAmount: commission as number,
+    merchantId: merchant as string,
+    status: d.status as string,
+    category: d.merchant_category as string,
+    method: d.payment_method as string,
     fraud: d.decision === 'fraud'
   }
 }

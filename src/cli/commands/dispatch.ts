@@ -2,14 +2,17 @@ import type { Command } from 'commander'
 import { KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
 import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
-import { Dispatcher, FileAlertSink, HttpAlertSink } from '../../apps/dispatcher/index.ts'
+import { decodeAlerts, Dispatcher, FileAlertSink, HttpAlertSink } from '../../apps/dispatcher/index.ts'
+import { RejectCounter } from '../../apps/guard/record-guard.ts'
 import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
-import type { Alert, AlertSink } from '../../ports/alert-sink.ts'
+import type { AlertSink } from '../../ports/alert-sink.ts'
 import type { StateStore } from '../../ports/state-store.ts'
-import { withRetry } from '../../retry.ts'
+import { retryOptions, withRetry } from '../../retry.ts'
+import { resilienceFrom } from './retry-flag.ts'
 import { Metrics } from '../../observability/metrics.ts'
+import { recordsRejectedCounter } from '../../observability/rejects.ts'
 import { startMetricsApi } from './metrics-api.ts'
 
 type Flags = Record<string, string | boolean | undefined>
@@ -50,36 +53,71 @@ async function dispatchAction(flags: Flags): Promise<void> {
     sinks.push(new HttpAlertSink({ name: 'discord', url: url(discord, '--discord'), format: 'discord' }))
   if (sinks.length === 0) sinks.push(new FileAlertSink('alerts.log'))
 
+  const metrics = new Metrics()
+  // One retry policy (--retry-for) for Kafka and Redis, reported to /health and the metrics.
+  const resilience = resilienceFrom(flags, env, log, flags.memoryState ? ['kafka'] : ['kafka', 'redis'], metrics)
   let dedupe: StateStore
   if (flags.memoryState) dedupe = new MemoryStateStore()
   else {
     const redisUrl = redisFrom(flags.redis, env)
     dedupe = await withRetry(
-      `Redis at ${redact(redisUrl)}`,
+      `connect to Redis at ${redact(redisUrl)}`,
       () => RedisStateStore.connect({ url: redisUrl, keyPrefix: `darooghe:${group}:` }),
-      log
+      log,
+      retryOptions(resilience, { dependency: 'redis' })
     )
   }
-  const metrics = new Metrics()
   const api =
     typeof flags.metricsPort === 'string'
-      ? await startMetricsApi(metrics, flags.metricsPort, { redis: () => dedupe.ping() })
+      ? await startMetricsApi(
+          metrics,
+          flags.metricsPort,
+          flags.memoryState ? {} : { redis: () => dedupe.ping() },
+          resilience.health
+        )
       : null
   const dispatcher = new Dispatcher({
     sinks,
     dedupe,
     log,
     maxAttempts,
+    resilience,
     onOutcome: (sink, outcome) => metrics.observeDelivery(sink, outcome),
     ...(typeof flags.deadLetter === 'string' ? { deadLetterPath: flags.deadLetter } : {})
   })
-  const consumer = new KafkaLogConsumer({ brokers, groupId: group, topics: [topic], maxBatchRecords: 500 })
+  const countRejected = recordsRejectedCounter(metrics.registry)
+  const rejects = new RejectCounter({
+    log,
+    reader: 'dispatch',
+    onReject: r => countRejected('dispatch', r.kind)
+  })
+  const consumer = new KafkaLogConsumer({
+    brokers,
+    groupId: group,
+    topics: [topic],
+    maxBatchRecords: 500,
+    resilience
+  })
   // The summary is logged and published (key = the group) for dashboards and audits.
   const summaryTopic = (flags.summaryTopic as string | undefined) ?? 'darooghe.dispatch_summary'
-  const summaryProducer = new KafkaLogProducer({ brokers, clientId: 'darooghe-dispatch' })
+  // A summary waits at most 10 s for Kafka: the next one (or the one at exit) follows.
+  const summaryProducer = new KafkaLogProducer({
+    brokers,
+    clientId: 'darooghe-dispatch',
+    resilience: {
+      ...resilience,
+      policy: { ...resilience.policy, retryForMs: Math.min(resilience.policy.retryForMs ?? Infinity, 10_000) }
+    }
+  })
   const startedAt = new Date().toISOString()
   const publishSummary = (): Promise<unknown> => {
-    const summary = { group, started_at: startedAt, at: new Date().toISOString(), ...dispatcher.counts }
+    const summary = {
+      group,
+      started_at: startedAt,
+      at: new Date().toISOString(),
+      ...dispatcher.counts,
+      rejected: rejects.toJSON()
+    }
     log.info(summary, 'summary')
     return summaryProducer
       .send([{ topic: summaryTopic, key: group, value: JSON.stringify(summary) }])
@@ -92,16 +130,9 @@ async function dispatchAction(flags: Flags): Promise<void> {
   log.info({ topic, group, sinks: sinks.map(s => s.name), maxAttempts }, 'dispatcher started')
   try {
     await consumer.run({
+      // A record that is not an alert is counted and logged, never retried: the batch goes on.
       onBatch: async records => {
-        const alerts: Alert[] = []
-        for (const r of records) {
-          try {
-            alerts.push(JSON.parse(r.value?.toString() ?? '') as Alert)
-          } catch {
-            log.warn({ partition: r.partition, offset: r.offset }, 'skipping a record that is not an alert')
-          }
-        }
-        await dispatcher.dispatchBatch(alerts.filter(a => typeof a.alert_id === 'string'))
+        await dispatcher.dispatchBatch(decodeAlerts(records, r => rejects.add(r)))
       }
     })
   } finally {
@@ -142,6 +173,10 @@ export function registerDispatch(program: Command): void {
     .option('--group <id>', 'consumer group (default darooghe-dispatcher)')
     .option('--redis <url>', 'Redis for delivery dedupe across restarts (env DAROOGHE_REDIS)')
     .option('--memory-state', 'dedupe in this process only (not across restarts)')
+    .option(
+      '--retry-for <duration>',
+      'give up once Kafka or Redis has been failing this long, e.g. 30s, 10m, 1h (env DAROOGHE_RETRY_FOR; default unlimited)'
+    )
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
     .action(async (_o: Flags, command: Command) => {
       await dispatchAction(command.opts())

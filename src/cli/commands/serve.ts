@@ -8,6 +8,8 @@ import { brokersFrom, logLevelFrom, mongoFrom, redisFrom } from '../../config/co
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import { Metrics } from '../../observability/metrics.ts'
+import { recordsRejectedCounter } from '../../observability/rejects.ts'
+import { RejectCounter } from '../../apps/guard/record-guard.ts'
 
 type Flags = Record<string, unknown>
 
@@ -40,7 +42,9 @@ async function serveAction(flags: Flags): Promise<void> {
   // (starting at the end of the topics: it shows now, not the history) and the topic browser.
   const kafkaNamed =
     flags.brokers !== undefined || env.DAROOGHE_BROKERS !== undefined || env.KAFKA_BROKER_URL !== undefined
-  const live = kafkaNamed ? new LiveView() : undefined
+  const countRejected = recordsRejectedCounter(metrics.registry)
+  const liveRejects = new RejectCounter({ log, reader: 'live', onReject: r => countRejected('live', r.kind) })
+  const live = kafkaNamed ? new LiveView({ onReject: r => liveRejects.add(r) }) : undefined
   const browser = kafkaNamed ? new KafkaTopicBrowser({ brokers, clientId: 'darooghe-serve' }) : undefined
   const liveGroup = (flags.liveGroup as string | undefined) ?? 'darooghe-live'
   const app = buildApi({
