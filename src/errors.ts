@@ -66,3 +66,8 @@ export function describeError(error: unknown): string {
   }
   return base
 }
+
+/** Hides the password of every URL in a text (`scheme://user:secret@host` → `scheme://user:***@host`). */
+export function redactSecrets(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@/\s]*@/gi, '$1:***@')
+}

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { BatchStats } from '../apps/processor/processor.ts'
+import type { Dependency, DependencySink } from './dependencies.ts'
 import { SlidingMax } from './sliding-max.ts'
 
 /** Prefix of every Darooghe metric (the default Node process metrics get it too). */
@@ -17,7 +18,9 @@ export const METRIC_NAMES = [
   'darooghe_dispatcher_deliveries_total',
   'darooghe_dispatcher_failures_total',
   'darooghe_batches_total',
-  'darooghe_batch_size'
+  'darooghe_batch_size',
+  'darooghe_dependency_up',
+  'darooghe_dependency_retries_total'
 ] as const
 
 export type MetricName = (typeof METRIC_NAMES)[number]
@@ -57,7 +60,7 @@ const BATCH_SIZE_BUCKETS = [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000
  * Darooghe's Prometheus metrics over a private Registry (never prom-client's global one, so
  * that several instances, e.g. in tests or in `darooghe demo`, do not collide).
  */
-export class Metrics {
+export class Metrics implements DependencySink {
   readonly registry: Registry
   readonly events: Counter<'outcome'>
   readonly alertsRaised: Counter
@@ -70,6 +73,8 @@ export class Metrics {
   readonly failures: Counter<'sink'>
   readonly batches: Counter
   readonly batchSize: Histogram
+  readonly dependencyUp: Gauge<'dependency'>
+  readonly dependencyRetries: Counter<'dependency'>
   readonly #max: SlidingMax
   readonly #now: () => number
 
@@ -143,6 +148,18 @@ export class Metrics {
       buckets: BATCH_SIZE_BUCKETS,
       registers
     })
+    this.dependencyUp = new Gauge({
+      name: `${p}dependency_up`,
+      help: 'Whether a dependency (kafka, redis, mongo) answers this process: 0 while an operation against it is being retried.',
+      labelNames: ['dependency'] as const,
+      registers
+    })
+    this.dependencyRetries = new Counter({
+      name: `${p}dependency_retries_total`,
+      help: 'Operations retried after a failure of a dependency (kafka, redis, mongo).',
+      labelNames: ['dependency'] as const,
+      registers
+    })
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: p })
   }
 
@@ -179,6 +196,14 @@ export class Metrics {
   observeDelivery(sink: string, outcome: 'delivered' | 'failed' | 'dead_letter' | 'duplicate'): void {
     this.deliveries.inc({ sink, outcome })
     if (outcome === 'failed') this.failures.inc({ sink })
+  }
+
+  setDependencyUp(dependency: Dependency, up: boolean): void {
+    this.dependencyUp.set({ dependency }, up ? 1 : 0)
+  }
+
+  countRetry(dependency: Dependency): void {
+    this.dependencyRetries.inc({ dependency })
   }
 
   /** The Prometheus text exposition of every metric. */

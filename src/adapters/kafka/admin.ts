@@ -1,6 +1,7 @@
 import { Admin, ListOffsetTimestamps } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 import type { LogAdmin, TopicInfo } from '../../ports/log.ts'
+import { kafkaError } from './errors.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 
 /** LogAdmin on @platformatic/kafka's Admin client. */
@@ -12,14 +13,20 @@ export class KafkaLogAdmin implements LogAdmin {
   }
 
   async createTopics(topics: readonly { name: string; partitions: number }[]): Promise<void> {
-    const existing = new Set(await this.#admin.listTopics())
+    let existing: Set<string>
+    try {
+      existing = new Set(await this.#admin.listTopics())
+    } catch (cause) {
+      throw kafkaError('listing the topics', cause)
+    }
     for (const t of topics) {
       if (existing.has(t.name)) continue
       try {
         await this.#admin.createTopics({ topics: [t.name], partitions: t.partitions, replicas: 1 })
       } catch (cause) {
         if (/TOPIC_ALREADY_EXISTS|already exists/i.test(JSON.stringify(cause) + String(cause))) continue
-        throw new DaroogheError('KAFKA', `could not create topic '${t.name}'`, { cause })
+        // Authorization, a policy or an invalid name stop the command; an outage is retried.
+        throw kafkaError(`creating topic '${t.name}'`, cause)
       }
     }
     // Metadata propagates asynchronously; wait until every topic has a leader per partition.

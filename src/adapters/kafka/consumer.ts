@@ -1,5 +1,7 @@
 import { Consumer, stringDeserializer } from '@platformatic/kafka'
-import { DaroogheError } from '../../errors.ts'
+import { DaroogheError, describeError, redactSecrets } from '../../errors.ts'
+import { silentLogger, type Logger } from '../../logger.ts'
+import { Outage, retryOptions, type Resilience } from '../../retry.ts'
 import type {
   BatchHandler,
   ConsumerOptions,
@@ -7,6 +9,7 @@ import type {
   LogRecord,
   TopicPartition
 } from '../../ports/log.ts'
+import { kafkaError } from './errors.ts'
 import { KafkaFetcher } from './fetcher.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import type { KafkaLogProducer, TransactionOffset } from './producer.ts'
@@ -21,7 +24,15 @@ export interface KafkaConsumerOptions extends KafkaConnection, ConsumerOptions {
    * batch's outputs) instead of a plain offset commit.
    */
   readonly transactionalProducer?: KafkaLogProducer
+  /**
+   * How long to retry through a Kafka outage, where to log it, which health tracker to tell.
+   * Default: retry for ever, silently.
+   */
+  readonly resilience?: Resilience
 }
+
+/** Returned by a group operation that found the member must join again first. */
+const REJOIN = Symbol('rejoin')
 
 /**
  * Batch-shaped consumer. Group membership, heartbeats and offset commits are
@@ -34,15 +45,30 @@ export interface KafkaConsumerOptions extends KafkaConnection, ConsumerOptions {
  * On every group join the fetch positions are set again from the committed offsets (after
  * our own last commit landed) and whatever was fetched for the old assignment is dropped:
  * the new owner of a partition reads it from its committed offset.
+ *
+ * Outages (a broker restarting, the coordinator or a leader moving, a partition of the
+ * network) are retried with backoff for as long as `resilience.policy.retryForMs` allows
+ * (default: for ever): joining, fetching, reading committed offsets, committing. The client
+ * library gives up on each of those after a few attempts, and it leaves the group behind
+ * without saying so (a failed heartbeat stops its heartbeats; a failed rejoin only emits
+ * 'error'); so the loop checks the membership before each fetch and joins again itself. The
+ * library also remembers the group coordinator for good: when the coordinator moved
+ * (NOT_COORDINATOR), the client is replaced by a new one, which looks it up again.
  */
 export class KafkaLogConsumer implements LogConsumer {
-  readonly #consumer: Consumer<Buffer, Buffer, string, string>
+  #client: Consumer<Buffer, Buffer, string, string>
   readonly #options: KafkaConsumerOptions
+  readonly #log: Logger
   #fetcher: KafkaFetcher | null = null
   #assignment: TopicPartition[] = []
   #owned = new Set<string>()
   #assignmentChanged = false
   #closing = false
+  /** Set when the library lost the membership: join again. */
+  #memberLost = false
+  /** Counts the clients made: a failure replaces the client only if it was the current one. */
+  #clients = 0
+  #rejoining: Promise<void> | null = null
   /** The commit of the last handed-out batch (in flight while the next one is processed). */
   #committing: Promise<void> = Promise.resolve()
   /** The fetch round being cut into batches, and the position of the next batch in it. */
@@ -57,15 +83,23 @@ export class KafkaLogConsumer implements LogConsumer {
 
   constructor(options: KafkaConsumerOptions) {
     this.#options = options
-    this.#consumer = new Consumer({
-      ...baseOptions(options, 'consumer'),
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+    this.#log = options.resilience?.log ?? silentLogger
+    this.#client = this.#makeClient()
+  }
+
+  #makeClient(): Consumer<Buffer, Buffer, string, string> {
+    this.#clients++
+    const o = this.#options
+    const client = new Consumer({
+      ...baseOptions(o, 'consumer'),
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: o.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeout: 30_000,
       deserializers: { headerKey: stringDeserializer, headerValue: stringDeserializer }
     })
-    this.#consumer.on('consumer:group:join', payload => {
+    client.on('consumer:group:join', payload => {
+      if (client !== this.#client) return
       const assigned: TopicPartition[] = []
       for (const a of payload.assignments ?? []) {
         for (const partition of a.partitions) assigned.push({ topic: a.topic, partition })
@@ -73,6 +107,24 @@ export class KafkaLogConsumer implements LogConsumer {
       this.#assignment = assigned
       this.#owned = new Set(assigned.map(tp => `${tp.topic}:${tp.partition}`))
       this.#assignmentChanged = true
+    })
+    // The library's own rejoin after a heartbeat error gave up: without a listener this
+    // 'error' would end the process. The loop joins again (with our retries).
+    client.on('error', (error: unknown) => {
+      if (client !== this.#client || this.#closing) return
+      this.#log.warn({ error: redactSecrets(describeError(error)) }, 'left the consumer group; joining again')
+      this.#memberLost = true
+    })
+    client.topics.trackAll(...o.topics)
+    return client
+  }
+
+  #makeFetcher(): KafkaFetcher {
+    const o = this.#options
+    return new KafkaFetcher(this.#client, {
+      maxWaitMs: o.maxWaitMs ?? 100,
+      readCommitted: o.readCommitted ?? true,
+      fromBeginning: o.fromBeginning ?? true
     })
   }
 
@@ -82,37 +134,65 @@ export class KafkaLogConsumer implements LogConsumer {
 
   async run(handler: BatchHandler): Promise<void> {
     const o = this.#options
-    // Members joining at the same moment (`detect --workers N`, a rolling restart) can exhaust
-    // the client's join retries while the group rebalances: keep trying, with backoff.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.#consumer.topics.trackAll(...o.topics)
-        await this.#consumer.joinGroup({})
-        break
-      } catch (cause) {
-        // Closed while joining (Ctrl-C at start-up): nothing was consumed, nothing to report.
-        if (this.#closing) return
-        if (attempt >= 8) {
-          throw new DaroogheError('KAFKA', `could not join group '${o.groupId}' on ${o.topics.join(', ')}`, {
-            cause
-          })
-        }
-        await new Promise(r => setTimeout(r, Math.min(250 * 2 ** attempt, 4_000)))
-      }
-    }
-    if (this.#closing) return
-    this.#fetcher = new KafkaFetcher(this.#consumer, {
-      maxWaitMs: o.maxWaitMs ?? 100,
-      readCommitted: o.readCommitted ?? true,
-      fromBeginning: o.fromBeginning ?? true
-    })
+    this.#fetcher = this.#makeFetcher()
     this.#maxBatch = o.maxBatchRecords ?? 5_000
     try {
-      await this.#loop(this.#fetcher, handler)
+      // Members joining at the same moment (`detect --workers N`, a rolling restart) can
+      // exhaust the client's join retries while the group rebalances: keep trying, with backoff.
+      await this.#rejoin()
+      if (this.#closing) return
+      await this.#loop(handler)
     } catch (error) {
-      // Closing pulls the connections from under a fetch in flight: that is no failure.
+      // Closing pulls the connections from under a call in flight: that is no failure.
       if (!this.#closing) throw error
     }
+  }
+
+  /**
+   * Joins the group (again), retrying through outages; one join at a time, shared by the loop
+   * and a commit that found the membership gone. A coordinator that moved gets a new client.
+   */
+  #rejoin(): Promise<void> {
+    this.#rejoining ??= (async () => {
+      try {
+        const o = this.#options
+        await this.#retrying(`join group '${o.groupId}' on ${o.topics.join(', ')}`, async () => {
+          this.#memberLost = false
+          await this.#client.joinGroup({})
+        })
+      } finally {
+        this.#rejoining = null
+      }
+    })()
+    return this.#rejoining
+  }
+
+  /**
+   * A new client (and fetcher) when the group coordinator moved: the library looks the
+   * coordinator up once per client. The member id and generation go over to it, so that its
+   * commits still count and its join is the same member's (the group state moved with the
+   * coordinator); having no heartbeat yet, it joins again from the loop.
+   */
+  #replaceClient(): void {
+    const old = this.#client
+    const oldFetcher = this.#fetcher
+    this.#client = this.#makeClient()
+    this.#client.memberId = old.memberId
+    this.#client.generationId = old.generationId
+    this.#fetcher = this.#makeFetcher()
+    this.#log.info(
+      { group: this.#options.groupId },
+      'the group coordinator moved: reconnecting to the new one'
+    )
+    // No LeaveGroup from the old client: its coordinator is gone, and the member lives on.
+    old.memberId = null
+    old.close(true, () => {})
+    oldFetcher?.close().catch(() => {})
+  }
+
+  /** Whether the library left the group without saying so (heartbeats stopped) or said so. */
+  #needsRejoin(): boolean {
+    return this.#memberLost || !this.#client.isActive()
   }
 
   /**
@@ -145,7 +225,7 @@ export class KafkaLogConsumer implements LogConsumer {
     this.#at += batch.length
     if (this.#at >= this.#round.length) {
       // Prefetch: the broker prepares the next round while this batch is processed.
-      const next = this.#retrying('fetch', () => this.#fetcher!.fetch())
+      const next = this.#fetchRound()
       this.#next = next
       next.then(
         records => {
@@ -157,8 +237,18 @@ export class KafkaLogConsumer implements LogConsumer {
     return batch
   }
 
-  async #loop(fetcher: KafkaFetcher, handler: BatchHandler): Promise<void> {
+  #fetchRound(): Promise<LogRecord[]> {
+    return this.#retrying('fetch', () => this.#fetcher!.fetch()).then(r => (r === REJOIN ? [] : r))
+  }
+
+  async #loop(handler: BatchHandler): Promise<void> {
     while (!this.#closing) {
+      if (this.#needsRejoin()) {
+        await this.#next?.catch(() => {})
+        await this.#committing
+        await this.#rejoin()
+        continue
+      }
       if (this.#assignmentChanged) {
         this.#assignmentChanged = false
         // Records fetched for the old assignment are dropped, and positions come from the
@@ -167,7 +257,16 @@ export class KafkaLogConsumer implements LogConsumer {
         this.#startRound([])
         this.#upcoming = null
         await this.#committing
-        await this.#retrying('read the committed offsets', () => fetcher.seek(this.#assignment))
+        const fetcher = this.#fetcher!
+        const sought = await this.#retrying(
+          'read the committed offsets',
+          () => fetcher.seek(this.#assignment),
+          true
+        )
+        if (sought === REJOIN || this.#assignmentChanged) {
+          this.#assignmentChanged = true
+          continue
+        }
         await handler.onAssignment?.(this.#assignment)
         continue
       }
@@ -175,7 +274,7 @@ export class KafkaLogConsumer implements LogConsumer {
       this.#upcoming = null
       if (batch === null) {
         if (this.#at >= this.#round.length) {
-          const records = await (this.#next ?? this.#retrying('fetch', () => fetcher.fetch()))
+          const records = await (this.#next ?? this.#fetchRound())
           if (this.#assignmentChanged || this.#closing) continue
           this.#startRound(records)
           // Nothing within maxWaitMs (or no partitions yet): ask again.
@@ -185,7 +284,7 @@ export class KafkaLogConsumer implements LogConsumer {
       }
       await handler.onBatch(batch)
       const tx = this.#options.transactionalProducer
-      if (tx) await tx.commitTransaction(this.#consumer, this.#transactionOffsets(batch))
+      if (tx) await this.#commitTransaction(tx, batch)
       else {
         // This batch's commit overlaps the processing of the next one; commits stay in order,
         // and a failed one surfaces here at the next batch (or when the loop ends).
@@ -200,31 +299,63 @@ export class KafkaLogConsumer implements LogConsumer {
   }
 
   /**
-   * Runs a fetch-side call, retrying with backoff (as the client retries its own requests):
-   * a broker restart or leader move heals within a few attempts; after those the error
-   * surfaces as one retriable KAFKA error.
+   * Exactly-once: the batch's outputs and offsets in one transaction. When it fails for a
+   * reason that may pass (the broker restarting), the transaction is aborted, so neither the
+   * outputs nor the offsets count: the positions go back to the committed offsets and the
+   * batch is delivered again (its state is already written: it re-emits its stored outputs).
    */
-  async #retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
-    const retries = this.#options.retries ?? 5
-    const delay = this.#options.retryDelayMs ?? 250
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call()
-      } catch (cause) {
-        if (this.#closing) throw cause
-        if (attempt >= retries) {
-          throw new DaroogheError('KAFKA', `could not ${what} from Kafka after ${retries + 1} attempts`, {
-            cause
-          })
+  async #commitTransaction(tx: KafkaLogProducer, batch: readonly LogRecord[]): Promise<void> {
+    try {
+      await tx.commitTransaction(this.#client, this.#transactionOffsets(batch))
+    } catch (error) {
+      if (this.#closing) return
+      if (error instanceof DaroogheError && !error.retriable) throw error
+      this.#log.warn(
+        { error: redactSecrets(describeError(error)) },
+        'transaction aborted: the batch is read again from the committed offsets'
+      )
+      this.#assignmentChanged = true
+    }
+  }
+
+  /**
+   * Runs a call against Kafka, retrying with backoff through an outage (see the class
+   * comment) until it succeeds, the retry limit passes, or the consumer closes. Errors no
+   * retry can pass (authorization, configuration) surface at once. A `group` call (one that
+   * goes to the group coordinator) returns REJOIN instead of retrying when the membership is
+   * gone (the caller joins first), and replaces the client when the coordinator moved.
+   */
+  async #retrying<T>(what: string, call: () => Promise<T>, group = false): Promise<T | typeof REJOIN> {
+    const outage = new Outage(`${what} (group '${this.#options.groupId}')`, this.#log, {
+      ...retryOptions(this.#options.resilience),
+      dependency: 'kafka'
+    })
+    try {
+      for (;;) {
+        const client = this.#clients
+        try {
+          const result = await call()
+          outage.succeeded()
+          return result
+        } catch (cause) {
+          if (this.#closing) throw cause
+          if (group && isRebalanceError(cause)) {
+            this.#memberLost = true
+            return REJOIN
+          }
+          if (hasCode(cause, COORDINATOR_MOVED) && client === this.#clients) this.#replaceClient()
+          const error = kafkaError(what, cause)
+          await outage.failed(error, error.retriable)
         }
-        await new Promise(r => setTimeout(r, Math.min(delay * 2 ** attempt, 4_000)))
       }
+    } finally {
+      outage.end()
     }
   }
 
   /** The last record of each owned partition in the batch, as the transaction commits it. */
   #transactionOffsets(batch: readonly LogRecord[]): TransactionOffset[] {
-    const c = this.#consumer
+    const c = this.#client
     const consumer = {
       groupId: c.groupId,
       memberId: c.memberId ?? '',
@@ -259,28 +390,40 @@ export class KafkaLogConsumer implements LogConsumer {
       .map(o => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 }))
   }
 
+  /**
+   * Commits a processed batch's offsets, retrying through an outage until they land.
+   *
+   * Retrying rather than giving the batch up: the batch is complete (outputs acknowledged,
+   * state written), so committing it later is as right as committing it now, and it keeps an
+   * outage from costing a redelivery of everything since. A commit that cannot land because
+   * the membership changed (a rebalance, the session expired while the broker was away, the
+   * coordinator moved) is dropped instead: the partition's owner, this member after it joins
+   * again, reads the batch again from the committed offset. That redelivery is harmless: the
+   * detector re-emits byte-identical outputs (before its state write) or nothing (after it),
+   * the dispatcher dedupes by alert id, the store upserts by id, the windows stage skips
+   * offsets its state already holds.
+   */
   async #commit(offsets: CommitOffset[]): Promise<void> {
     if (offsets.length === 0) return
-    try {
-      await this.#consumer.commit({ offsets })
-    } catch (cause) {
-      // A rebalance between processing and commit makes the commit fail; the new owner
-      // re-reads from the last committed offset and the processor's dedupe absorbs it.
-      if (this.#closing) return
-      if (isRebalanceError(cause)) return
-      throw new DaroogheError('KAFKA', 'offset commit failed', { cause })
+    const committed = await this.#retrying('commit offsets', () => this.#client.commit({ offsets }), true)
+    if (committed === REJOIN) {
+      this.#log.info(
+        { group: this.#options.groupId },
+        'the group changed before an offset commit: the batch is read again from the committed offsets'
+      )
     }
   }
 
   async close(): Promise<void> {
     if (this.#closing) return
     this.#closing = true
-    // The last batch's commit may still be in flight: let it land before the client goes.
+    // The last batch's commit may still be in flight: let it land before the client goes
+    // (a commit that fails now is not retried: the batch is read again on restart).
     await this.#committing.catch(() => {})
     try {
       await this.#fetcher?.close()
     } finally {
-      await this.#consumer.close(true)
+      await this.#client.close(true)
     }
   }
 }
@@ -292,8 +435,25 @@ interface CommitOffset {
   leaderEpoch: number
 }
 
+/** NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE: the group's coordinator is elsewhere now. */
+const COORDINATOR_MOVED = new Set([15, 16])
+/** ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID. */
+const MEMBERSHIP_CHANGED = new Set([22, 25, 27, 82])
+
 function isRebalanceError(error: unknown): boolean {
-  const text =
-    String((error as Error)?.message ?? '') + JSON.stringify((error as { errors?: unknown })?.errors ?? '')
-  return /REBALANCE_IN_PROGRESS|ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|FENCED|rebalanc/i.test(text)
+  return hasCode(error, MEMBERSHIP_CHANGED)
+}
+
+/** Whether a Kafka error code of `codes` is anywhere in the error's chain. */
+function hasCode(error: unknown, codes: ReadonlySet<number>): boolean {
+  const seen = new Set<unknown>()
+  const visit = (e: unknown, depth: number): boolean => {
+    if (e === null || typeof e !== 'object' || seen.has(e) || depth > 12) return false
+    seen.add(e)
+    const x = e as { apiCode?: unknown; errors?: unknown; cause?: unknown }
+    if (typeof x.apiCode === 'number' && codes.has(x.apiCode)) return true
+    if (Array.isArray(x.errors) && x.errors.some(inner => visit(inner, depth + 1))) return true
+    return visit(x.cause, depth + 1)
+  }
+  return visit(error, 0)
 }

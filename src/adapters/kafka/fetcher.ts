@@ -17,6 +17,7 @@ import {
 import { setTimeout as delay } from 'node:timers/promises'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord, TopicPartition } from '../../ports/log.ts'
+import { fatalCodeReason } from './errors.ts'
 import { type AbortedTransaction, decodeRecordBatches } from './record-batches.ts'
 import { WireCursor } from './wire.ts'
 
@@ -237,9 +238,10 @@ export class KafkaFetcher {
       } else if (REFRESH_METADATA.has(part.errorCode)) {
         this.#staleMetadata = true
       } else {
+        const fatal = fatalCodeReason(part.errorCode)
         throw new DaroogheError(
-          'KAFKA',
-          `fetch of ${position.topic}:${position.partition} failed with Kafka error code ${part.errorCode}`
+          fatal ? 'KAFKA_FATAL' : 'KAFKA',
+          `fetch of ${position.topic}:${position.partition} failed: ${fatal ?? `Kafka error code ${part.errorCode}`}`
         )
       }
     }

@@ -10,6 +10,9 @@ import {
   stringSerializer
 } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
+import { silentLogger } from '../../logger.ts'
+import { Outage, retryOptions, type Resilience } from '../../retry.ts'
+import { fatalCodeReason, kafkaError } from './errors.ts'
 import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
 import { murmur2 } from './murmur2.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
@@ -33,6 +36,12 @@ export interface KafkaProducerOptions extends KafkaConnection {
    * commits together with its offsets (`commitTransaction`). Unique per running instance.
    */
   readonly transactionalId?: string
+  /**
+   * How long `send` retries through a Kafka outage (a broker restarting, leaders moving), where
+   * it logs and which health tracker it tells. Default: retry for ever, silently. Transactional
+   * sends are not retried here: the caller runs the batch again in a new transaction.
+   */
+  readonly resilience?: Resilience
 }
 
 /**
@@ -74,6 +83,7 @@ export class KafkaLogProducer implements LogProducer {
   readonly #direct = new WeakMap<readonly OutRecord[], DirectBatch[][]>()
   readonly #sequences = new Map<string, number>()
   readonly #idempotent: boolean
+  readonly #resilience: Resilience | undefined
   readonly #retries: number
   readonly #retryDelayMs: number
   #identityPromise: Promise<ProducerIdentity> | null = null
@@ -83,6 +93,7 @@ export class KafkaLogProducer implements LogProducer {
   constructor(options: KafkaProducerOptions) {
     const idempotent = options.idempotent ?? true
     this.#idempotent = idempotent
+    this.#resilience = options.resilience
     this.#retries = options.retries ?? 5
     this.#retryDelayMs = options.retryDelayMs ?? 250
     this.#acks = idempotent ? ProduceAcks.ALL : acksValue[options.acks ?? 'all']
@@ -152,9 +163,15 @@ export class KafkaLogProducer implements LogProducer {
       await tx.commit()
     } catch (cause) {
       await tx.abort().catch(() => {})
-      throw new DaroogheError('KAFKA_FATAL', 'transaction commit failed; outputs of the batch were aborted', {
-        cause
-      })
+      // Retriable (a broker restarting): the consumer reads the batch again for a new
+      // transaction. Fatal (fenced, not authorized): the command stops.
+      const what = 'transaction commit (the outputs of the batch were aborted)'
+      const fenced = (cause as { findBy?: (k: string, v: unknown) => unknown }).findBy?.(
+        'producerFenced',
+        true
+      )
+      if (fenced) throw new DaroogheError('KAFKA_FATAL', `${what}: this producer was fenced`, { cause })
+      throw kafkaError(what, cause)
     }
   }
 
@@ -168,24 +185,38 @@ export class KafkaLogProducer implements LogProducer {
     return count
   }
 
+  /**
+   * Sends and waits for every acknowledgement. Each attempt retries what the brokers did not
+   * write a few times at once (a leader moving); an outage beyond that (a broker restarting,
+   * the network cut) is retried with backoff for as long as the retry policy allows, sending
+   * the batches still pending again with the same sequence numbers, so nothing is written
+   * twice. Errors no retry passes (authorization, a record too large) surface at once.
+   */
   async send(records: readonly OutRecord[]): Promise<RecordAck[]> {
     if (this.#closed) throw new DaroogheError('CLOSED', 'producer is closed')
     if (records.length === 0) return []
+    const what = `produce of ${records.length} records`
+    const outage = new Outage(what, this.#resilience?.log ?? silentLogger, {
+      ...retryOptions(this.#resilience),
+      dependency: 'kafka'
+    })
     try {
-      const partitions = await this.#partitionsOf(records)
-      return this.#transactional
-        ? await this.#sendInTransaction(records, partitions)
-        : await this.#sendDirect(records, partitions)
-    } catch (cause) {
-      if (cause instanceof DaroogheError) throw cause
-      const retriable = kafkaRetriable(cause)
-      throw new DaroogheError(
-        retriable ? 'KAFKA' : 'KAFKA_FATAL',
-        `produce of ${records.length} records failed`,
-        {
-          cause
+      for (;;) {
+        try {
+          const partitions = await this.#partitionsOf(records)
+          const acks = this.#transactional
+            ? await this.#sendInTransaction(records, partitions)
+            : await this.#sendDirect(records, partitions)
+          outage.succeeded()
+          return acks
+        } catch (cause) {
+          const error = cause instanceof DaroogheError ? cause : kafkaError(what, cause)
+          if (this.#closed || this.#transactional || error.kind === 'CLOSED') throw error
+          await outage.failed(error, error.retriable)
         }
-      )
+      }
+    } finally {
+      outage.end()
     }
   }
 
@@ -369,7 +400,12 @@ export class KafkaLogProducer implements LogProducer {
             last.error = produceError(batch, result)
             if (renumber) this.#identityPromise = null
           } else if (FATAL_PRODUCE.has(code)) {
-            throw new DaroogheError('KAFKA_FATAL', produceError(batch, result).message)
+            const reason = fatalCodeReason(code) ?? `Kafka error code ${code}`
+            throw new DaroogheError(
+              'KAFKA_FATAL',
+              `produce to ${batch.topic}:${batch.partition} refused: ${reason}`,
+              { cause: produceError(batch, result) }
+            )
           } else {
             // Leaders moving, a broker restarting, or a code this client does not know: sent
             // again (same sequence numbers) a bounded number of times, then it surfaces.
@@ -570,16 +606,6 @@ function acksFor(
     acks[i] = { partition: partitions[i]!, offset: b === undefined ? -1 : b + idx }
   }
   return acks
-}
-
-/**
- * The client marks each error in a chain with `canRetry`; a produce is worth retrying only
- * when none of them says no (e.g. an invalid timestamp or a too-large record never succeeds).
- */
-export function kafkaRetriable(error: unknown): boolean {
-  const e = error as { findBy?: (key: string, value: unknown) => unknown } | null
-  if (e && typeof e.findBy === 'function') return !e.findBy('canRetry', false)
-  return true
 }
 
 /** A partition's records of one chunk, with what the direct path learned sending them. */

@@ -73,6 +73,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   opsRoutes(app, {
     metrics: deps.metrics,
     health: deps.health ?? {},
+    ...(deps.dependencies ? { dependencies: deps.dependencies } : {}),
     healthTimeoutMs: deps.healthTimeoutMs ?? 2000,
     stats,
     now,

@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.ts'
+import type { DependencyHealth } from '../../observability/dependencies.ts'
 import type { Metrics } from '../../observability/metrics.ts'
 import type { LiveView, TopicBrowser } from '../live/index.ts'
 
@@ -67,6 +68,11 @@ export interface ApiDeps {
   readonly alertStore?: AlertStore
   /** Probes reported by /health; a missing one is not reported. */
   readonly health?: HealthChecks
+  /**
+   * What the process's own retries know: a dependency with an operation retrying against it
+   * is reported down (status `degraded`), with the operations, since when and the last error.
+   */
+  readonly dependencies?: DependencyHealth
   /** Served by /api/stats and pushed on the stream. Default: alert counts of this API only. */
   readonly stats?: StatsProvider
   /** When set, POST /alerts needs `Authorization: Bearer <token>`. Never logged. */

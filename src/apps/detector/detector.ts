@@ -1,6 +1,6 @@
 import type { Logger } from '../../logger.ts'
 import type { LogConsumer, LogProducer, TopicPartition } from '../../ports/log.ts'
-import { withRetry } from '../../retry.ts'
+import { retryOptions, withRetry, type Resilience } from '../../retry.ts'
 import type { BatchStats, Processor } from '../processor/index.ts'
 
 export interface DetectorDeps {
@@ -10,6 +10,8 @@ export interface DetectorDeps {
   readonly log: Logger
   /** Stops the retry loops on shutdown. */
   readonly signal?: AbortSignal
+  /** Retry policy (--retry-for), health tracker. Default: retry for ever. */
+  readonly resilience?: Resilience
   /** Called after each batch is durable, produced and about to be committed (metrics, status). */
   readonly onBatch?: (stats: BatchStats, records: number, outputs: number) => void
   /** Called after each partition assignment (the first one: the detector joined its group). */
@@ -25,7 +27,11 @@ export interface DetectorDeps {
  */
 export async function runDetector(deps: DetectorDeps): Promise<void> {
   const { consumer, producer, processor, log } = deps
-  const retry = { initialMs: 100, maxMs: 5_000, signal: deps.signal }
+  const retry = retryOptions(deps.resilience, {
+    initialMs: 100,
+    maxMs: 5_000,
+    ...(deps.signal ? { signal: deps.signal } : {})
+  })
   await consumer.run({
     onAssignment: assigned => {
       processor.onAssignment(assigned)
@@ -37,7 +43,7 @@ export async function runDetector(deps: DetectorDeps): Promise<void> {
       // A failed step runs the whole batch again: its outputs come out identical, its state
       // is counted once (see Processor.processBatch).
       const result = await withRetry(
-        'processing a batch',
+        'process a batch',
         async () => {
           const r = await processor.processBatch(records, receivedAt)
           const sending = producer.send(r.outputs)

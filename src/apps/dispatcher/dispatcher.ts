@@ -3,6 +3,7 @@ import { describeError, isRetriable } from '../../errors.ts'
 import type { Logger } from '../../logger.ts'
 import type { Alert, AlertSink } from '../../ports/alert-sink.ts'
 import type { StateStore } from '../../ports/state-store.ts'
+import { retryOptions, withRetry, type Resilience } from '../../retry.ts'
 import { backoffDelay, type BackoffOptions } from '../producer/backoff.ts'
 
 export interface DispatcherOptions {
@@ -20,6 +21,11 @@ export interface DispatcherOptions {
   readonly sleep?: (ms: number) => Promise<void>
   /** Every outcome, and every failed attempt as 'failed' (metrics). */
   readonly onOutcome?: (sink: string, outcome: Outcome | 'failed') => void
+  /**
+   * Retry policy of the dedupe store's calls (a Redis outage is waited out, never dropped:
+   * an alert is delivered once its dedupe key can be read). Default: retry for ever.
+   */
+  readonly resilience?: Resilience
 }
 
 export type Outcome = 'delivered' | 'duplicate' | 'dead_letter'
@@ -63,12 +69,31 @@ export class Dispatcher {
     const done: [string, string][] = []
     await Promise.all(this.#o.sinks.map(sink => this.#toSink(sink, unique, done)))
     await Promise.all(this.#o.sinks.map(s => s.flush?.()))
-    if (done.length > 0) await this.#o.dedupe.writeBatch(done)
+    // Delivered and flushed: the keys must be written before the offsets are committed, so a
+    // Redis outage here is waited out (a crash instead would deliver the batch again, which
+    // the file sink's tail dedupes).
+    if (done.length > 0)
+      await withRetry('write the dispatch dedupe keys', () => this.#o.dedupe.writeBatch(done), this.#log, {
+        ...retryOptions(this.#o.resilience),
+        dependency: 'redis'
+      })
+  }
+
+  get #log(): Logger {
+    return this.#o.resilience?.log ?? this.#o.log
   }
 
   async #toSink(sink: AlertSink, alerts: readonly Alert[], done: [string, string][]): Promise<void> {
     const keys = alerts.map(a => `dispatch:${sink.name}:${a.alert_id}`)
-    const seen = await this.#o.dedupe.getMany(keys)
+    const seen = await withRetry(
+      'read the dispatch dedupe keys',
+      () => this.#o.dedupe.getMany(keys),
+      this.#log,
+      {
+        ...retryOptions(this.#o.resilience),
+        dependency: 'redis'
+      }
+    )
     const todo: number[] = []
     seen.forEach((v, i) => {
       if (v === null) todo.push(i)

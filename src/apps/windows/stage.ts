@@ -11,7 +11,7 @@ import {
 } from '../guard/record-guard.ts'
 import type { LogConsumer, LogProducer, LogRecord, OutRecord } from '../../ports/log.ts'
 import type { StateStore } from '../../ports/state-store.ts'
-import { withRetry } from '../../retry.ts'
+import { retryOptions, withRetry, type Resilience } from '../../retry.ts'
 import {
   WindowAggregator,
   type AggregatorOptions,
@@ -35,6 +35,8 @@ export interface WindowsDeps extends AggregatorOptions {
   readonly stateKey?: string
   /** Called after each durable batch with the windows it closed. */
   readonly onBatch?: (totals: WindowsTotals, closed: number) => void
+  /** Retry policy (--retry-for) and health tracker of its Kafka and Redis calls. Default: for ever. */
+  readonly resilience?: Resilience
   /** Limits of an input record. Default outputLimits() (what the processor writes by default). */
   readonly limits?: RecordLimits
   /** Each rejected record (metrics); every one is also counted in `skipped` and logged (capped). */
@@ -50,6 +52,8 @@ export interface WindowsTotals {
   skipped: number
   late: number
   windows: number
+  /** Records read again (a lost commit, a restart) that the stored state already counted. */
+  redelivered: number
 }
 
 /**
@@ -57,7 +61,9 @@ export interface WindowsTotals {
  * add every row, publish the windows the watermark closed, then write the open windows to the
  * state store, and only then let the consumer commit. A crash before the state write replays
  * the batch onto the previous state and re-publishes byte-identical windows (same ids, same
- * content), so consumers that upsert by `window_id` see each window once.
+ * content), so consumers that upsert by `window_id` see each window once. The state write
+ * holds each partition's next offset too, so a batch read again after it (a commit lost to an
+ * outage) is skipped rather than counted twice.
  *
  * One instance per input: windows merge every partition, so a second instance in the same
  * group would publish windows of half the traffic.
@@ -66,8 +72,12 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
   const { consumer, producer, store, log } = deps
   const topic = deps.topic ?? ANALYTICS_TOPIC
   const stateKey = deps.stateKey ?? 'windows:state'
-  const retry = { initialMs: 100, maxMs: 5_000, signal: deps.signal }
-  const totals: WindowsTotals = { records: 0, skipped: 0, late: 0, windows: 0 }
+  const retry = retryOptions(deps.resilience, {
+    initialMs: 100,
+    maxMs: 5_000,
+    ...(deps.signal ? { signal: deps.signal } : {})
+  })
+  const totals: WindowsTotals = { records: 0, skipped: 0, late: 0, windows: 0, redelivered: 0 }
   const limits = deps.limits ?? outputLimits()
   const rejects = new RejectCounter({
     log,
@@ -75,13 +85,23 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
     ...(deps.onReject ? { onReject: deps.onReject } : {})
   })
   let agg: WindowAggregator | null = null
+  /**
+   * Per input partition, the next offset the stored state holds (saved with it, in the same
+   * write). A batch read again after that write (its commit was lost to an outage or a
+   * rebalance, or the stage crashed in between) is already counted: its records are skipped,
+   * not added twice.
+   */
+  let done: Record<string, number> = {}
 
   let assigned: string[] = []
   const load = async (): Promise<WindowAggregator> => {
     const fresh = new WindowAggregator(deps)
-    const [saved] = await withRetry('reading window state', () => store.getMany([stateKey]), log, retry)
+    const [saved] = await withRetry('read the window state', () => store.getMany([stateKey]), log, retry)
+    done = {}
     if (saved) {
-      fresh.restore(JSON.parse(saved) as AggregatorSnapshot, Date.now())
+      const state = JSON.parse(saved) as AggregatorSnapshot & { offsets?: Record<string, number> }
+      fresh.restore(state, Date.now())
+      done = { ...state.offsets }
       log.info({ open: fresh.snapshot().windows.length }, 'window state restored')
     }
     fresh.assign(assigned, Date.now())
@@ -100,10 +120,18 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
       const current = agg
       agg = null
       const now = Date.now()
+      const next = { ...done }
+      const fresh = records.filter(r => {
+        const source = `${r.topic}:${r.partition}`
+        if (r.offset < (done[source] ?? 0)) return false
+        if (r.offset >= (next[source] ?? 0)) next[source] = r.offset + 1
+        return true
+      })
+      totals.redelivered += records.length - fresh.length
       // Each record in its own try/catch: one that is not a decision, or that the aggregator
       // fails on, is rejected with its coordinates and the batch goes on.
       forEachRecord(
-        records,
+        fresh,
         r => {
           if (!current.add(windowRowOf(r, limits), `${r.topic}:${r.partition}`, now)) totals.late++
         },
@@ -120,10 +148,11 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
         value: JSON.stringify(w),
         timestamp: Date.parse(w.window_end)
       }))
-      if (out.length > 0) await withRetry('publishing windows', () => producer.send(out), log, retry)
-      const state = JSON.stringify(current.snapshot())
-      await withRetry('writing window state', () => store.writeBatch([[stateKey, state]]), log, retry)
+      if (out.length > 0) await withRetry('publish windows', () => producer.send(out), log, retry)
+      const state = JSON.stringify({ ...current.snapshot(), offsets: next })
+      await withRetry('write the window state', () => store.writeBatch([[stateKey, state]]), log, retry)
       agg = current
+      done = next
       totals.windows += closed.length
       deps.onBatch?.(totals, closed.length)
     }

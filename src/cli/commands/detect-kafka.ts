@@ -10,7 +10,9 @@ import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.t
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import type { StateStore } from '../../ports/state-store.ts'
-import { withRetry } from '../../retry.ts'
+import { retryOptions, withRetry } from '../../retry.ts'
+import { kafkaError } from '../../adapters/kafka/errors.ts'
+import { resilienceFrom } from './retry-flag.ts'
 import { Metrics } from '../../observability/metrics.ts'
 import { processorFromFlags, type DetectFlags } from './detect.ts'
 import { startMetricsApi } from './metrics-api.ts'
@@ -34,6 +36,8 @@ export interface KafkaDetectFlags extends DetectFlags {
   metricsPort?: string
   /** Stop once the group has committed the end offsets the input had at start (replay). */
   untilEnd?: boolean
+  /** Give up once a dependency has been failing this long (a duration); default unlimited. */
+  retryFor?: string
 }
 
 /** Kafka mode: consume the transactions topic in a group, state in Redis, outputs to Kafka. */
@@ -49,16 +53,30 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     throw new DaroogheError('USAGE', `--partitions must be a positive integer (got '${flags.partitions}')`)
   }
   const abort = new AbortController()
+  const metrics = new Metrics()
+  // One retry policy (--retry-for) for every call to Kafka and Redis, reported to /health and
+  // the metrics while it retries.
+  const resilience = resilienceFrom(
+    flags,
+    env,
+    log,
+    flags.memoryState ? ['kafka'] : ['kafka', 'redis'],
+    metrics
+  )
+  const retry = (dependency: 'kafka' | 'redis') =>
+    retryOptions(resilience, { signal: abort.signal, dependency })
 
   let store: StateStore
   if (flags.memoryState) {
     store = new MemoryStateStore()
   } else {
     const url = redisFrom(flags.redis, env)
-    store = await withRetry(`Redis at ${redact(url)}`, () => RedisStateStore.connect({ url }), log, {
-      signal: abort.signal,
-      maxMs: 5_000
-    })
+    store = await withRetry(
+      `connect to Redis at ${redact(url)}`,
+      () => RedisStateStore.connect({ url }),
+      log,
+      retry('redis')
+    )
   }
   if (flags.profiles !== undefined)
     await seedProfiles(store, readLines(flags.profiles), { source: flags.profiles })
@@ -84,21 +102,19 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
   const t = processor.options.topics
   const outputs = [t.approved, t.fraud, t.alerts, t.errors, t.late]
   await withRetry(
-    `Kafka at ${brokers.join(',')}`,
+    `create the topics on Kafka at ${brokers.join(',')}`,
     async () => {
       const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
       try {
         await admin.createTopics([input, ...outputs].map(name => ({ name, partitions })))
       } catch (cause) {
-        throw cause instanceof DaroogheError
-          ? cause
-          : new DaroogheError('KAFKA', 'cannot create topics', { cause })
+        throw kafkaError('cannot create topics', cause)
       } finally {
         await admin.close().catch(() => {})
       }
     },
     log,
-    { signal: abort.signal }
+    retry('kafka')
   )
 
   // Exactly-once: outputs and offsets in one Kafka transaction. Zombies are fenced by the
@@ -113,6 +129,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     brokers,
     clientId: 'darooghe-detect',
     retries: 2,
+    resilience,
     // The client uses its request timeout as the transaction timeout: a crashed instance's open
     // transaction blocks read_committed readers (and its successor) at most this long.
     ...(transactionalId ? { transactionalId, timeoutMs: 10_000 } : {})
@@ -123,6 +140,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     topics: [input],
     maxBatchRecords: batchSize,
     clientId: 'darooghe-detect',
+    resilience,
     ...(transactionalId ? { transactionalProducer: producer } : {})
   })
   const totals = emptyTotals()
@@ -130,10 +148,14 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
   let lastStatus = Date.now()
   let lastRecords = 0
   // Optional /metrics and /health of this detector, on the same API as `darooghe serve`.
-  const metrics = new Metrics()
   let api: Awaited<ReturnType<typeof startMetricsApi>> | null = null
   if (flags.metricsPort !== undefined)
-    api = await startMetricsApi(metrics, flags.metricsPort, { redis: () => store.ping() })
+    api = await startMetricsApi(
+      metrics,
+      flags.metricsPort,
+      flags.memoryState ? {} : { redis: () => store.ping() },
+      resilience.health
+    )
   // Consumer lag (end offset − committed offset per partition) for /metrics, every 5 s.
   const lagAdmin = api ? new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 }) : null
   const lagTimer = lagAdmin
@@ -169,7 +191,14 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
-  const doneTimer = flags.untilEnd ? await stopAtEnd(brokers, input, groupId, stop) : null
+  const doneTimer = flags.untilEnd
+    ? await withRetry(
+        'read the end offsets',
+        () => stopAtEnd(brokers, input, groupId, stop),
+        log,
+        retry('kafka')
+      )
+    : null
   log.info(
     {
       brokers,
@@ -188,6 +217,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
       processor,
       log,
       signal: abort.signal,
+      resilience,
       onBatch,
       // A worker of `detect --workers` tells its parent it is in the group (see detect-workers.ts).
       onAssignment: () => process.send?.({ darooghe: 'joined' })
@@ -214,7 +244,13 @@ async function stopAtEnd(
   stop: () => void
 ): Promise<{ close: () => Promise<void> }> {
   const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
-  const ends = await admin.endOffsets(topic)
+  let ends: number[]
+  try {
+    ends = await admin.endOffsets(topic)
+  } catch (cause) {
+    await admin.close().catch(() => {})
+    throw kafkaError(`reading the end offsets of '${topic}'`, cause)
+  }
   let checking = false
   const timer = setInterval(() => {
     if (checking) return

@@ -8,7 +8,10 @@ import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.t
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import type { StateStore } from '../../ports/state-store.ts'
-import { withRetry } from '../../retry.ts'
+import { Metrics } from '../../observability/metrics.ts'
+import { retryOptions, withRetry } from '../../retry.ts'
+import { startMetricsApi } from './metrics-api.ts'
+import { resilienceFrom } from './retry-flag.ts'
 
 type Flags = Record<string, string | boolean | undefined>
 
@@ -32,18 +35,43 @@ async function windowsAction(flags: Flags): Promise<void> {
   ]
   const topic = (flags.topic as string | undefined) ?? ANALYTICS_TOPIC
   const allowedLatenessMs = lateness(flags.allowedLateness)
+  const metrics = new Metrics()
+  // One retry policy (--retry-for) for Kafka and Redis, reported to /health and the metrics.
+  const resilience = resilienceFrom(
+    flags,
+    env,
+    log,
+    flags.memoryState ? ['kafka'] : ['kafka', 'redis'],
+    metrics
+  )
   let store: StateStore
   if (flags.memoryState) store = new MemoryStateStore()
   else {
     const redisUrl = redisFrom(flags.redis, env)
     store = await withRetry(
-      `Redis at ${redact(redisUrl)}`,
+      `connect to Redis at ${redact(redisUrl)}`,
       () => RedisStateStore.connect({ url: redisUrl, keyPrefix: `darooghe:${group}:` }),
-      log
+      log,
+      retryOptions(resilience, { dependency: 'redis' })
     )
   }
-  const consumer = new KafkaLogConsumer({ brokers, groupId: group, topics: inputs, maxBatchRecords: 5_000 })
-  const producer = new KafkaLogProducer({ brokers })
+  const api =
+    typeof flags.metricsPort === 'string'
+      ? await startMetricsApi(
+          metrics,
+          flags.metricsPort,
+          flags.memoryState ? {} : { redis: () => store.ping() },
+          resilience.health
+        )
+      : null
+  const consumer = new KafkaLogConsumer({
+    brokers,
+    groupId: group,
+    topics: inputs,
+    maxBatchRecords: 5_000,
+    resilience
+  })
+  const producer = new KafkaLogProducer({ brokers, resilience })
   const abort = new AbortController()
   const stop = (): void => {
     abort.abort()
@@ -59,6 +87,7 @@ async function windowsAction(flags: Flags): Promise<void> {
       store,
       log,
       signal: abort.signal,
+      resilience,
       topic,
       allowedLatenessMs,
       onBatch: (t, closed) => {
@@ -71,6 +100,7 @@ async function windowsAction(flags: Flags): Promise<void> {
     process.off('SIGTERM', stop)
     await producer.close()
     await store.close()
+    await api?.close()
   }
 }
 
@@ -88,6 +118,11 @@ export function registerWindows(program: Command): void {
     .option('--allowed-lateness <s>', 'seconds an event may trail the largest event time seen (default 10)')
     .option('--redis <url>', 'Redis for the open windows across restarts (env DAROOGHE_REDIS)')
     .option('--memory-state', 'keep open windows in this process only (lost on restart)')
+    .option('--metrics-port <n>', 'serve /metrics and /health of this stage on 127.0.0.1:<n>')
+    .option(
+      '--retry-for <duration>',
+      'give up once Kafka or Redis has been failing this long, e.g. 30s, 10m, 1h (env DAROOGHE_RETRY_FOR; default unlimited)'
+    )
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
     .action(async (_o: Flags, command: Command) => {
       await windowsAction(command.opts())
