@@ -37,9 +37,11 @@ export interface KafkaProducerOptions extends KafkaConnection {
    */
   readonly transactionalId?: string
   /**
-   * How long `send` retries through a Kafka outage (a broker restarting, leaders moving), where
-   * it logs and which health tracker it tells. Default: retry for ever, silently. Transactional
-   * sends are not retried here: the caller runs the batch again in a new transaction.
+   * How long `send` retries through a Kafka outage (a broker restarting, the network cut),
+   * where it logs and which health tracker it tells. Without it, `send` makes one attempt
+   * (with its quick retries, `retries`) and a retriable error is the caller's to retry, as
+   * `darooghe produce` does. Transactional sends are never retried here: the caller runs the
+   * batch again in a new transaction.
    */
   readonly resilience?: Resilience
 }
@@ -198,6 +200,7 @@ export class KafkaLogProducer implements LogProducer {
     const what = `produce of ${records.length} records`
     const outage = new Outage(what, this.#resilience?.log ?? silentLogger, {
       ...retryOptions(this.#resilience),
+      ...(this.#resilience ? {} : { attempts: 1 }),
       dependency: 'kafka'
     })
     try {

@@ -1,6 +1,8 @@
 import { KafkaLogAdmin, KafkaLogConsumer } from '../../adapters/kafka/index.ts'
 import type { KafkaConnection } from '../../adapters/kafka/options.ts'
+import { kafkaError } from '../../adapters/kafka/errors.ts'
 import type { Logger } from '../../logger.ts'
+import { Outage, retryOptions, type Resilience } from '../../retry.ts'
 import type { LiveView } from './live-view.ts'
 import { runLiveView } from './run-live.ts'
 
@@ -11,13 +13,20 @@ export interface KafkaFeedOptions extends KafkaConnection {
   readonly log: Logger
   /** Partitions of a missing topic the feed creates. Default 6 (as `darooghe detect`). */
   readonly partitions?: number
-  /** Pause before reconnecting after a failure, ms. Default 5000. */
+  /** Pause before reconnecting after a failure, ms: the backoff's cap. Default 5000. */
   readonly retryMs?: number
+  /**
+   * Retry policy (--retry-for), logger and health tracker: the feed's consumer retries through
+   * a Kafka outage, and so does the feed around it. Default: retry for ever.
+   */
+  readonly resilience?: Resilience
 }
 
 export interface KafkaFeed {
   /** Leaves the group and resolves once the feed stopped. */
   stop(): Promise<void>
+  /** Rejects when the feed gave up (Kafka down longer than --retry-for, or a fatal error). */
+  readonly failed: Promise<never>
 }
 
 /**
@@ -29,7 +38,12 @@ export interface KafkaFeed {
 export function startKafkaFeed(o: KafkaFeedOptions): KafkaFeed {
   let stopped = false
   let consumer: KafkaLogConsumer | null = null
-  let wake: (() => void) | null = null
+  const abort = new AbortController()
+  const outage = new Outage('feed the dashboard from Kafka', o.resilience?.log ?? o.log, {
+    ...retryOptions(o.resilience, { maxMs: o.retryMs ?? 5000 }),
+    dependency: 'kafka',
+    signal: abort.signal
+  })
   const loop = async (): Promise<void> => {
     while (!stopped) {
       try {
@@ -49,24 +63,32 @@ export function startKafkaFeed(o: KafkaFeedOptions): KafkaFeed {
           fromBeginning: false,
           maxWaitMs: 200
         })
+        outage.succeeded()
         await runLiveView({ consumer, view: o.live })
       } catch (err) {
         if (stopped) return
-        o.log.warn({ err }, `the dashboard cannot read Kafka; retrying in ${(o.retryMs ?? 5000) / 1000} s`)
-        await new Promise<void>(resolve => {
-          wake = resolve
-          setTimeout(resolve, o.retryMs ?? 5000).unref()
-        })
+        await consumer?.close().catch(() => {})
+        // Rate-limited warnings, /health degraded; rejects when --retry-for is exceeded.
+        await outage.failed(kafkaError('reading the live topics', err))
       }
     }
   }
   const running = loop()
+  const failed = running.then(
+    () => new Promise<never>(() => {}),
+    (error: unknown) => {
+      if (stopped) return new Promise<never>(() => {})
+      throw error
+    }
+  )
+  failed.catch(() => {})
   return {
+    failed,
     async stop() {
       stopped = true
-      wake?.()
+      abort.abort()
       await consumer?.close().catch(() => {})
-      await running
+      await running.catch(() => {})
     }
   }
 }

@@ -1,11 +1,12 @@
 import { LABEL_HEADER, SCENARIO_HEADER } from '../../domain/event.ts'
-import { describeError, isRetriable } from '../../errors.ts'
+import { isRetriable } from '../../errors.ts'
+import { Outage, retryOptions, type Resilience } from '../../retry.ts'
 import type { Logger } from '../../logger.ts'
 import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
 import type { Pacer } from '../generator/arrivals.ts'
 import type { GeneratedRecord } from '../generator/events.ts'
 import type { Generator } from '../generator/generator.ts'
-import { backoffDelay, type BackoffOptions } from './backoff.ts'
+import type { BackoffOptions } from './backoff.ts'
 
 export interface ProducerRunOptions {
   readonly generator: Generator
@@ -24,6 +25,12 @@ export interface ProducerRunOptions {
   /** Records buffered while the broker is away before the generator is paused. Default 100 000. */
   readonly maxBuffered?: number
   readonly backoff?: BackoffOptions
+  /**
+   * How long a batch is retried through a Kafka outage (--retry-for), and the health tracker.
+   * Default: for ever. Shutdown does not abandon a batch being retried: records already
+   * generated are delivered.
+   */
+  readonly resilience?: Resilience
   /** Called once per acknowledged batch (sent-log, progress). */
   readonly onAcked?: (batch: readonly PendingRecord[], acks: readonly RecordAck[], ackedAt: number) => void
   /** Put the label and scenario id in record headers (never in the payload). Default true. */
@@ -139,29 +146,29 @@ export async function runProducer(o: ProducerRunOptions): Promise<ProducerRunRes
 
   const sendWithRetry = async (batch: readonly PendingRecord[]): Promise<RecordAck[]> => {
     const records = batch.map(p => p.out)
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const acks = await o.producer.send(records)
-        if (attempt > 1)
-          o.log.info({ attempt, records: batch.length }, 'broker reachable again: batch delivered')
-        return acks
-      } catch (error) {
-        if (!isRetriable(error)) throw error
-        retries++
-        const delay = backoffDelay(attempt, o.backoff)
-        o.log.warn(
-          {
-            attempt,
-            delayMs: delay,
-            records: batch.length,
-            buffered: buffered(),
-            error: describeError(error)
-          },
-          'produce failed, retrying the same batch with backoff'
-        )
-        // Shutdown does not abandon a batch: records already generated are delivered.
-        await o.sleep(delay)
+    // The same records array each time: the producer sends what is not yet acknowledged with
+    // the same sequence numbers. Warnings are rate-limited (a few, then every 30 s).
+    const outage = new Outage(`produce a batch of ${batch.length} records`, o.log, {
+      ...retryOptions(o.resilience, o.backoff),
+      dependency: 'kafka'
+    })
+    try {
+      for (;;) {
+        try {
+          const acks = await o.producer.send(records)
+          outage.succeeded()
+          return acks
+        } catch (error) {
+          if (isRetriable(error)) {
+            retries++
+            if (outage.attempts === 0)
+              o.log.warn({ buffered: buffered() }, 'produce failed: buffering while retrying')
+          }
+          await outage.failed(error)
+        }
       }
+    } finally {
+      outage.end()
     }
   }
 

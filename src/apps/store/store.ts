@@ -3,7 +3,7 @@ import { describeError, isRetriable } from '../../errors.ts'
 import type { Logger } from '../../logger.ts'
 import type { Doc, DocumentStore } from '../../ports/document-store.ts'
 import type { LogConsumer, LogRecord } from '../../ports/log.ts'
-import { withRetry } from '../../retry.ts'
+import { retryOptions, withRetry, type Resilience } from '../../retry.ts'
 import type { RecordLimits } from '../../domain/limits.ts'
 import { forEachRecord, RejectCounter, type Rejection } from '../guard/record-guard.ts'
 import { documentMapper, rejectDoc } from './documents.ts'
@@ -21,6 +21,8 @@ export interface StoreDeps {
   readonly signal?: AbortSignal
   /** Backoff of the retried writes. Default 100 ms doubling to 5 s. */
   readonly backoff?: BackoffOptions
+  /** Retry policy (--retry-for: how long a MongoDB outage is waited out) and health tracker. */
+  readonly resilience?: Resilience
   /** Called after each batch is stored, before its offsets are committed (progress, metrics). */
   readonly onBatch?: (totals: Readonly<StoreTotals>) => void
   /**
@@ -58,12 +60,13 @@ export async function runStore(deps: StoreDeps): Promise<StoreTotals> {
     reader: 'store',
     ...(deps.onReject ? { onReject: deps.onReject } : {})
   })
-  const retry = {
+  const retry = retryOptions(deps.resilience, {
     initialMs: 100,
     maxMs: 5_000,
     ...deps.backoff,
+    dependency: 'mongo',
     ...(deps.signal ? { signal: deps.signal } : {})
-  }
+  })
 
   /** `records[i]` produced `docs[i]`; without records (rejects), a refused batch is not split. */
   const write = async (collection: string, docs: Doc[], records: LogRecord[] | null): Promise<void> => {

@@ -7,7 +7,9 @@ import { runProducer, SentLog } from '../../apps/producer/index.ts'
 import { brokersFrom, logLevelFrom } from '../../config/connections.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger, type Logger } from '../../logger.ts'
-import { withRetry } from '../../retry.ts'
+import { kafkaError } from '../../adapters/kafka/errors.ts'
+import { retryOptions, withRetry } from '../../retry.ts'
+import { resilienceFrom } from './retry-flag.ts'
 import type { GeneratorOptions } from '../../apps/generator/index.ts'
 import { DEFAULT_HISTORY_EVENTS } from '../../apps/generator/index.ts'
 import { addGeneratorOptions, capacityWarning, generatorOptionsFrom } from './generate.ts'
@@ -68,12 +70,14 @@ async function produceAction(flags: Flags): Promise<void> {
   if (genOptions.rate === 'max') genOptions.rate = positiveInt(flags.nominalRate, '--nominal-rate', 50_000)
   if (init !== undefined && genOptions.history === undefined) genOptions.history = DEFAULT_HISTORY_EVENTS
 
+  // One retry policy (--retry-for) for every call to Kafka.
+  const resilience = resilienceFrom(flags, env, log, ['kafka'])
   // Init mode decides what happens to the topic and the history before the live stream.
   await withRetry(
-    `Kafka at ${brokers.join(',')}`,
+    `prepare the topic on Kafka at ${brokers.join(',')}`,
     () => prepareTopic(brokers, topic, partitions, init, genOptions, log),
     log,
-    { initialMs: 250, maxMs: 5_000 }
+    retryOptions(resilience, { initialMs: 250, dependency: 'kafka' })
   )
 
   const generator = createGenerator(genOptions)
@@ -110,6 +114,7 @@ async function produceAction(flags: Flags): Promise<void> {
       clock: Date.now,
       sleep,
       signal: abort.signal,
+      resilience,
       batchSize,
       lingerMs,
       maxBuffered,
@@ -160,9 +165,7 @@ async function prepareTopic(
       }
     }
   } catch (cause) {
-    throw cause instanceof DaroogheError
-      ? cause
-      : new DaroogheError('KAFKA', 'cannot prepare the topic', { cause })
+    throw kafkaError('cannot prepare the topic', cause)
   } finally {
     await admin.close().catch(() => {})
   }
@@ -212,6 +215,10 @@ export function registerProduce(program: Command): void {
     .option('--labels <file>', 'write ground-truth labels as NDJSON {transaction_id, label, scenario_id}')
     .option('--no-label-headers', 'do not put labels in Kafka headers')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL; default info)')
+    .option(
+      '--retry-for <duration>',
+      'give up once Kafka has been failing this long, e.g. 30s, 10m, 1h (env DAROOGHE_RETRY_FOR; default unlimited: buffer and retry)'
+    )
     .addHelpText(
       'after',
       `

@@ -8,6 +8,7 @@ import { brokersFrom, logLevelFrom, mongoFrom, redisFrom } from '../../config/co
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import { Metrics } from '../../observability/metrics.ts'
+import { resilienceFrom } from './retry-flag.ts'
 import { recordsRejectedCounter } from '../../observability/rejects.ts'
 import { RejectCounter } from '../../apps/guard/record-guard.ts'
 
@@ -47,9 +48,12 @@ async function serveAction(flags: Flags): Promise<void> {
   const live = kafkaNamed ? new LiveView({ onReject: r => liveRejects.add(r) }) : undefined
   const browser = kafkaNamed ? new KafkaTopicBrowser({ brokers, clientId: 'darooghe-serve' }) : undefined
   const liveGroup = (flags.liveGroup as string | undefined) ?? 'darooghe-live'
+  // The live view's consumer retries through a Kafka outage (--retry-for); /health says so.
+  const resilience = resilienceFrom(flags, env, log, kafkaNamed ? ['kafka'] : [], metrics)
   const app = buildApi({
     metrics,
     logger: log,
+    dependencies: resilience.health,
     dashboard: true,
     reports: { dir: (flags.reportDir as string | undefined) ?? './report' },
     ...(live ? { live } : {}),
@@ -75,18 +79,28 @@ async function serveAction(flags: Flags): Promise<void> {
         : 'dashboard: no live data (give --brokers to feed it from Kafka)\n')
   )
   const feed = live
-    ? startKafkaFeed({ brokers, clientId: 'darooghe-serve', live, groupId: liveGroup, log })
+    ? startKafkaFeed({ brokers, clientId: 'darooghe-serve', live, groupId: liveGroup, log, resilience })
     : undefined
-  await new Promise<void>(resolve => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
-  })
-  await feed?.stop()
-  await app.close()
-  await browser?.close?.()
-  await admin.close().catch(() => {})
-  await conn.redis?.close()
-  await mongo.close().catch(() => {})
+  let stop: () => void = () => {}
+  const stopped = new Promise<void>(resolve => (stop = resolve))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  try {
+    // Until Ctrl-C, or until the live feed gives up (Kafka down longer than --retry-for).
+    await Promise.race([stopped, feed?.failed ?? stopped])
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    await closeAll()
+  }
+  async function closeAll(): Promise<void> {
+    await feed?.stop()
+    await app.close()
+    await browser?.close?.()
+    await admin.close().catch(() => {})
+    await conn.redis?.close()
+    await mongo.close().catch(() => {})
+  }
 }
 
 export function registerServe(program: Command): void {
@@ -110,6 +124,10 @@ export function registerServe(program: Command): void {
       'Kafka for /health and the dashboard (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)'
     )
     .option('--live-group <id>', "the dashboard's consumer group (default darooghe-live)")
+    .option(
+      '--retry-for <duration>',
+      "give up once the dashboard's Kafka has been failing this long, e.g. 30s, 10m, 1h (env DAROOGHE_RETRY_FOR; default unlimited)"
+    )
     .option('--redis <url>', 'Redis for /health (env DAROOGHE_REDIS)')
     .option('--mongo <url>', 'MongoDB for /health (env DAROOGHE_MONGO)')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')

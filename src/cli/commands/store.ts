@@ -5,7 +5,11 @@ import { runStore, storeTopics, type StoreTopics, type StoreTotals } from '../..
 import { brokersFrom, logLevelFrom, mongoFrom } from '../../config/connections.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
-import { withRetry } from '../../retry.ts'
+import { kafkaError } from '../../adapters/kafka/errors.ts'
+import { Metrics } from '../../observability/metrics.ts'
+import { retryOptions, withRetry } from '../../retry.ts'
+import { startMetricsApi } from './metrics-api.ts'
+import { resilienceFrom } from './retry-flag.ts'
 
 interface StoreFlags {
   brokers?: string
@@ -22,6 +26,8 @@ interface StoreFlags {
   partitions: string
   statusInterval: string
   logLevel?: string
+  metricsPort?: string
+  retryFor?: string
 }
 
 function integer(value: string, flag: string, min: number): number {
@@ -90,31 +96,41 @@ async function storeAction(flags: StoreFlags): Promise<void> {
   let store: MongoDocumentStore | null = null
   let consumer: KafkaLogConsumer | null = null
   let totals: StoreTotals | null = null
-  const retry = { signal: abort.signal, maxMs: 5_000 }
+  const metrics = new Metrics()
+  // One retry policy (--retry-for) for Kafka and MongoDB, reported to /health and the metrics.
+  const resilience = resilienceFrom(flags, env, log, ['kafka', 'mongo'], metrics)
+  const retry = (dependency: 'kafka' | 'mongo') =>
+    retryOptions(resilience, { signal: abort.signal, dependency })
+  let api: Awaited<ReturnType<typeof startMetricsApi>> | null = null
   try {
+    if (flags.metricsPort !== undefined)
+      api = await startMetricsApi(
+        metrics,
+        flags.metricsPort,
+        { mongo: () => store?.ping() ?? Promise.resolve(false) },
+        resilience.health
+      )
     store = await withRetry(
-      `MongoDB at ${redactMongoUrl(mongoUrl)}`,
+      `connect to MongoDB at ${redactMongoUrl(mongoUrl)}`,
       () => MongoDocumentStore.connect({ url: mongoUrl, log }),
       log,
-      retry
+      retry('mongo')
     )
     // Subscribing to a missing topic fails; the windows stage or the detector may not have run yet.
     await withRetry(
-      `Kafka at ${brokers.join(',')}`,
+      `create the topics on Kafka at ${brokers.join(',')}`,
       async () => {
         const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
         try {
           await admin.createTopics(names.map(name => ({ name, partitions })))
         } catch (cause) {
-          throw cause instanceof DaroogheError
-            ? cause
-            : new DaroogheError('KAFKA', 'cannot create topics', { cause })
+          throw kafkaError('cannot create topics', cause)
         } finally {
           await admin.close().catch(() => {})
         }
       },
       log,
-      retry
+      retry('kafka')
     )
     consumer = new KafkaLogConsumer({
       brokers,
@@ -122,7 +138,8 @@ async function storeAction(flags: StoreFlags): Promise<void> {
       topics: names,
       maxBatchRecords: batchSize,
       fromBeginning: flags.fromBeginning === true,
-      clientId: 'darooghe-store'
+      clientId: 'darooghe-store',
+      resilience
     })
     log.info(
       {
@@ -151,6 +168,7 @@ async function storeAction(flags: StoreFlags): Promise<void> {
         topics,
         log,
         signal: abort.signal,
+        resilience,
         onBatch: t => void (current = t)
       })
     } finally {
@@ -164,6 +182,7 @@ async function storeAction(flags: StoreFlags): Promise<void> {
     process.off('SIGTERM', stop)
     await consumer?.close().catch(() => {})
     await store?.close().catch(() => {})
+    await api?.close()
     if (totals) log.info(totals, 'store stopped')
   }
 }
@@ -196,6 +215,11 @@ export function registerStore(program: Command): void {
     .option('--batch-size <n>', 'records per poll batch (one bulk write per collection each)', '2000')
     .option('--partitions <n>', 'partitions of the topics it creates when missing', '6')
     .option('--status-interval <s>', 'seconds between progress lines on stderr (0: none)', '10')
+    .option('--metrics-port <n>', 'serve /metrics and /health of this sink on 127.0.0.1:<n>')
+    .option(
+      '--retry-for <duration>',
+      'give up once Kafka or MongoDB has been failing this long, e.g. 30s, 10m, 1h (env DAROOGHE_RETRY_FOR; default unlimited)'
+    )
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
     .action(async (flags: StoreFlags) => {
       await storeAction(flags)
