@@ -55,7 +55,13 @@ async function dispatchAction(flags: Flags): Promise<void> {
 
   const metrics = new Metrics()
   // One retry policy (--retry-for) for Kafka and Redis, reported to /health and the metrics.
-  const resilience = resilienceFrom(flags, env, log, flags.memoryState ? ['kafka'] : ['kafka', 'redis'], metrics)
+  const resilience = resilienceFrom(
+    flags,
+    env,
+    log,
+    flags.memoryState ? ['kafka'] : ['kafka', 'redis'],
+    metrics
+  )
   let dedupe: StateStore
   if (flags.memoryState) dedupe = new MemoryStateStore()
   else {
