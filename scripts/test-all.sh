@@ -13,6 +13,9 @@ npm ci --no-audit --no-fund --loglevel=error
 step "browser for the e2e tests"
 bash scripts/ensure-chromium.sh
 
+step "kcat for the integration tests"
+bash scripts/ensure-kcat.sh
+
 step "services"
 started_here=0
 if ! bash scripts/services.sh status >/dev/null 2>&1; then
