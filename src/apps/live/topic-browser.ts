@@ -49,7 +49,7 @@ export function browsed(r: LogRecord): BrowsedMessage {
   return {
     partition: r.partition,
     offset: r.offset,
-    timestamp: new Date(r.timestamp).toISOString(),
+    timestamp: isoTime(r.timestamp),
     key: r.key === null ? null : clippedText(r.key),
     headers: r.headers,
     value: parseValue(r.value)
@@ -60,6 +60,12 @@ export function browsed(r: LogRecord): BrowsedMessage {
 const BROWSE_LIMITS = outputLimits()
 /** Text shown of a value that is not JSON (or beyond the limits). */
 const SHOWN_BYTES = 4096
+
+/** A record timestamp is whatever its producer set: one beyond Date's range is shown as the number. */
+function isoTime(ms: number): string {
+  const d = new Date(ms)
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString()
+}
 
 function parseValue(v: Buffer | null): unknown {
   if (v === null) return null
