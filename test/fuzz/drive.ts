@@ -2,7 +2,8 @@
 import { MemoryStateStore } from '../../src/adapters/memory/state-store.ts'
 import type { Processor, ProcessorOptions } from '../../src/apps/processor/index.ts'
 import { createProcessor, loadRuleSet, processorOptions } from '../../src/apps/processor/index.ts'
-import type { LogRecord } from '../../src/ports/log.ts'
+import type { LogRecord, OutRecord } from '../../src/ports/log.ts'
+import type { StateStore } from '../../src/ports/state-store.ts'
 import { fixedClock } from '../../src/stream/clock.ts'
 import { parseOutput, type Out } from './checks.ts'
 
@@ -18,9 +19,9 @@ export const RULES = loadRuleSet('default')
 export const KAFKA_OPTIONS: ProcessorOptions = processorOptions({ collectOutcomes: true })
 
 /** The Kafka detector's processor: outputs-first delivery over a fresh in-memory store. */
-export function kafkaProcessor(nowMs: number): Processor {
+export function kafkaProcessor(nowMs: number, store: StateStore = new MemoryStateStore()): Processor {
   return createProcessor({
-    store: new MemoryStateStore(),
+    store,
     ruleSet: RULES,
     clock: fixedClock(nowMs),
     options: KAFKA_OPTIONS,
@@ -68,4 +69,35 @@ export function describeError(e: unknown): string {
       .find(l => l.trim().startsWith('at '))
       ?.trim() ?? ''
   return `${e.name}: ${e.message.slice(0, 200)} ${at}`
+}
+
+/** An output as produced: what "the same bytes on redelivery" compares. */
+function wire(o: OutRecord): string {
+  const text = (v: Buffer | string | null | undefined): string =>
+    v == null ? '<null>' : typeof v === 'string' ? v : v.toString('latin1')
+  return `${o.topic}\u0000${text(o.key)}\u0000${text(o.value)}\u0000${o.timestamp}\u0000${JSON.stringify(o.headers)}`
+}
+
+/**
+ * At-least-once with hostile records: a poll processed by a detector that crashed before its
+ * state write (outputs out, complete() never called) is run again by a new instance on the same
+ * store, and must emit the same bytes. Returns where they differ, or null.
+ */
+export async function redelivery(poll: readonly LogRecord[], nowMs: number): Promise<string | null> {
+  const store = new MemoryStateStore()
+  let first: string[]
+  try {
+    first = (await kafkaProcessor(nowMs, store).processBatch(poll)).outputs.map(wire)
+  } catch {
+    return null // reported by the run of the whole batch
+  }
+  let again: string[]
+  try {
+    again = (await kafkaProcessor(nowMs, store).processBatch(poll)).outputs.map(wire)
+  } catch (error) {
+    return `the run again threw: ${describeError(error)}`
+  }
+  if (again.length !== first.length) return `${first.length} outputs, then ${again.length}`
+  const i = again.findIndex((w, j) => w !== first[j])
+  return i < 0 ? null : `output ${i} differs: ${first[i]!.slice(0, 100)} | ${again[i]!.slice(0, 100)}`
 }

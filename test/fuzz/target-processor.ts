@@ -18,7 +18,7 @@ import {
   type Origin
 } from './checks.ts'
 import type { CleanEvent } from './corpus.ts'
-import { describeError, drivePolls, KAFKA_OPTIONS, kafkaProcessor } from './drive.ts'
+import { describeError, drivePolls, KAFKA_OPTIONS, kafkaProcessor, redelivery } from './drive.ts'
 import type { Finding } from './report.ts'
 import { alone } from './target.ts'
 import type { BatchEnv, BatchResult, BatchSpec } from './target.ts'
@@ -136,17 +136,21 @@ export async function processorBatch(spec: BatchSpec, env: BatchEnv): Promise<Ba
     )
     return { findings, records: list.length, hostile: 0, threw: true }
   }
-  records.forEach((r, i) => {
+  // One finding per batch for records read back otherwise than written: the first, and how many.
+  const misread = records.flatMap((r, i) => {
     const it = list[i]!
-    if (r.timestamp !== it.timestamp || !Buffer.from(r.value ?? '').equals(it.payload ?? Buffer.alloc(0)))
-      findings.push(
-        finding(
-          c,
-          it.origin,
-          'kafka-roundtrip',
-          `timestamp ${it.timestamp} read as ${r.timestamp}, or the value changed`
-        )
-      )
+    const same =
+      r.timestamp === it.timestamp && Buffer.from(r.value ?? '').equals(it.payload ?? Buffer.alloc(0))
+    return same ? [] : [[i, r.timestamp] as const]
+  })
+  if (misread.length > 0) {
+    const [i, ts] = misread[0]!
+    const it = list[i]!
+    const first = list[0]!.timestamp
+    const what = `${misread.length} records read back otherwise, e.g. timestamp ${it.timestamp} read as ${ts} (the batch's first record: ${first})`
+    findings.push(finding(c, it.origin, 'kafka-roundtrip', what))
+  }
+  records.forEach((r, i) => {
     for (const [name] of list[i]!.headers) {
       if (!Object.prototype.hasOwnProperty.call(r.headers, name))
         findings.push(
@@ -181,6 +185,8 @@ export async function processorBatch(spec: BatchSpec, env: BatchEnv): Promise<Ba
     duplicateOffsets: noisy.duplicateOffsets
   })
   findings.push(...check.findings)
+  const again = await redelivery(polls(records, list, () => true)[0]!, nowMs)
+  if (again !== null) findings.push(finding(c, null, 'redelivery', again))
   // The reference: the clean events and the hostile records the validator accepts, alone.
   const keep = (i: number): boolean => list[i]!.origin.case === null || expected[i]!.valid
   const ref = await drivePolls(kafkaProcessor(nowMs), polls(records, list, keep), true)
