@@ -16,8 +16,8 @@ export function caseRandom(seed: string, target: Target, k: number): Random {
 
 /**
  * A hostile record made from a base event: a unique transaction id (fz-<case>) so that it
- * duplicates nothing unless a mutation makes it, stamped up to 20 s before the clean event it
- * precedes (within the allowed lateness), then mutated.
+ * duplicates nothing unless a mutation makes it, stamped up to 45 s before the clean event it
+ * precedes (30 s are allowed: some of the valid ones are late), then mutated.
  */
 export function eventCase(
   seed: string,
@@ -31,7 +31,7 @@ export function eventCase(
   const anchor = clean[Math.min(pos, clean.length - 1)]!.eventTimeMs
   const base = JSON.parse(r.pick(bases)) as Record<string, unknown>
   base.transaction_id = `fz-${k}`
-  base.timestamp = new Date(anchor - r.int(0, 20_000)).toISOString()
+  base.timestamp = new Date(anchor - r.int(0, 45_000)).toISOString()
   const m = mutate(JSON.stringify(base), r, { kind: 'event', kafka: target === 'processor' })
   return { ...m, k, pos }
 }
