@@ -21,15 +21,18 @@ export interface KcatRecord {
 }
 
 /**
- * Produces `records` to one partition of `topic`, in order, with `kcat -P`. Messages are cut
+ * Produces `records` to one partition of `topic` (default 0), in order, with `kcat -P`, each
+ * with `headers`. Messages are cut
  * by a random delimiter (so values may hold line breaks and any byte), and every one has a key
  * so that kcat sends empty values too; null values go in a second call with `-Z`.
  */
 export async function kcatProduce(
   topic: string,
   records: readonly KcatRecord[],
-  partition = 0
+  options: { readonly partition?: number; readonly headers?: Readonly<Record<string, string>> } = {}
 ): Promise<void> {
+  const partition = options.partition ?? 0
+  const headers = options.headers ?? {}
   const dir = await mkdtemp(join(tmpdir(), 'darooghe-kcat-'))
   try {
     // Runs of records with the same nullness, so that the order across the -Z calls is kept.
@@ -38,7 +41,7 @@ export async function kcatProduce(
       const nulls = records[i]!.value === null
       let j = i
       while (j < records.length && (records[j]!.value === null) === nulls) j++
-      await produceRun(dir, topic, records.slice(i, j), partition, nulls)
+      await produceRun(dir, topic, records.slice(i, j), partition, nulls, headers)
       i = j
     }
   } finally {
@@ -51,7 +54,8 @@ async function produceRun(
   topic: string,
   records: readonly KcatRecord[],
   partition: number,
-  nulls: boolean
+  nulls: boolean,
+  headers: Readonly<Record<string, string>>
 ): Promise<void> {
   const delimiter = `~~${randomBytes(12).toString('hex')}~~`
   const keyDelimiter = `^^${randomBytes(6).toString('hex')}^^`
@@ -68,5 +72,7 @@ async function produceRun(
   // Large hostile records: the default librdkafka message.max.bytes is 1 MB.
   args.push('-X', 'message.max.bytes=4000000')
   if (nulls) args.push('-Z')
+  // Every record of the call gets these headers.
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`)
   await run('kcat', args, { timeout: 60_000 })
 }

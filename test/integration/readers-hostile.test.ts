@@ -381,6 +381,11 @@ test('store: alerts and decisions interleaved with hostile records; each stored,
   )
   await kcatProduce(alerts, alertRecords)
   await kcatProduce(approved, decisionRecords)
+  // Header names MongoDB would refuse (or misread) as field names: the reject still goes in.
+  const headerOffset = alertRecords.length
+  await kcatProduce(alerts, [{ key: 'hdr', value: Buffer.from('not json') }], {
+    headers: { $where: 'sleep(1)', 'a.b': 'c', plain: 'v' }
+  })
 
   const dbName = uniqueName('test_hostile_store').replace(/-/g, '_')
   const client = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5_000 })
@@ -418,6 +423,7 @@ test('store: alerts and decisions interleaved with hostile records; each stored,
   )
   const rejects = await db.collection('store_rejects').find({}).toArray()
   const expected = [
+    [`${alerts}:0:${headerOffset}`, 'not_json'],
     ...hostileOffsets(alertRecords).map((o, i) => [`${alerts}:0:${o}`, ALERT_KINDS[i]]),
     ...hostileOffsets(decisionRecords).map((o, i) => [`${approved}:0:${o}`, DECISION_KINDS[i]])
   ].filter(([, kind]) => kind !== null)
@@ -427,6 +433,12 @@ test('store: alerts and decisions interleaved with hostile records; each stored,
     assert.equal(typeof r.reason, 'string')
     assert.ok((r.reason as string).length > 0 && !(r.reason as string).includes('\n'))
   }
+  const withHeaders = rejects.find(r => String(r._id) === `${alerts}:0:${headerOffset}`)!
+  assert.deepEqual(withHeaders.headers, [
+    { name: '$where', value: 'sleep(1)' },
+    { name: 'a.b', value: 'c' },
+    { name: 'plain', value: 'v' }
+  ])
   // The bytes are kept: the 5,000-deep record comes back byte for byte.
   const deep = rejects.find(r => r.kind === 'max-depth' && r.topic === alerts)!
   assert.equal(

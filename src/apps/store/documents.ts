@@ -75,8 +75,9 @@ export function rejectDoc(record: LogRecord, reason: string, kind: RejectKind = 
       value_base64: value?.base64 ?? null,
       value_bytes: record.value?.length ?? null,
       ...(value?.truncated ? { value_truncated: true } : {}),
-      // Spread: header names are defined as own fields, never set through a prototype.
-      headers: { ...record.headers },
+      // A list, not an object: a header named `$where`, `a.b` or `__proto__` is a value here,
+      // never a field name MongoDB (or a prototype) could refuse or misread.
+      headers: Object.entries(record.headers).map(([name, value]) => ({ name, value })),
       kind,
       reason
     }

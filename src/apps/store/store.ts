@@ -34,6 +34,12 @@ export interface StoreDeps {
   readonly onReject?: (rejection: Rejection) => void
 }
 
+/** A reject document without the record's bytes and headers: what it is, where, and why. */
+function bare(d: Doc): Doc {
+  const { _id, topic, partition, offset, kind, reason, value_bytes } = d
+  return { _id, topic, partition, offset, kind, reason, value_bytes, bytes_dropped: true }
+}
+
 /** Thrown out of onBatch to end the consumer's run without committing the batch it was given. */
 class Stopping extends Error {}
 
@@ -82,7 +88,18 @@ export async function runStore(deps: StoreDeps): Promise<StoreTotals> {
         retry
       )
     } catch (error) {
-      if (isRetriable(error) || deps.signal?.aborted || records === null) throw error
+      if (isRetriable(error) || deps.signal?.aborted) throw error
+      if (records === null) {
+        // Reject documents the store refused: keep their coordinates and reasons, without the
+        // bytes, rather than stop on them (the record is still in its topic at that offset).
+        if (collection !== COLLECTIONS.rejects || docs.every(d => d.bytes_dropped === true)) throw error
+        log.error(
+          { collection, error: describeError(error) },
+          'rejects refused: keeping them without their bytes'
+        )
+        await write(collection, docs.map(bare), null)
+        return
+      }
       await writeOneByOne(collection, docs, records, error)
     }
     totals.documents[collection] = (totals.documents[collection] ?? 0) + docs.length
@@ -95,6 +112,7 @@ export async function runStore(deps: StoreDeps): Promise<StoreTotals> {
       'a batch was refused: writing its documents one by one'
     )
     const rejects: Doc[] = []
+    const bareRejects: Doc[] = []
     for (let i = 0; i < docs.length; i++) {
       try {
         await withRetry(
@@ -106,15 +124,16 @@ export async function runStore(deps: StoreDeps): Promise<StoreTotals> {
       } catch (error) {
         if (isRetriable(error)) throw error
         const reason = `${collection}: refused by the store: ${describeError(error)}`
-        rejects.push(rejectDoc(records[i]!, reason, 'refused').doc)
-        log.warn(
-          { topic: records[i]!.topic, partition: records[i]!.partition, offset: records[i]!.offset },
-          reason
-        )
+        const { topic, partition, offset } = records[i]!
+        log.warn({ topic, partition, offset }, reason)
+        // A refused reject keeps its own kind and reason, without the bytes it could not store.
+        if (collection === COLLECTIONS.rejects) bareRejects.push(bare(docs[i]!))
+        else rejects.push(rejectDoc(records[i]!, reason, 'refused').doc)
       }
     }
     totals.rejects += rejects.length
     if (rejects.length > 0) await write(COLLECTIONS.rejects, rejects, null)
+    if (bareRejects.length > 0) await write(COLLECTIONS.rejects, bareRejects, null)
   }
 
   let inFlight = false
