@@ -38,9 +38,20 @@ interface Open {
  */
 export function checkKeys(
   bytes: Uint8Array,
-  options: { readonly duplicates: 'reject' | 'last-wins' }
+  options: {
+    readonly duplicates: 'reject' | 'last-wins'
+    /**
+     * What JSON.parse made of `bytes`, when the caller has it: if its objects hold as many
+     * members as the text has, no key was repeated, and the key-by-key scan is needed only for
+     * a possible `__proto__`.
+     */
+    readonly parsed?: unknown
+  }
 ): KeyProblem | null {
-  const rejectDuplicates = options.duplicates === 'reject'
+  let rejectDuplicates = options.duplicates === 'reject'
+  if (rejectDuplicates && 'parsed' in options && membersOf(options.parsed) === colonsOf(bytes)) {
+    rejectDuplicates = false
+  }
   // Without duplicates to find, only a __proto__ key matters; it cannot be spelt without these.
   if (!rejectDuplicates && !mayHoldProto(bytes)) return null
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -88,6 +99,40 @@ export function checkKeys(
     i++
   }
   return null
+}
+
+/** Members of every object in a parsed JSON value (iterative: no recursion on deep values). */
+function membersOf(value: unknown): number {
+  let n = 0
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v !== 'object' || v === null) continue
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'object' && x !== null) stack.push(x)
+      continue
+    }
+    for (const k in v) {
+      n++
+      const x = (v as Record<string, unknown>)[k]
+      if (typeof x === 'object' && x !== null) stack.push(x)
+    }
+  }
+  return n
+}
+
+/** Colons outside strings: one per object member in the text, repeated keys included. */
+function colonsOf(bytes: Uint8Array): number {
+  let n = 0
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!
+    if (c === 0x3a) n++
+    else if (c === QUOTE) {
+      i++
+      while (i < bytes.length && bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1
+    }
+  }
+  return n
 }
 
 /** Whether the bytes contain `proto` or an escape: a `__proto__` key needs one of the two. */

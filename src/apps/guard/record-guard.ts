@@ -82,7 +82,7 @@ export function parseRecordObject(
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new RecordFault('not_object', `not a JSON object (a ${Array.isArray(v) ? 'array' : typeName(v)})`)
   }
-  const keys = checkKeys(value, { duplicates: options.duplicateKeys ?? 'reject' })
+  const keys = checkKeys(value, { duplicates: options.duplicateKeys ?? 'reject', parsed: v })
   if (keys !== null) throw new RecordFault(keys.kind, keys.message)
   return v as Record<string, unknown>
 }
