@@ -1,9 +1,9 @@
 /**
  * Runs the test suites with node:test and prints one closing line for all of them:
- * "N passed, N failed". Suites run one after another; integration and e2e files run one at a
- * time because they share the real services.
+ * "N passed, N failed". Suites run one after another; integration, e2e and chaos files run one
+ * at a time because they share the real services (chaos: private ones it stops and starts).
  *
- *   node --import tsx scripts/run-tests.ts unit topology integration e2e
+ *   node --import tsx scripts/run-tests.ts unit topology integration e2e chaos
  */
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,7 +12,7 @@ import { spec } from 'node:test/reporters'
 
 const suites = process.argv.slice(2)
 if (suites.length === 0) suites.push('unit', 'topology')
-const serial = new Set(['integration', 'e2e'])
+const serial = new Set(['integration', 'e2e', 'chaos'])
 
 function findTests(dir: string): string[] {
   let entries: string[]
@@ -37,7 +37,9 @@ for (const suite of suites) {
   const files = findTests(join('test', suite))
   if (files.length === 0) continue
   process.stdout.write(`\n== ${suite}: ${files.length} files ==\n`)
-  const stream = run({ files, concurrency: serial.has(suite) ? 1 : 2, timeout: 10 * 60_000 })
+  // A long chaos run (`npm run chaos`) takes about a quarter of an hour.
+  const timeout = suite === 'chaos' ? 60 * 60_000 : 10 * 60_000
+  const stream = run({ files, concurrency: serial.has(suite) ? 1 : 2, timeout })
   stream.on('test:pass', e => {
     if (e.details.type === 'suite') return
     if (e.skip || e.todo) skipped++

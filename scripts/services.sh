@@ -7,6 +7,7 @@
 #
 # Environment (all optional):
 #   KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 REDIS_PORT=6379 MONGO_PORT=27017
+#   KAFKA_ADVERTISED_PORT=$KAFKA_PORT (the port clients are told to use: a proxy's, in tests)
 #   MONGO_BACKEND=h2|memory (h2 keeps data on disk)   SERVICES_HOST=127.0.0.1
 #   DAROOGHE_SERVICES_DIR=<repo>/.services  (pids, logs, data; git-ignored)
 #   DAROOGHE_CACHE_DIR=~/.cache/darooghe    (downloaded jars, compiled launchers)
@@ -19,6 +20,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HOST=${SERVICES_HOST:-127.0.0.1}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+# Clients connect to the advertised address after bootstrap: the chaos tests put a TCP proxy
+# there to cut and delay the broker's connections without stopping it.
+KAFKA_ADVERTISED_PORT=${KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}
 REDIS_PORT=${REDIS_PORT:-6379}
 MONGO_PORT=${MONGO_PORT:-27017}
 MONGO_BACKEND=${MONGO_BACKEND:-h2}
@@ -156,7 +160,7 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
 listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_ADVERTISED_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -372,7 +376,7 @@ logs)
   done
   ;;
 -h | --help | help | "")
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   [ -n "$cmd" ] || exit 2
   ;;
 *)
