@@ -7,6 +7,7 @@ import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import { kafkaError } from '../../adapters/kafka/errors.ts'
 import { Metrics } from '../../observability/metrics.ts'
+import { recordsRejectedCounter } from '../../observability/rejects.ts'
 import { retryOptions, withRetry } from '../../retry.ts'
 import { startMetricsApi } from './metrics-api.ts'
 import { resilienceFrom } from './retry-flag.ts'
@@ -97,6 +98,7 @@ async function storeAction(flags: StoreFlags): Promise<void> {
   let consumer: KafkaLogConsumer | null = null
   let totals: StoreTotals | null = null
   const metrics = new Metrics()
+  const countRejected = recordsRejectedCounter(metrics.registry)
   // One retry policy (--retry-for) for Kafka and MongoDB, reported to /health and the metrics.
   const resilience = resilienceFrom(flags, env, log, ['kafka', 'mongo'], metrics)
   const retry = (dependency: 'kafka' | 'mongo') =>
@@ -169,6 +171,7 @@ async function storeAction(flags: StoreFlags): Promise<void> {
         log,
         signal: abort.signal,
         resilience,
+        onReject: r => countRejected('store', r.kind),
         onBatch: t => void (current = t)
       })
     } finally {

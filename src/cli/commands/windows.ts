@@ -9,6 +9,7 @@ import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import type { StateStore } from '../../ports/state-store.ts'
 import { Metrics } from '../../observability/metrics.ts'
+import { recordsRejectedCounter } from '../../observability/rejects.ts'
 import { retryOptions, withRetry } from '../../retry.ts'
 import { startMetricsApi } from './metrics-api.ts'
 import { resilienceFrom } from './retry-flag.ts'
@@ -36,6 +37,7 @@ async function windowsAction(flags: Flags): Promise<void> {
   const topic = (flags.topic as string | undefined) ?? ANALYTICS_TOPIC
   const allowedLatenessMs = lateness(flags.allowedLateness)
   const metrics = new Metrics()
+  const countRejected = recordsRejectedCounter(metrics.registry)
   // One retry policy (--retry-for) for Kafka and Redis, reported to /health and the metrics.
   const resilience = resilienceFrom(
     flags,
@@ -90,6 +92,7 @@ async function windowsAction(flags: Flags): Promise<void> {
       resilience,
       topic,
       allowedLatenessMs,
+      onReject: r => countRejected('windows', r.kind),
       onBatch: (t, closed) => {
         if (closed > 0) log.info({ ...t }, 'windows published')
       }
