@@ -5,7 +5,7 @@
  */
 import { MongoClient } from 'mongodb'
 import type { LogRecord } from '../../src/ports/log.ts'
-import { TOPICS, type ChaosPipeline } from './chaos-pipeline.ts'
+import { readAllFrom, TOPICS, type ChaosPipeline } from './chaos-pipeline.ts'
 
 type Json = Record<string, unknown>
 
@@ -55,7 +55,12 @@ export interface Outputs {
 }
 
 export async function readOutputs(p: ChaosPipeline): Promise<Outputs> {
-  const all = await p.readAll([
+  return readOutputsFrom([p.brokers])
+}
+
+/** The pipeline's topics on `brokers` (default names), read whole. */
+export async function readOutputsFrom(brokers: string[]): Promise<Outputs> {
+  const all = await readAllFrom(brokers, [
     TOPICS.input,
     TOPICS.approved,
     TOPICS.fraud,
@@ -76,7 +81,7 @@ export async function readOutputs(p: ChaosPipeline): Promise<Outputs> {
 }
 
 /** produce: the topic holds every acknowledged event once (the idempotent producer's retries). */
-export function checkProduce(p: ChaosPipeline, o: Outputs): CheckResult {
+export function checkProduce(p: Pick<ChaosPipeline, 'sentLines'>, o: Outputs): CheckResult {
   const problems: string[] = []
   const sent = p
     .sentLines()

@@ -328,28 +328,8 @@ export class ChaosPipeline {
   }
 
   /** Every record of the topics, from the beginning (a group of its own). */
-  async readAll(topics: readonly string[]): Promise<LogRecord[]> {
-    const ends = new Map<string, number[]>()
-    for (const t of topics) ends.set(t, await this.#admin.endOffsets(t))
-    const want = [...ends.values()].flat().reduce((a, b) => a + b, 0)
-    const seen: LogRecord[] = []
-    const consumer = new KafkaLogConsumer({
-      brokers: [this.brokers],
-      groupId: uniqueName('chaos-read'),
-      topics,
-      readCommitted: false
-    })
-    const running = consumer.run({ onBatch: async recs => void seen.push(...recs) })
-    try {
-      await waitFor(() => seen.length >= want, {
-        what: `${want} records of ${topics.join(', ')}`,
-        timeoutMs: 120_000
-      })
-    } finally {
-      await consumer.close()
-      await running
-    }
-    return seen
+  readAll(topics: readonly string[]): Promise<LogRecord[]> {
+    return readAllFrom([this.brokers], topics)
   }
 
   /** SIGTERM to one command (a pid we started); resolves with its exit code. */
@@ -366,4 +346,33 @@ export class ChaosPipeline {
     await Promise.all([...this.procs.values()].map(p => p.exited))
     await this.#admin.close().catch(() => {})
   }
+}
+
+/** Every record of the topics on `brokers`, from the beginning (a group of its own). */
+export async function readAllFrom(brokers: string[], topics: readonly string[]): Promise<LogRecord[]> {
+  const admin = new KafkaLogAdmin({ brokers, clientId: 'chaos-read', timeoutMs: 5_000 })
+  let want = 0
+  try {
+    for (const t of topics) for (const e of await admin.endOffsets(t)) want += e
+  } finally {
+    await admin.close().catch(() => {})
+  }
+  const seen: LogRecord[] = []
+  const consumer = new KafkaLogConsumer({
+    brokers,
+    groupId: uniqueName('chaos-read'),
+    topics,
+    readCommitted: false
+  })
+  const running = consumer.run({ onBatch: async recs => void seen.push(...recs) })
+  try {
+    await waitFor(() => seen.length >= want, {
+      what: `${want} records of ${topics.join(', ')}`,
+      timeoutMs: 120_000
+    })
+  } finally {
+    await consumer.close()
+    await running
+  }
+  return seen
 }
