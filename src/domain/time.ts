@@ -40,9 +40,22 @@ function realCalendar(iso: string): boolean {
   return Number(m[4]) <= 23 && Number(m[5]) <= 59 && (m[6] === undefined || Number(m[6]) <= 59)
 }
 
+/** The largest time a Date holds (±100,000,000 days from the epoch). */
+export const MAX_DATE_MS = 8.64e15
+
 function fromEpoch(n: number): number {
   if (!Number.isFinite(n) || n < 0) return Number.NaN
-  return n < SECONDS_LIMIT ? Math.round(n * 1000) : Math.round(n)
+  const ms = n < SECONDS_LIMIT ? Math.round(n * 1000) : Math.round(n)
+  // Beyond what a Date holds, no time can be written for it: not a time.
+  return ms > MAX_DATE_MS ? Number.NaN : ms
+}
+
+/**
+ * ISO-8601 of a time that came from outside (a Kafka record timestamp): '' when it is not a
+ * time a Date can hold, where toISOString would throw.
+ */
+export function isoOrEmpty(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : ''
 }
 
 /** ISO-8601 UTC with milliseconds, the wire format of generated events. */

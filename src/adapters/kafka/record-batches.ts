@@ -1,4 +1,5 @@
 import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka'
+import { setHeader } from './records.ts'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord } from '../../ports/log.ts'
 import { WireCursor } from './wire.ts'
@@ -120,10 +121,7 @@ export function decodeRecordBatches(
       let headers: Record<string, string> = NO_HEADERS
       if (headerCount > 0) {
         headers = {}
-        for (let h = 0; h < headerCount; h++) {
-          const name = c.varString()
-          headers[name] = c.varString()
-        }
+        for (let h = 0; h < headerCount; h++) setHeader(headers, c.varString(), c.varString())
       }
       const offset = baseOffset + offsetDelta
       if (offset < fromOffset) continue

@@ -8,7 +8,7 @@ export function toLogRecord(m: KafkaMessage): LogRecord {
   let headers: Record<string, string> = EMPTY
   if (m.headers.size > 0) {
     headers = {}
-    for (const [k, v] of m.headers) headers[k] = v
+    for (const [k, v] of m.headers) setHeader(headers, k, v)
   }
   return {
     topic: m.topic,
@@ -33,4 +33,14 @@ export function toKafkaMessage(r: OutRecord): MessageToProduce<Buffer, Buffer, s
   if (r.partition !== undefined) m.partition = r.partition
   if (r.timestamp !== undefined) m.timestamp = BigInt(Math.round(r.timestamp))
   return m
+}
+
+/**
+ * Sets a header decoded from the wire. A header named `__proto__` is a header like any other:
+ * assigned, it would set the object's prototype instead (and be lost).
+ */
+export function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  if (name === '__proto__')
+    Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true })
+  else headers[name] = value
 }

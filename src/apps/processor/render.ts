@@ -11,7 +11,7 @@ import {
   type DecisionParts
 } from '../../domain/decision.ts'
 import type { Evaluation, RuleEngine } from '../../domain/rules/engine.ts'
-import { IsoFormatter } from '../../domain/time.ts'
+import { IsoFormatter, isoOrEmpty } from '../../domain/time.ts'
 import { truncatedBase64 } from '../../domain/limits.ts'
 import { issueCodes } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
@@ -221,7 +221,7 @@ export class Renderer {
       original_base64: raw === null ? null : raw.base64,
       ...(raw?.truncated === true ? { original_truncated: true } : {}),
       source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
-      ingestion_time: Number.isFinite(rec.timestamp) ? new Date(rec.timestamp).toISOString() : '',
+      ingestion_time: isoOrEmpty(rec.timestamp),
       processed_at: processedAt
     })
     out.push({
@@ -243,13 +243,13 @@ export class Renderer {
     const value = encodeLate({
       transaction_id: p.fields.transactionId,
       customer_id: p.fields.customerId,
-      event_time: new Date(p.fields.eventTimeMs).toISOString(),
-      watermark: new Date(r.watermarkMs).toISOString(),
+      event_time: isoOrEmpty(p.fields.eventTimeMs),
+      watermark: isoOrEmpty(r.watermarkMs),
       lateness_ms: r.watermarkMs - p.fields.eventTimeMs,
       allowed_lateness_ms: this.#o.allowedLatenessMs,
       original: e,
       source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
-      ingestion_time: new Date(rec.timestamp).toISOString(),
+      ingestion_time: isoOrEmpty(rec.timestamp),
       processed_at: processedAt
     })
     out.push({
