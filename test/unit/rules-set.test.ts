@@ -66,6 +66,11 @@ test('invalid rule sets fail with one precise line naming file, path and expecta
     v({ window: 1 }),
     'rules/foo.json: rules[1].params.window is not a parameter of velocity (expected maxCount, windowSeconds)'
   )
+  // Names every object inherits are not parameters either.
+  rejects(
+    v(JSON.parse('{"constructor": 1}')),
+    'rules/foo.json: rules[1].params.constructor is not a parameter of velocity (expected maxCount, windowSeconds)'
+  )
   rejects([], 'rules/foo.json: the document must be a JSON object with name, description and rules')
   rejects({ name: 'x', rules: [] }, 'rules/foo.json: rules must be a non-empty array')
   rejects({ rules: [{ id: 'a', type: 'velocity' }] }, 'rules/foo.json: name must be a non-empty string')

@@ -68,7 +68,7 @@ function parseRule(r: unknown, at: string, fail: (path: string, what: string) =>
   const given = (r.params ?? {}) as Record<string, unknown>
   const schema = PARAMS[type]
   for (const k of Object.keys(given)) {
-    if (!(k in schema))
+    if (!Object.hasOwn(schema, k))
       fail(`${at}.params.${k}`, `is not a parameter of ${type} (expected ${Object.keys(schema).join(', ')})`)
   }
   const params: Record<string, ParamValue> = {}
