@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer'
+
 /**
  * The limits of a record, part of the contract of every reader: how large a record may be, how
  * deep it may nest, how long one string or number may be and how many fields it may hold. They
@@ -142,6 +144,9 @@ function violation(limit: LimitName, value: number, where: string): LimitViolati
   return { limit, message: `record exceeds --${limit} ${value}: ${where}` }
 }
 
+/** The reason given for bytes that are not UTF-8. */
+export const NOT_UTF8 = 'not valid UTF-8: the value holds invalid byte sequences'
+
 export type LimitedParse =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: string; readonly limit: LimitName | null }
@@ -159,6 +164,10 @@ export function parseJsonWithin(
   if (bytes.length === 0) return { ok: false, error: 'not JSON: empty payload', limit: null }
   const v = checkRecordLimits(bytes, limits)
   if (v !== null) return { ok: false, error: v.message, limit: v.limit }
+  // Decoding would replace bad sequences with U+FFFD: two different values could read the same.
+  if (typeof payload !== 'string' && !isUtf8(bytes)) {
+    return { ok: false, error: NOT_UTF8, limit: null }
+  }
   const text =
     typeof payload === 'string'
       ? payload

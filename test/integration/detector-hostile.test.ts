@@ -99,7 +99,7 @@ function kcatRecords(): { value: string; reason: RegExp }[] {
 const JAVA_RECORDS: { value: Buffer | null; reason: RegExp }[] = [
   { value: null, reason: /record has no value/ },
   { value: Buffer.alloc(0), reason: /not valid JSON/ },
-  { value: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]), reason: /not valid JSON/ },
+  { value: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]), reason: /not valid UTF-8/ },
   { value: Buffer.from('\u0000\u0001\u0002{}\n\r'), reason: /not valid JSON/ }
 ]
 

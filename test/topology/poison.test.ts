@@ -62,7 +62,7 @@ function hostile(): { name: string; value: Buffer | null; reason: RegExp }[] {
       value: Buffer.from(JSON.stringify({ ...JSON.parse(good), device_info: fieldsObject(2_000) })),
       reason: /--max-fields 1000/
     },
-    { name: 'invalid UTF-8', value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), reason: /not valid JSON/ },
+    { name: 'invalid UTF-8', value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), reason: /not valid UTF-8/ },
     { name: 'the empty record', value: Buffer.alloc(0), reason: /not valid JSON/ },
     { name: 'no value (tombstone)', value: null, reason: /record has no value/ },
     { name: 'a JSON array', value: Buffer.from('[1,2,3]'), reason: /event is not a JSON object/ },

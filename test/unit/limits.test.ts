@@ -146,3 +146,14 @@ test('the byte scanner keeps to the limits: it never accepts what the slow path 
   )
   assert.equal(scanEvent(event(model(1)), t, DEFAULT_VALIDATION, small), null)
 })
+
+test('parseJsonWithin refuses bytes that are not UTF-8 instead of decoding them with replacement characters', () => {
+  const bad = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]) // {"a":"\xc3("}
+  const r = parseJsonWithin(bad)
+  assert.deepEqual(r, {
+    ok: false,
+    error: 'not valid UTF-8: the value holds invalid byte sequences',
+    limit: null
+  })
+  assert.deepEqual(parseJsonWithin(Buffer.from('{"a":"é"}')), { ok: true, value: { a: 'é' } })
+})

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import {
   applyTransaction,
   hasRecent,
@@ -12,7 +13,7 @@ import type { RuleEngine } from '../../domain/rules/engine.ts'
 import type { RuleContext } from '../../domain/rules/evaluators.ts'
 import { riskScore } from '../../domain/scoring.ts'
 import { scanEvent } from '../../domain/event-scan.ts'
-import { checkRecordLimits } from '../../domain/limits.ts'
+import { checkRecordLimits, NOT_UTF8 } from '../../domain/limits.ts'
 import { validateEvent, type ValidationIssue } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { Entry } from '../../stream/keyed-state.ts'
@@ -69,6 +70,13 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
     // Anything the byte scanner is not certain of: the limits, then JSON.parse and the validator.
     const over = checkRecordLimits(bytes, limits)
     if (over !== null) return invalid(issue('$', over.message), idIn(bytes, limits.maxEventBytes))
+    // Decoding would replace bad sequences with U+FFFD: two different ids could read the same.
+    if (!isUtf8(bytes)) {
+      return invalid(
+        issue('$', 'not valid UTF-8: the value holds invalid byte sequences'),
+        idIn(bytes, bytes.length)
+      )
+    }
     const raw = bytes.toString('utf8')
     let value: unknown
     try {
