@@ -48,8 +48,11 @@ export interface TargetReport {
 
 const CHILD = new URL('./child.ts', import.meta.url).pathname
 
-/** Where a child stopped early: the cases in flight, and why. */
-type Stop = { range: [number, number]; why: string; hung: boolean } | null
+/** Where a child stopped early: the cases in flight, and why; `early`: before its first batch. */
+type Stop = { range: [number, number]; why: string; hung: boolean; early: boolean } | null
+
+/** Time a child has to build its corpus and skip to its first clean window. */
+const STARTUP_MS = 300_000
 
 function runChild(job: ChildJob, o: FuzzOptions, report: TargetReport, heap: HeapSample[]): Promise<Stop> {
   const hangMs = o.hangMs ?? 120_000
@@ -65,16 +68,18 @@ function runChild(job: ChildJob, o: FuzzOptions, report: TargetReport, heap: Hea
     let finished = false
     let hung = false
     let timer: ReturnType<typeof setTimeout> | undefined
-    const arm = (): void => {
+    let early = true
+    const arm = (ms: number): void => {
       clearTimeout(timer)
       timer = setTimeout(() => {
         hung = true
         child.kill('SIGKILL')
-      }, hangMs)
+      }, ms)
     }
-    arm()
+    arm(Math.max(hangMs, STARTUP_MS))
     child.on('message', (m: ChildMessage) => {
-      arm()
+      arm(hangMs)
+      early = false
       if (m.type === 'start') current = m.range
       else if (m.type === 'batch') {
         report.findings.push(...m.findings)
@@ -92,7 +97,7 @@ function runChild(job: ChildJob, o: FuzzOptions, report: TargetReport, heap: Hea
       if (finished) return resolve(null)
       const tail = stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 400)
       const why = hung ? `no progress for ${hangMs} ms (killed)` : `child exited (${code ?? signal}): ${tail}`
-      resolve({ range: current ?? [next, Math.min(job.to, next + 1)], why, hung })
+      resolve({ range: current ?? [next, Math.min(job.to, next + 1)], why, hung, early })
     })
     child.send(job)
   })
@@ -141,12 +146,21 @@ export async function runTarget(target: Target, o: FuzzOptions): Promise<TargetR
     const stop = await runChild({ ...base, from, to: end, perCase: o.perCase ?? false }, o, report, heap)
     if (heap.length > report.heap.length) report.heap = heap
     if (stop === null) break
+    if (stop.early) {
+      // Nothing of the cases ran: the harness itself is broken, and every case would say so.
+      report.findings.push({
+        ...stopped(stop, null, stop.range),
+        check: 'harness',
+        detail: `no batch started: ${stop.why}`
+      })
+      break
+    }
     const [a, b] = stop.range
     report.findings.push(stopped(stop, b - a === 1 ? a : null, [a, b]))
     // The batch again, one case at a time: each case that stops its child is named.
     for (let at = a; b - a > 1 && at < b;) {
       const again = await runChild({ ...base, from: at, to: b, perCase: true }, o, report, [])
-      if (again === null) break
+      if (again === null || again.early) break
       report.findings.push(stopped(again, again.range[0], [a, b], 'alone: '))
       at = again.range[0] + 1
     }
