@@ -58,6 +58,7 @@ export class Outage {
   #lastLogAt = 0
   #token: number | undefined
   #lastError: unknown = null
+  #dependency: Dependency | undefined
 
   constructor(what: string, log: Logger, options: RetryOptions = {}) {
     this.#what = what
@@ -86,6 +87,7 @@ export class Outage {
     }
     const limit = o.retryForMs ?? Number.POSITIVE_INFINITY
     const dependency = o.dependency ?? dependencyOf(error)
+    this.#dependency = dependency
     if (now - this.#startedAt >= limit || (o.attempts !== undefined && this.#attempt >= o.attempts)) {
       this.end()
       if (o.attempts !== undefined && now - this.#startedAt < limit) throw error
@@ -123,7 +125,7 @@ export class Outage {
         {
           attempts: this.#attempt,
           downForS: Math.round((Date.now() - this.#startedAt) / 100) / 10,
-          ...(this.#o.dependency ? { dependency: this.#o.dependency } : {})
+          ...(this.#dependency ? { dependency: this.#dependency } : {})
         },
         `${this.#what}: recovered`
       )

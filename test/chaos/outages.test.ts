@@ -179,6 +179,8 @@ describe('chaos: outages never stop a command', { concurrency: false }, () => {
   })
 
   after(async () => {
+    // Each command's log stays with the services' directory (DAROOGHE_CHAOS_KEEP=1 keeps it).
+    for (const [c, p] of pipeline?.procs ?? []) writeFileSync(join(services.dir, `${c}.log`), p.stderr)
     await pipeline?.close()
     await services.destroy()
   })
@@ -272,6 +274,8 @@ describe('chaos: outages never stop a command', { concurrency: false }, () => {
         what: `${c} to commit the end of its inputs`,
         timeoutMs: 120_000,
         intervalMs: 500
+      }).catch((e: Error) => {
+        throw new Error(`${e.message}; its log ends:\n${pipeline.procs.get(c)!.stderr.slice(-4000)}`)
       })
     }
     phase('read the outputs')
@@ -299,9 +303,8 @@ describe('chaos: outages never stop a command', { concurrency: false }, () => {
     }
     assert.ok(!healthBodies.some(b => b.includes(SECRET)), '/health never shows the Redis password')
     phase('stopped')
-    // Each command's log, kept with DAROOGHE_CHAOS_KEEP=1; the warnings show the rate limit.
+    // The warnings show the rate limit: a few per fault, not one per attempt.
     for (const [c, p] of pipeline.procs) {
-      writeFileSync(join(services.dir, `${c}.log`), p.stderr)
       const warnings = p.stderr.split('\n').filter(l => l.includes('"level":40')).length
       t.diagnostic(`${c}: ${warnings} warnings logged over ${reports.length} faults`)
     }

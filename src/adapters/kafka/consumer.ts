@@ -242,6 +242,7 @@ export class KafkaLogConsumer implements LogConsumer {
   }
 
   async #loop(handler: BatchHandler): Promise<void> {
+    const o = this.#options
     while (!this.#closing) {
       if (this.#needsRejoin()) {
         await this.#next?.catch(() => {})
@@ -266,6 +267,22 @@ export class KafkaLogConsumer implements LogConsumer {
         if (sought === REJOIN || this.#assignmentChanged) {
           this.#assignmentChanged = true
           continue
+        }
+        // Starting at the end (no committed offset, not from the beginning): that end is
+        // committed at once. Otherwise a partition with nothing to read yet would start at the
+        // end again after the next join (a broker restart, a rebalance), skipping whatever
+        // arrived on it in between.
+        if (!(o.fromBeginning ?? true) && sought.length > 0) {
+          const offsets = sought.map(d => ({ ...d, offset: BigInt(d.offset), leaderEpoch: -1 }))
+          const pinned = await this.#retrying(
+            'commit the start offsets',
+            () => this.#client.commit({ offsets }),
+            true
+          )
+          if (pinned === REJOIN || this.#assignmentChanged) {
+            this.#assignmentChanged = true
+            continue
+          }
         }
         await handler.onAssignment?.(this.#assignment)
         continue

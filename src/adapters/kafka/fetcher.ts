@@ -90,12 +90,16 @@ export class KafkaFetcher {
 
   /**
    * Sets the partitions to fetch and where each starts: the group's committed offset, or the
-   * earliest / latest offset when the group has none. Forgets every other partition.
+   * earliest / latest offset when the group has none. Forgets every other partition. Returns
+   * the partitions that had no committed offset, with where they start.
    */
-  async seek(partitions: readonly TopicPartition[]): Promise<void> {
+  async seek(
+    partitions: readonly TopicPartition[]
+  ): Promise<{ topic: string; partition: number; offset: number }[]> {
     this.#positions.clear()
     this.#topics = [...new Set(partitions.map(p => p.topic))]
-    if (partitions.length === 0) return
+    const defaulted: { topic: string; partition: number; offset: number }[] = []
+    if (partitions.length === 0) return defaulted
     const byTopic = new Map<string, number[]>()
     for (const p of partitions) {
       const list = byTopic.get(p.topic) ?? []
@@ -111,9 +115,11 @@ export class KafkaFetcher {
       if (offset < 0n) {
         fallback ??= await this.#listOffsets(this.#options.fromBeginning)
         offset = fallback.get(p.topic)?.[p.partition] ?? 0n
+        defaulted.push({ topic: p.topic, partition: p.partition, offset: Number(offset) })
       }
       this.#positions.set(`${p.topic}:${p.partition}`, { ...p, offset: Number(offset) })
     }
+    return defaulted
   }
 
   #listOffsets(earliest: boolean): Promise<Map<string, bigint[]>> {

@@ -54,6 +54,8 @@ export interface WindowsTotals {
   windows: number
   /** Records read again (a lost commit, a restart) that the stored state already counted. */
   redelivered: number
+  /** Decisions the detector emitted again (byte-identical copies): counted once. */
+  reemitted: number
 }
 
 /**
@@ -77,7 +79,14 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
     maxMs: 5_000,
     ...(deps.signal ? { signal: deps.signal } : {})
   })
-  const totals: WindowsTotals = { records: 0, skipped: 0, late: 0, windows: 0, redelivered: 0 }
+  const totals: WindowsTotals = {
+    records: 0,
+    skipped: 0,
+    late: 0,
+    windows: 0,
+    redelivered: 0,
+    reemitted: 0
+  }
   const limits = deps.limits ?? outputLimits()
   const rejects = new RejectCounter({
     log,
@@ -92,16 +101,29 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
    * not added twice.
    */
   let done: Record<string, number> = {}
+  /**
+   * Per decision partition and input partition, the largest input offset counted. The detector
+   * emits a partition's decisions in input order, and what it emits again (a batch run again
+   * after an outage or a crash) is byte-identical and comes after the original: a decision whose
+   * input offset is not above the largest seen from its input partition on its own partition is
+   * such a copy, and is not counted again. Saved with the state.
+   */
+  let emitted: Record<string, number> = {}
 
   let assigned: string[] = []
   const load = async (): Promise<WindowAggregator> => {
     const fresh = new WindowAggregator(deps)
     const [saved] = await withRetry('read the window state', () => store.getMany([stateKey]), log, retry)
     done = {}
+    emitted = {}
     if (saved) {
-      const state = JSON.parse(saved) as AggregatorSnapshot & { offsets?: Record<string, number> }
+      const state = JSON.parse(saved) as AggregatorSnapshot & {
+        offsets?: Record<string, number>
+        emitted?: Record<string, number>
+      }
       fresh.restore(state, Date.now())
       done = { ...state.offsets }
+      emitted = { ...state.emitted }
       log.info({ open: fresh.snapshot().windows.length }, 'window state restored')
     }
     fresh.assign(assigned, Date.now())
@@ -128,12 +150,22 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
         return true
       })
       totals.redelivered += records.length - fresh.length
+      const seen = { ...emitted }
       // Each record in its own try/catch: one that is not a decision, or that the aggregator
       // fails on, is rejected with its coordinates and the batch goes on.
       forEachRecord(
         fresh,
         r => {
-          if (!current.add(windowRowOf(r, limits), `${r.topic}:${r.partition}`, now)) totals.late++
+          const row = windowRowOf(r, limits)
+          if (row.source !== null) {
+            const key = `${r.topic}:${r.partition}<${row.source.key}`
+            if (row.source.offset <= (seen[key] ?? -1)) {
+              totals.reemitted++
+              return
+            }
+            seen[key] = row.source.offset
+          }
+          if (!current.add(row, `${r.topic}:${r.partition}`, now)) totals.late++
         },
         rejection => {
           totals.skipped++
@@ -149,10 +181,11 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
         timestamp: Date.parse(w.window_end)
       }))
       if (out.length > 0) await withRetry('publish windows', () => producer.send(out), log, retry)
-      const state = JSON.stringify({ ...current.snapshot(), offsets: next })
+      const state = JSON.stringify({ ...current.snapshot(), offsets: next, emitted: seen })
       await withRetry('write the window state', () => store.writeBatch([[stateKey, state]]), log, retry)
       agg = current
       done = next
+      emitted = seen
       totals.windows += closed.length
       deps.onBatch?.(totals, closed.length)
     }
@@ -182,7 +215,7 @@ const MAX_EVENT_TIME_MS = Date.parse('9999-12-31T00:00:00Z')
  * validation let through (the enums, an id of at most 256 characters, a finite amount, an event
  * time a window can hold): a row never reaches the aggregator in a shape it cannot total.
  */
-export function windowRowOf(r: LogRecord, limits: RecordLimits = outputLimits()): WindowRow {
+export function windowRowOf(r: LogRecord, limits: RecordLimits = outputLimits()): DecisionRow {
   // The record is the event's own text plus the decision fields: the last of a repeated key is ours.
   const d = parseRecordObject(r.value, { limits, duplicateKeys: 'last-wins' })
   const fail = (what: string): never => {
@@ -212,6 +245,20 @@ export function windowRowOf(r: LogRecord, limits: RecordLimits = outputLimits())
     status: d.status as string,
     category: d.merchant_category as string,
     method: d.payment_method as string,
-    fraud: d.decision === 'fraud'
+    fraud: d.decision === 'fraud',
+    source: sourceOf(d.source)
   }
+}
+
+/** A window row and the input record its decision came from (null when it does not say). */
+export type DecisionRow = WindowRow & {
+  readonly source: { readonly key: string; readonly offset: number } | null
+}
+
+function sourceOf(v: unknown): DecisionRow['source'] {
+  const s = v as { topic?: unknown; partition?: unknown; offset?: unknown } | null
+  if (s === null || typeof s !== 'object') return null
+  if (typeof s.topic !== 'string' || !Number.isSafeInteger(s.partition) || !Number.isSafeInteger(s.offset))
+    return null
+  return { key: `${s.topic}:${String(s.partition)}`, offset: s.offset as number }
 }
