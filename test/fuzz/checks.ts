@@ -7,6 +7,10 @@
 import type { ProcessorOptions } from '../../src/apps/processor/index.ts'
 import { DEFAULT_LIMITS, parseJsonWithin, type RecordLimits } from '../../src/domain/limits.ts'
 import { validateEvent } from '../../src/domain/validate.ts'
+import { RecordFault } from '../../src/apps/guard/record-guard.ts'
+import { DEFAULT_STORE_TOPICS } from '../../src/apps/store/index.ts'
+import { documentMapper } from '../../src/apps/store/documents.ts'
+import type { LogRecord } from '../../src/ports/log.ts'
 import { escapeBytes, type Finding, type Target } from './report.ts'
 
 /** Where an input record came from. */
@@ -37,6 +41,8 @@ export interface Out {
   readonly bytes: number
   /** What the differential check compares (see summaryOf). */
   readonly summary: string
+  /** The value's text, as a reader of the topic gets it (not kept by light reads). */
+  readonly raw?: string
 }
 
 /** The largest output allowed: a record of the size limit, base64, plus the error's own fields. */
@@ -101,7 +107,7 @@ export function parseOutput(topic: string, value: Buffer | string | null, light 
   try {
     const v = JSON.parse(text)
     const offset = typeof v?.source?.offset === 'number' ? (v.source.offset as number) : null
-    return { topic, value: v, parsed: true, offset, bytes, summary }
+    return { topic, value: v, parsed: true, offset, bytes, summary, raw: text }
   } catch {
     // Attributed by the last source object in the text, for the report.
     return { topic, value: undefined, parsed: false, offset: lastSourceOffset(text), bytes, summary }
@@ -138,6 +144,38 @@ export function finding(
   }
 }
 
+const mappers = new WeakMap<ProcessorOptions, (r: LogRecord) => unknown>()
+
+/**
+ * What `darooghe store` makes of an output (documentMapper: the output readers' limits, keys and
+ * shapes): null when it maps it, else why not. The readers must accept whatever the processor
+ * writes (src/domain/json-keys.ts, outputLimits), or a decision is stored as a reject.
+ */
+function downstream(topic: string, raw: string, o: ProcessorOptions): string | null {
+  let map = mappers.get(o)
+  if (map === undefined) {
+    const topics = { ...DEFAULT_STORE_TOPICS, ...o.topics }
+    map = documentMapper(topics, limitsOf(o))
+    mappers.set(o, map)
+  }
+  const record: LogRecord = {
+    topic,
+    partition: 0,
+    offset: 0,
+    key: null,
+    value: Buffer.from(raw),
+    headers: {},
+    timestamp: 0
+  }
+  try {
+    map(record)
+    return null
+  } catch (error) {
+    const kind = error instanceof RecordFault ? error.kind : 'threw'
+    return `the store refuses the ${topic} record (${kind}): ${(error as Error).message.slice(0, 160)}`
+  }
+}
+
 /** Checks one run's outputs against its inputs; returns the findings and each record's decision summary. */
 export function checkOutputs(
   expected: readonly Expected[],
@@ -165,6 +203,8 @@ export function checkOutputs(
           `${o.topic} value of ${o.bytes} bytes (bound ${bound})`
         )
       )
+    const refused = o.raw === undefined ? null : downstream(o.topic, o.raw, c.options)
+    if (refused !== null) findings.push(finding(c, e?.origin ?? null, 'downstream', refused))
     if (e === undefined) {
       findings.push(
         finding(c, null, 'output-unattributed', `${o.topic} output with source offset ${o.offset}`)

@@ -125,13 +125,17 @@ function parseLine(line: string, light: boolean): Out {
   try {
     const v = JSON.parse(line) as { topic: string; value: { source?: { offset?: unknown } } | null }
     const o = v.value?.source?.offset
+    // The value's text as written: the line without its wrapper (the topic and key, as JSON
+    // strings, cannot hold `,"value":` unescaped).
+    const raw = line.slice(line.indexOf(',"value":') + 9, -1)
     return {
       topic: v.topic,
       value: v.value,
       parsed: true,
       offset: typeof o === 'number' ? o : null,
       bytes,
-      summary
+      summary,
+      raw
     }
   } catch {
     return { topic, value: undefined, parsed: false, offset: lastSourceOffset(line), bytes, summary }
