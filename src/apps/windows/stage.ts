@@ -102,28 +102,22 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
    */
   let done: Record<string, number> = {}
   /**
-   * Per decision partition and input partition, the largest input offset counted. The detector
-   * emits a partition's decisions in input order, and what it emits again (a batch run again
-   * after an outage or a crash) is byte-identical and comes after the original: a decision whose
-   * input offset is not above the largest seen from its input partition on its own partition is
-   * such a copy, and is not counted again. Saved with the state.
+   * The transaction ids of the last RECENT_IDS decisions counted. What the detector emits again
+   * (a batch run again after an outage) comes soon after the original, byte-identical: a
+   * decision whose id is here is such a copy, and is not counted again. Kept in memory only: a
+   * copy that arrives after this stage itself restarted is counted again.
    */
-  let emitted: Record<string, number> = {}
+  const recent = new Map<string, true>()
 
   let assigned: string[] = []
   const load = async (): Promise<WindowAggregator> => {
     const fresh = new WindowAggregator(deps)
     const [saved] = await withRetry('read the window state', () => store.getMany([stateKey]), log, retry)
     done = {}
-    emitted = {}
     if (saved) {
-      const state = JSON.parse(saved) as AggregatorSnapshot & {
-        offsets?: Record<string, number>
-        emitted?: Record<string, number>
-      }
+      const state = JSON.parse(saved) as AggregatorSnapshot & { offsets?: Record<string, number> }
       fresh.restore(state, Date.now())
       done = { ...state.offsets }
-      emitted = { ...state.emitted }
       log.info({ open: fresh.snapshot().windows.length }, 'window state restored')
     }
     fresh.assign(assigned, Date.now())
@@ -150,20 +144,20 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
         return true
       })
       totals.redelivered += records.length - fresh.length
-      const seen = { ...emitted }
+      // Ids counted by this batch: they join `recent` once the batch's state is written.
+      const counted = new Set<string>()
       // Each record in its own try/catch: one that is not a decision, or that the aggregator
       // fails on, is rejected with its coordinates and the batch goes on.
       forEachRecord(
         fresh,
         r => {
           const row = windowRowOf(r, limits)
-          if (row.source !== null) {
-            const key = `${r.topic}:${r.partition}<${row.source.key}`
-            if (row.source.offset <= (seen[key] ?? -1)) {
+          if (row.id !== null) {
+            if (recent.has(row.id) || counted.has(row.id)) {
               totals.reemitted++
               return
             }
-            seen[key] = row.source.offset
+            counted.add(row.id)
           }
           if (!current.add(row, `${r.topic}:${r.partition}`, now)) totals.late++
         },
@@ -181,11 +175,14 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
         timestamp: Date.parse(w.window_end)
       }))
       if (out.length > 0) await withRetry('publish windows', () => producer.send(out), log, retry)
-      const state = JSON.stringify({ ...current.snapshot(), offsets: next, emitted: seen })
+      const state = JSON.stringify({ ...current.snapshot(), offsets: next })
       await withRetry('write the window state', () => store.writeBatch([[stateKey, state]]), log, retry)
       agg = current
       done = next
-      emitted = seen
+      for (const id of counted) {
+        recent.set(id, true)
+        if (recent.size > RECENT_IDS) recent.delete(recent.keys().next().value!)
+      }
       totals.windows += closed.length
       deps.onBatch?.(totals, closed.length)
     }
@@ -246,19 +243,12 @@ export function windowRowOf(r: LogRecord, limits: RecordLimits = outputLimits())
     category: d.merchant_category as string,
     method: d.payment_method as string,
     fraud: d.decision === 'fraud',
-    source: sourceOf(d.source)
+    id: typeof d.transaction_id === 'string' && d.transaction_id.length <= 256 ? d.transaction_id : null
   }
 }
 
-/** A window row and the input record its decision came from (null when it does not say). */
-export type DecisionRow = WindowRow & {
-  readonly source: { readonly key: string; readonly offset: number } | null
-}
+/** A window row and the id of its transaction (null when it has none). */
+export type DecisionRow = WindowRow & { readonly id: string | null }
 
-function sourceOf(v: unknown): DecisionRow['source'] {
-  const s = v as { topic?: unknown; partition?: unknown; offset?: unknown } | null
-  if (s === null || typeof s !== 'object') return null
-  if (typeof s.topic !== 'string' || !Number.isSafeInteger(s.partition) || !Number.isSafeInteger(s.offset))
-    return null
-  return { key: `${s.topic}:${String(s.partition)}`, offset: s.offset as number }
-}
+/** Decisions whose ids the stage remembers to count a re-emitted copy once (about 10 MB). */
+const RECENT_IDS = 200_000
