@@ -146,9 +146,10 @@ export async function processorBatch(spec: BatchSpec, env: BatchEnv): Promise<Ba
   if (misread.length > 0) {
     const [i, ts] = misread[0]!
     const it = list[i]!
-    const first = list[0]!.timestamp
-    const what = `${misread.length} records read back otherwise, e.g. timestamp ${it.timestamp} read as ${ts} (the batch's first record: ${first})`
-    findings.push(finding(c, it.origin, 'kafka-roundtrip', what))
+    const first = list[0]!
+    const what = `${misread.length} records read back otherwise, e.g. timestamp ${it.timestamp} read as ${ts} (the batch's first record: ${first.timestamp})`
+    // Timestamps are written as deltas from the first record's: a hostile first record is the likelier cause.
+    findings.push(finding(c, first.origin.case === null ? it.origin : first.origin, 'kafka-roundtrip', what))
   }
   records.forEach((r, i) => {
     for (const [name] of list[i]!.headers) {
