@@ -115,6 +115,7 @@ const NULL = ascii.encode('null')
 const OS_KEY = ascii.encode('"os"')
 const LAT_KEY = ascii.encode('"lat"')
 const LNG_KEY = ascii.encode('"lng"')
+const PROTO = ascii.encode('__proto__')
 
 /** Where device_info.os stands: the mobile rule needs OS_KNOWN. */
 const OS_ABSENT = 0
@@ -365,7 +366,7 @@ class Scanner {
       if (
         --this.fieldsLeft < 0 ||
         (isOs && this.os !== OS_ABSENT) ||
-        (!isOs && !this.readString()) ||
+        (!isOs && (!this.readString() || this.isProtoKey())) ||
         !this.eat(COLON)
       )
         return false
@@ -379,6 +380,11 @@ class Scanner {
       }
     } while (this.eat(COMMA))
     return this.eat(RBRACE)
+  }
+
+  /** Whether the last string read is `__proto__`, a key the slow path refuses. */
+  private isProtoKey(): boolean {
+    return this.s1 - this.s0 === PROTO.length && this.sameAt(this.s0, PROTO, PROTO.length)
   }
 
   private readId(): boolean {

@@ -6,6 +6,7 @@
  */
 import type { ProcessorOptions } from '../../src/apps/processor/index.ts'
 import { DEFAULT_LIMITS, parseJsonWithin, type RecordLimits } from '../../src/domain/limits.ts'
+import { checkKeys } from '../../src/domain/json-keys.ts'
 import { validateEvent } from '../../src/domain/validate.ts'
 import { RecordFault } from '../../src/apps/guard/record-guard.ts'
 import { DEFAULT_STORE_TOPICS } from '../../src/apps/store/index.ts'
@@ -63,6 +64,8 @@ export function oracle(
   if (bytes === null) return { valid: false, reason: 'no value', transactionId: null }
   const parsed = parseJsonWithin(bytes, limitsOf(o))
   if (!parsed.ok) return { valid: false, reason: parsed.error.slice(0, 120), transactionId: null }
+  const keys = checkKeys(bytes, { duplicates: 'last-wins' })
+  if (keys !== null) return { valid: false, reason: keys.message, transactionId: null }
   const v = validateEvent(parsed.value, timestamp, o.validation)
   if (v.ok) return { valid: true, reason: '', transactionId: v.event.transaction_id }
   const i = v.issues[0]

@@ -13,6 +13,7 @@ import type { RuleEngine } from '../../domain/rules/engine.ts'
 import type { RuleContext } from '../../domain/rules/evaluators.ts'
 import { riskScore } from '../../domain/scoring.ts'
 import { scanEvent } from '../../domain/event-scan.ts'
+import { checkKeys } from '../../domain/json-keys.ts'
 import { checkRecordLimits, NOT_UTF8 } from '../../domain/limits.ts'
 import { validateEvent, type ValidationIssue } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
@@ -84,6 +85,10 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
     } catch (error) {
       return invalid(issue('$', `not valid JSON (${(error as Error).message})`), idIn(bytes, bytes.length))
     }
+    // A __proto__ key is no field of a payment, and the readers of the outputs refuse it (any
+    // copy of the object by assignment would change a prototype): the event is not taken.
+    const keys = checkKeys(bytes, { duplicates: 'last-wins' })
+    if (keys !== null) return invalid(issue('$', keys.message), idIn(bytes, bytes.length))
     const v = validateEvent(value, record.timestamp, this.#o.validation)
     return v.ok ? Prepared.valid(v.event, v.eventTimeMs) : Prepared.invalid(v, value)
   }
