@@ -32,6 +32,11 @@ const LONG = process.env.DAROOGHE_CHAOS_LONG === '1'
 const OUTAGE_MS = Number(process.env.DAROOGHE_CHAOS_OUTAGE_MS ?? (LONG ? 30_000 : 8_000))
 const ROUNDS = Number(process.env.DAROOGHE_CHAOS_ROUNDS ?? (LONG ? 3 : 1))
 const RATE = Number(process.env.DAROOGHE_CHAOS_RATE ?? 300)
+/**
+ * A stalled link (every byte held, no connection closed) for longer than the clients' 30 s
+ * request timeout: long runs only, it costs a minute.
+ */
+const STALL_MS = Number(process.env.DAROOGHE_CHAOS_STALL_MS ?? (LONG ? 45_000 : 0))
 /** In every command's Redis URL: it must appear in no log line and no /health. */
 const SECRET = 'chaos-s3cret-pw'
 /** A command must make progress again within this long of its dependency coming back. */
@@ -219,7 +224,7 @@ describe('chaos: outages never stop a command', { concurrency: false }, () => {
     }
   })
 
-  test('network partition: every connection to Kafka, Redis and MongoDB cut, then slowed', async t => {
+  test('network partition: every connection to Kafka, Redis and MongoDB cut, then slowed (and stalled, in long runs)', async t => {
     const proxies = Object.values(services.proxies)
     for (let round = 1; round <= ROUNDS; round++) {
       await fault(
@@ -241,6 +246,21 @@ describe('chaos: outages never stop a command', { concurrency: false }, () => {
           store: ['kafka', 'mongo'],
           serve: ['kafka', 'redis', 'mongo']
         }
+      )
+    }
+    if (STALL_MS > 0) {
+      await fault(
+        t,
+        'stalled link',
+        1,
+        async () => {
+          for (const p of proxies) p.hold()
+          await sleep(STALL_MS - OUTAGE_MS)
+        },
+        async () => {
+          for (const p of proxies) p.release()
+        },
+        {}
       )
     }
     // A slow link (250 ms each way on every connection) is no outage: everything goes on.

@@ -17,6 +17,9 @@ export class TcpProxy {
   delayMs = 0
   /** Connections accepted so far (a client that reconnects shows here). */
   connections = 0
+  /** While held, nothing is forwarded (a stalled link: connections stay open, bytes wait). */
+  #held = false
+  readonly #releases = new Set<() => void>()
 
   constructor(target: { host: string; port: number }, port = 0) {
     this.#target = target
@@ -45,24 +48,60 @@ export class TcpProxy {
     this.#server = server
   }
 
-  /** Copies `from` into `to`, each chunk held `delayMs`; order is kept when the delay changes. */
+  /**
+   * Copies `from` into `to`, each chunk held `delayMs`. One queue and one timer per direction:
+   * chunks leave in the order they came, whatever the delay was when each arrived (timers of
+   * different lengths due at the same moment may fire in any order, which would reorder a TCP
+   * stream as no network does).
+   */
   #forward(from: Socket, to: Socket): void {
-    let lastDue = 0
-    from.on('data', (chunk: Buffer) => {
-      if (this.delayMs <= 0 && lastDue <= Date.now()) {
-        if (!to.destroyed) to.write(chunk)
+    const queue: { due: number; chunk: Buffer | null }[] = []
+    let timer: ReturnType<typeof setTimeout> | null = null
+    const pump = (): void => {
+      timer = null
+      if (this.#held) return
+      while (queue.length > 0 && queue[0]!.due <= Date.now()) {
+        const { chunk } = queue.shift()!
+        if (to.destroyed) continue
+        if (chunk === null) to.end()
+        else to.write(chunk)
+      }
+      if (queue.length > 0) timer = setTimeout(pump, queue[0]!.due - Date.now())
+    }
+    const push = (chunk: Buffer | null): void => {
+      if (this.delayMs <= 0 && queue.length === 0 && !this.#held) {
+        if (!to.destroyed) {
+          if (chunk === null) to.end()
+          else to.write(chunk)
+        }
         return
       }
-      const due = Math.max(Date.now() + this.delayMs, lastDue)
-      lastDue = due
-      setTimeout(() => {
-        if (!to.destroyed) to.write(chunk)
-      }, due - Date.now())
-    })
-    from.on('end', () => {
-      const wait = Math.max(0, lastDue - Date.now())
-      setTimeout(() => to.end(), wait)
-    })
+      const last = queue.length > 0 ? queue[queue.length - 1]!.due : 0
+      queue.push({ due: Math.max(Date.now() + this.delayMs, last), chunk })
+      if (!this.#held) timer ??= setTimeout(pump, queue[0]!.due - Date.now())
+    }
+    const release = (): void => {
+      if (timer) clearTimeout(timer)
+      pump()
+    }
+    this.#releases.add(release)
+    from.on('close', () => this.#releases.delete(release))
+    from.on('data', (chunk: Buffer) => push(chunk))
+    from.on('end', () => push(null))
+  }
+
+  /**
+   * Stops forwarding without closing anything: requests get no answer (they time out), as
+   * over a link that drops every packet; `release()` delivers what waited, in order, as TCP
+   * would once the link is back.
+   */
+  hold(): void {
+    this.#held = true
+  }
+
+  release(): void {
+    this.#held = false
+    for (const r of this.#releases) r()
   }
 
   async down(): Promise<void> {

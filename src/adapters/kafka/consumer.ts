@@ -9,7 +9,7 @@ import type {
   LogRecord,
   TopicPartition
 } from '../../ports/log.ts'
-import { kafkaError } from './errors.ts'
+import { kafkaError, timedOut } from './errors.ts'
 import { KafkaFetcher } from './fetcher.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import type { KafkaLogProducer, TransactionOffset } from './producer.ts'
@@ -182,7 +182,7 @@ export class KafkaLogConsumer implements LogConsumer {
     this.#fetcher = this.#makeFetcher()
     this.#log.info(
       { group: this.#options.groupId },
-      'the group coordinator moved: reconnecting to the new one'
+      'the group coordinator moved or a request timed out: reconnecting'
     )
     // No LeaveGroup from the old client: its coordinator is gone, and the member lives on.
     old.memberId = null
@@ -360,7 +360,10 @@ export class KafkaLogConsumer implements LogConsumer {
             this.#memberLost = true
             return REJOIN
           }
-          if (hasCode(cause, COORDINATOR_MOVED) && client === this.#clients) this.#replaceClient()
+          // The coordinator moved, or a request timed out (its connection may be half-open, and
+          // the client keeps it): a new client looks up the coordinator and dials again.
+          if ((hasCode(cause, COORDINATOR_MOVED) || timedOut(cause)) && client === this.#clients)
+            this.#replaceClient()
           const error = kafkaError(what, cause)
           await outage.failed(error, error.retriable)
         }

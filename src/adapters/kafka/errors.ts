@@ -1,3 +1,4 @@
+import { TimeoutError } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 
 /**
@@ -94,4 +95,22 @@ export function kafkaError(what: string, cause: unknown): DaroogheError {
   if (cause instanceof DaroogheError && !cause.retriable) return cause
   if (cause instanceof DaroogheError && cause.kind === 'KAFKA') return cause
   return new DaroogheError('KAFKA', `${what} failed`, { cause })
+}
+
+/**
+ * Whether a request timed out somewhere in the error's chain. The client keeps a connection
+ * whose requests time out: one silently dropped by the network (a half-open TCP connection)
+ * would time out every request for good, so the caller drops that connection and dials again.
+ */
+export function timedOut(error: unknown): boolean {
+  const seen = new Set<unknown>()
+  const visit = (e: unknown, depth: number): boolean => {
+    if (e === null || typeof e !== 'object' || seen.has(e) || depth > 12) return false
+    seen.add(e)
+    if (e instanceof TimeoutError) return true
+    const x = e as { errors?: unknown; cause?: unknown }
+    if (Array.isArray(x.errors) && x.errors.some(inner => visit(inner, depth + 1))) return true
+    return visit(x.cause, depth + 1)
+  }
+  return visit(error, 0)
 }

@@ -17,7 +17,7 @@ import {
 import { setTimeout as delay } from 'node:timers/promises'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord, TopicPartition } from '../../ports/log.ts'
-import { fatalCodeReason } from './errors.ts'
+import { fatalCodeReason, timedOut } from './errors.ts'
 import { type AbortedTransaction, decodeRecordBatches } from './record-batches.ts'
 import { WireCursor } from './wire.ts'
 
@@ -208,19 +208,28 @@ export class KafkaFetcher {
       }
     })
     const isolation = this.#options.readCommitted ? 1 : 0
-    const response = await send(connection, 1, version, () =>
-      build(
-        this.#options.maxWaitMs,
-        1,
-        this.#options.maxBytes ?? 1536 * 1024,
-        isolation,
-        0,
-        -1,
-        topics,
-        [],
-        ''
+    let response: PartitionData[]
+    try {
+      response = await send(connection, 1, version, () =>
+        build(
+          this.#options.maxWaitMs,
+          1,
+          this.#options.maxBytes ?? 1536 * 1024,
+          isolation,
+          0,
+          -1,
+          topics,
+          [],
+          ''
+        )
       )
-    )
+    } catch (error) {
+      // A timed-out or unreadable response leaves the connection useless (a half-open socket
+      // times out every request; a frame read wrong misreads the next): the next fetch dials
+      // again.
+      if (timedOut(error) || error instanceof DaroogheError) connection.close(() => {})
+      throw error
+    }
     for (const part of response) {
       const topic = names.get(part.topic)
       const position = topic === undefined ? undefined : this.#positions.get(`${topic}:${part.partition}`)

@@ -12,7 +12,7 @@ import {
 import { DaroogheError } from '../../errors.ts'
 import { silentLogger } from '../../logger.ts'
 import { Outage, retryOptions, type Resilience } from '../../retry.ts'
-import { fatalCodeReason, kafkaError } from './errors.ts'
+import { fatalCodeReason, kafkaError, timedOut } from './errors.ts'
 import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
 import { murmur2 } from './murmur2.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
@@ -144,6 +144,13 @@ export class KafkaLogProducer implements LogProducer {
     }
   }
 
+  /** A new client (new connections); the producer id and sequence numbers stay ours. */
+  #reconnect(): void {
+    const old = this.#producer
+    this.#producer = this.#makeProducer()
+    old.close(true, () => {})
+  }
+
   get transactional(): boolean {
     return this.#transactional
   }
@@ -215,6 +222,8 @@ export class KafkaLogProducer implements LogProducer {
         } catch (cause) {
           const error = cause instanceof DaroogheError ? cause : kafkaError(what, cause)
           if (this.#closed || this.#transactional || error.kind === 'CLOSED') throw error
+          // A request timed out: its connection may be half-open, and the client keeps it.
+          if (timedOut(error)) this.#reconnect()
           await outage.failed(error, error.retriable)
         }
       }
