@@ -118,6 +118,8 @@ export interface TaskStats {
   /** Redelivered records older than the replay log: nothing emitted. */
   duplicatesSkipped: number
   late: number
+  /** Records whose processing failed and whose error record could not be rendered either. */
+  unreported: number
   keysLoaded: number
   keysWritten: number
   cachedEntries: number
@@ -290,6 +292,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         replayed: 0,
         duplicatesSkipped: 0,
         late: 0,
+        unreported: 0,
         keysLoaded: 0,
         keysWritten: 0,
         cachedEntries: 0,
@@ -552,7 +555,14 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         this.#logic.render(r, rec, now, outputs)
       } catch (error) {
         outputs.length = start
-        this.#logic.render(this.#logic.fail(rec, error), rec, now, outputs)
+        try {
+          this.#logic.render(this.#logic.fail(rec, error), rec, now, outputs)
+        } catch {
+          // Not even its error record renders: nothing is emitted for it, and it is counted,
+          // rather than failing the batch on every redelivery.
+          outputs.length = start
+          stats.unreported++
+        }
       }
     }
     if (!this.#outputsFirst && outputs.length > start) {

@@ -290,3 +290,33 @@ for (const delivery of ['state-first', 'outputs-first'] as const) {
     assert.deepEqual(outs.filter(o => o.topic !== ERRORS).map(decisionOf), plain.map(decisionOf))
   })
 }
+
+test('a record whose error record cannot be rendered either is counted, and the batch goes on', async () => {
+  class Hopeless extends FraudLogic {
+    override render(r: Result, record: LogRecord, at: number, out: OutRecord[]): void {
+      if (record.headers.boom === 'always') throw new Error('cannot render anything')
+      super.render(r, record, at, out)
+    }
+  }
+  const events = ordinary().slice(0, 3)
+  const records = toRecords([...events, makeEvent({ t: T0 + 80_000, customer_id: 'cust_hopeless' })])
+  records[3] = { ...records[3]!, headers: { boom: 'always' } }
+  const logic = new Hopeless(new RuleEngine(loadRuleSet('default')), processorOptions())
+  const options = processorOptions()
+  const task = new StreamTask(logic, {
+    store: new MemoryStateStore(),
+    stores: STORES,
+    clock: new ManualClock(T0 + 60_000),
+    allowedLatenessMs: options.allowedLatenessMs,
+    maxCachedEntries: options.maxCachedEntries,
+    keyPrefix: ''
+  })
+  logic.renderer.stats = new LogicStats()
+  logic.renderer.slab = ByteSlab.forBatch(records.length, 1_200)
+  const { outputs, stats } = await task.run(records)
+  assert.equal(stats.unreported, 1)
+  assert.deepEqual(
+    outputs.map(o => parseOut(o).value.transaction_id),
+    events.map(e => e.transaction_id)
+  )
+})

@@ -64,6 +64,12 @@ export async function runDetector(deps: DetectorDeps): Promise<void> {
         log,
         retry
       )
+      if (result.stats.unreported > 0) {
+        log.error(
+          { unreported: result.stats.unreported, partitions: [...new Set(records.map(r => r.partition))] },
+          'records failed and not even their error records could be rendered: nothing was emitted for them (a bug; please report it)'
+        )
+      }
       deps.onBatch?.(result.stats, records.length, result.outputs.length)
     }
   })

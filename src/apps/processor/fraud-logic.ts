@@ -73,10 +73,7 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
     if (over !== null) return invalid(issue('$', over.message), idIn(bytes, limits.maxEventBytes))
     // Decoding would replace bad sequences with U+FFFD: two different ids could read the same.
     if (!isUtf8(bytes)) {
-      return invalid(
-        issue('$', 'not valid UTF-8: the value holds invalid byte sequences'),
-        idIn(bytes, bytes.length)
-      )
+      return invalid(issue('$', NOT_UTF8), idIn(bytes, bytes.length))
     }
     const raw = bytes.toString('utf8')
     let value: unknown
