@@ -63,7 +63,13 @@ export interface PaymentEvent {
  * a record the processor itself failed on (a bug), routed like any other so that one record
  * never stops the stream.
  */
-export const VALIDATION_CODES = ['ERR_SCHEMA', 'ERR_AMOUNT', 'ERR_TIME', 'ERR_DEVICE', 'ERR_INTERNAL'] as const
+export const VALIDATION_CODES = [
+  'ERR_SCHEMA',
+  'ERR_AMOUNT',
+  'ERR_TIME',
+  'ERR_DEVICE',
+  'ERR_INTERNAL'
+] as const
 export type ValidationCode = (typeof VALIDATION_CODES)[number]
 
 /** Ground-truth labels of the generator; they travel in a header / labels file, never in the payload. */

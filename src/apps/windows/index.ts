@@ -9,4 +9,11 @@ export {
   type WindowRow,
   type WindowSpec
 } from './aggregator.ts'
-export { ANALYTICS_TOPIC, rowOf, runWindows, windowRowOf, type WindowsDeps, type WindowsTotals } from './stage.ts'
+export {
+  ANALYTICS_TOPIC,
+  rowOf,
+  runWindows,
+  windowRowOf,
+  type WindowsDeps,
+  type WindowsTotals
+} from './stage.ts'
