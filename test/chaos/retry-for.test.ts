@@ -5,6 +5,9 @@
  * the addresses are ports nobody listens on.
  */
 import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { runCli, start } from '../helpers/cli.ts'
 import { freePort } from '../helpers/chaos-pipeline.ts'
@@ -84,4 +87,54 @@ test('--retry-for that is not a duration is a usage error', async () => {
     r.stderr,
     /--retry-for must be a duration such as 30s, 10m or 1h, or 'unlimited' \(got 'soon'\)/
   )
+})
+
+test('an error no retry passes stops the command at once, whatever --retry-for says: Redis refusing the password', async t => {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'darooghe-redis-auth-'))
+  const pidfile = join(dir, 'redis.pid')
+  const r = await runCli(
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--requirepass',
+      'right',
+      '--save',
+      '',
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      pidfile,
+      '--dir',
+      dir
+    ],
+    { command: 'redis-server' }
+  )
+  assert.equal(r.code, 0, r.stderr)
+  t.after(() => {
+    // The server we started, by its pid.
+    const pid = Number(readFileSync(pidfile, 'utf8'))
+    if (pid > 0) process.kill(pid, 'SIGTERM')
+    rmSync(dir, { recursive: true, force: true })
+  })
+  await waitFor(() => existsSync(pidfile), { what: 'redis-server to start', timeoutMs: 10_000 })
+  const started = Date.now()
+  const run = await runCli([
+    'detect',
+    '--brokers',
+    `127.0.0.1:${await freePort()}`,
+    '--redis',
+    `redis://default:${SECRET}@127.0.0.1:${port}`,
+    '--log-level',
+    'warn'
+  ])
+  assert.equal(run.code, 1)
+  assert.match(
+    run.stderr.trim().split('\n').at(-1)!,
+    /^darooghe: Redis at redis:\/\/default:\*\*\*@127\.0\.0\.1:\d+ refused this client \(WRONGPASS\): fix the user and password in --redis/
+  )
+  assert.ok(!run.stderr.includes(SECRET))
+  assert.ok(Date.now() - started < 30_000, 'at once, not after retries')
 })

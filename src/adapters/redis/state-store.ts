@@ -70,6 +70,14 @@ export class RedisStateStore implements StateStore {
     } catch (cause) {
       if (client.isOpen) client.destroy()
       if (writer.isOpen) writer.destroy()
+      if (refused(cause)) {
+        // Wrong credentials or permissions: no retry gets past them.
+        throw new DaroogheError(
+          'REDIS',
+          `Redis at ${redact(options.url)} refused this client (${refused(cause)}): fix the user and password in --redis (DAROOGHE_REDIS) or its ACL`,
+          { cause, retriable: false }
+        )
+      }
       throw new DaroogheError('REDIS', `cannot reach Redis at ${redact(options.url)}`, { cause })
     }
     return new RedisStateStore(client, writer, options.url, options.keyPrefix ?? 'darooghe:')
@@ -80,9 +88,7 @@ export class RedisStateStore implements StateStore {
     try {
       return await this.#client.mGet(keys.map(k => this.#prefix + k))
     } catch (cause) {
-      throw new DaroogheError('REDIS', `MGET of ${keys.length} keys failed on ${redact(this.#url)}`, {
-        cause
-      })
+      throw this.#failed(keys.length, cause, 'MGET of')
     }
   }
 
@@ -91,9 +97,7 @@ export class RedisStateStore implements StateStore {
     try {
       return await this.#bytes.mGet(keys.map(k => this.#prefix + k))
     } catch (cause) {
-      throw new DaroogheError('REDIS', `MGET of ${keys.length} keys failed on ${redact(this.#url)}`, {
-        cause
-      })
+      throw this.#failed(keys.length, cause, 'MGET of')
     }
   }
 
@@ -229,8 +233,14 @@ export class RedisStateStore implements StateStore {
     await multi.exec()
   }
 
-  #failed(keys: number, cause: unknown): DaroogheError {
-    return new DaroogheError('REDIS', `state write of ${keys} keys failed on ${redact(this.#url)}`, { cause })
+  #failed(keys: number, cause: unknown, what = 'state write of'): DaroogheError {
+    const why = refused(cause)
+    return new DaroogheError(
+      'REDIS',
+      `${what} ${keys} keys failed on ${redact(this.#url)}` +
+        (why ? ` (${why}: fix the user's ACL in --redis)` : ''),
+      { cause, ...(why ? { retriable: false } : {}) }
+    )
   }
 
   async ping(): Promise<boolean> {
@@ -291,6 +301,19 @@ const FENCED_WRITE_SHA = createHash('sha1').update(FENCED_WRITE).digest('hex')
 
 function arg(v: StateValue): string | Buffer {
   return typeof v === 'string' || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+}
+
+/**
+ * The Redis error code of a refusal no retry gets past (credentials, permissions, a command
+ * the server does not know), or null for a failure that may pass (a connection down, a
+ * server loading its data, a replica read-only during a failover).
+ */
+function refused(error: unknown): string | null {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const m = /^(WRONGPASS|NOAUTH|NOPERM|ERR unknown command)/.exec(e.message)
+    if (m) return m[1]!
+  }
+  return null
 }
 
 /** Hides a password in a redis:// URL for messages and logs. */
