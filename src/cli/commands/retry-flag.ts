@@ -1,4 +1,3 @@
-import type { Command } from 'commander'
 import { DaroogheError } from '../../errors.ts'
 import type { Logger } from '../../logger.ts'
 import { DependencyHealth, type Dependency, type DependencySink } from '../../observability/dependencies.ts'
@@ -9,19 +8,10 @@ import { parseDuration } from './generate.ts'
 const BACKOFF = { initialMs: 100, maxMs: 5_000 } as const
 
 /**
- * `--retry-for DURATION` on the commands that talk to Kafka, Redis or MongoDB (detect,
- * dispatch, windows, store, serve, produce): how long one operation may keep failing before
- * the command gives up. Default: unlimited.
+ * The retry policy from `--retry-for DURATION` (else DAROOGHE_RETRY_FOR), parsed once: how long
+ * one operation may keep failing before the command gives up; default unlimited. Each command
+ * (detect, dispatch, windows, store, serve, produce) registers the flag with its own help text.
  */
-export function addRetryFor(cmd: Command): Command {
-  return cmd.option(
-    '--retry-for <duration>',
-    'give up once a dependency (Kafka, Redis, MongoDB) has been failing this long, e.g. 30s, 10m, 1h ' +
-      '(env DAROOGHE_RETRY_FOR; default unlimited: retry through any outage)'
-  )
-}
-
-/** The retry policy from `--retry-for` (else DAROOGHE_RETRY_FOR), parsed once. */
 export function retryPolicyFrom(
   flag: unknown,
   env: Readonly<Record<string, string | undefined>>
