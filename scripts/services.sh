@@ -31,6 +31,8 @@ CACHE=${DAROOGHE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/darooghe}
 POM=$ROOT/scripts/services/pom.xml
 JAVA_SRC=$ROOT/scripts/services/java
 KAFKA_WAIT=${KAFKA_WAIT_SECONDS:-120}
+# The h2 backend reads its whole file at start: a gigabyte of documents takes over a minute.
+MONGO_WAIT=${MONGO_WAIT_SECONDS:-60}
 
 LOGS=$STATE/logs
 PIDS=$STATE/pids
@@ -282,7 +284,7 @@ mongo_up() {
     "$MONGO_BACKEND" "$STATE/mongo/darooghe.mv.db" >"$LOGS/mongo.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$PIDS/mongo.pid"
-  wait_ready mongo mongo "$MONGO_PORT" 60 "$pid"
+  wait_ready mongo mongo "$MONGO_PORT" "$MONGO_WAIT" "$pid"
   say "mongo   $HOST:$MONGO_PORT started (pid $pid, mongo-java-server, $MONGO_BACKEND backend)"
 }
 

@@ -31,7 +31,8 @@ const LONG = process.env.DAROOGHE_CHAOS_LONG === '1'
 /** How long each service stays down (a rolling restart of Kafka is about this). */
 const OUTAGE_MS = Number(process.env.DAROOGHE_CHAOS_OUTAGE_MS ?? (LONG ? 30_000 : 8_000))
 const ROUNDS = Number(process.env.DAROOGHE_CHAOS_ROUNDS ?? (LONG ? 3 : 1))
-const RATE = Number(process.env.DAROOGHE_CHAOS_RATE ?? 300)
+/** Events per second; long runs last about ten minutes, so fewer (MongoDB's h2 file grows fast). */
+const RATE = Number(process.env.DAROOGHE_CHAOS_RATE ?? (LONG ? 150 : 300))
 /**
  * A stalled link (every byte held, no connection closed) for longer than the clients' 30 s
  * request timeout: long runs only, it costs a minute.
@@ -40,7 +41,9 @@ const STALL_MS = Number(process.env.DAROOGHE_CHAOS_STALL_MS ?? (LONG ? 45_000 : 
 /** In every command's Redis URL: it must appear in no log line and no /health. */
 const SECRET = 'chaos-s3cret-pw'
 /** A command must make progress again within this long of its dependency coming back. */
-const RECOVERY_LIMIT_MS = 90_000
+const RECOVERY_LIMIT_MS = LONG ? 180_000 : 90_000
+/** Every command must have committed the end of its inputs this long after the load stopped. */
+const DRAIN_LIMIT_MS = LONG ? 600_000 : 120_000
 
 type Probed = Exclude<CommandName, 'produce'>
 const PROBED: readonly Probed[] = ['detect', 'dispatch', 'windows', 'store', 'serve']
@@ -292,7 +295,7 @@ describe('chaos: outages never stop a command', { concurrency: false }, () => {
     for (const c of PROBED) {
       await waitFor(async () => (pipeline.assertAlive(c), pipeline.drained(c)), {
         what: `${c} to commit the end of its inputs`,
-        timeoutMs: 120_000,
+        timeoutMs: DRAIN_LIMIT_MS,
         intervalMs: 500
       }).catch((e: Error) => {
         throw new Error(`${e.message}; its log ends:\n${pipeline.procs.get(c)!.stderr.slice(-4000)}`)

@@ -114,7 +114,10 @@ export class PrivateServices {
         KAFKA_CONTROLLER_PORT: String(p.kafkaController),
         KAFKA_ADVERTISED_PORT: String(p.kafkaAdvertised),
         REDIS_PORT: String(p.redis),
-        MONGO_PORT: String(p.mongo)
+        MONGO_PORT: String(p.mongo),
+        // Under the load of the pipeline a start is slower than the script expects alone.
+        KAFKA_WAIT_SECONDS: '300',
+        MONGO_WAIT_SECONDS: '300'
       },
       stdio: ['ignore', 'pipe', 'pipe']
     })
