@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
 import { pino } from 'pino'
-import { kafkaError, kafkaFatalReason } from '../../src/adapters/kafka/errors.ts'
+import { TimeoutError } from '@platformatic/kafka'
+import { kafkaError, kafkaFatalReason, timedOut } from '../../src/adapters/kafka/errors.ts'
 import { buildApi } from '../../src/apps/api/index.ts'
 import { retryPolicyFrom } from '../../src/cli/commands/retry-flag.ts'
 import { DaroogheError, redactSecrets } from '../../src/errors.ts'
@@ -173,4 +174,26 @@ test('/health is degraded while a dependency is retried, naming it, the operatio
   assert.ok(!res.body.includes('hunter2'))
   health.recovered(token)
   assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
+})
+
+test('a timed-out request or an unreadable response anywhere in a chain drops the connection', () => {
+  assert.equal(timedOut(new TimeoutError('Request timed out')), true)
+  assert.equal(
+    timedOut(
+      new AggregateError([new Error('x'), new TimeoutError('Request timed out')], 'commit failed 6 times')
+    ),
+    true
+  )
+  assert.equal(
+    timedOut(new DaroogheError('KAFKA', 'produce failed', { cause: new TimeoutError('Request timed out') })),
+    true
+  )
+  assert.equal(
+    timedOut(new DaroogheError('KAFKA', 'a Kafka response is malformed (a varint runs past its end)')),
+    true
+  )
+  assert.equal(
+    timedOut(new DaroogheError('KAFKA', 'broker down', { cause: new Error('connect ECONNREFUSED') })),
+    false
+  )
 })

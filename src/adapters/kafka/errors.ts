@@ -98,9 +98,11 @@ export function kafkaError(what: string, cause: unknown): DaroogheError {
 }
 
 /**
- * Whether a request timed out somewhere in the error's chain. The client keeps a connection
- * whose requests time out: one silently dropped by the network (a half-open TCP connection)
- * would time out every request for good, so the caller drops that connection and dials again.
+ * Whether a request timed out, or a response could not be read, somewhere in the error's
+ * chain. The client keeps a connection whose requests time out: one silently dropped by the
+ * network (a half-open TCP connection) would time out every request for good; and after a
+ * response it gave up on, it reads the next one from the wrong place. The caller drops that
+ * connection and dials again.
  */
 export function timedOut(error: unknown): boolean {
   const seen = new Set<unknown>()
@@ -108,6 +110,7 @@ export function timedOut(error: unknown): boolean {
     if (e === null || typeof e !== 'object' || seen.has(e) || depth > 12) return false
     seen.add(e)
     if (e instanceof TimeoutError) return true
+    if (e instanceof DaroogheError && e.message.startsWith('a Kafka response is malformed')) return true
     const x = e as { errors?: unknown; cause?: unknown }
     if (Array.isArray(x.errors) && x.errors.some(inner => visit(inner, depth + 1))) return true
     return visit(x.cause, depth + 1)
