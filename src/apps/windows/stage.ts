@@ -109,6 +109,22 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
    */
   const recent = new Map<string, true>()
 
+  /**
+   * The clock of the aggregator's idle partitions: wall time while batches flow, but a gap
+   * between two batches counts at most MAX_IDLE_GAP_MS. Waiting for Kafka (an outage, a
+   * rebalance) must not make every partition idle: the first partition to deliver after it
+   * would then move the watermark alone, and the others' events, a moment later, would miss
+   * the windows it closed.
+   */
+  let clock = 0
+  let lastWall = 0
+  const tick = (): number => {
+    const wall = Date.now()
+    if (lastWall > 0) clock += Math.max(0, Math.min(wall - lastWall, MAX_IDLE_GAP_MS))
+    lastWall = wall
+    return clock
+  }
+
   let assigned: string[] = []
   const load = async (): Promise<WindowAggregator> => {
     const fresh = new WindowAggregator(deps)
@@ -116,18 +132,18 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
     done = {}
     if (saved) {
       const state = JSON.parse(saved) as AggregatorSnapshot & { offsets?: Record<string, number> }
-      fresh.restore(state, Date.now())
+      fresh.restore(state, clock)
       done = { ...state.offsets }
       log.info({ open: fresh.snapshot().windows.length }, 'window state restored')
     }
-    fresh.assign(assigned, Date.now())
+    fresh.assign(assigned, clock)
     return fresh
   }
 
   await consumer.run({
     onAssignment: partitions => {
       assigned = partitions.map(p => `${p.topic}:${p.partition}`)
-      agg?.assign(assigned, Date.now())
+      agg?.assign(assigned, clock)
     },
     onBatch: async records => {
       // Rebuilt from the store before each batch after a failure too, so a half-applied batch
@@ -135,7 +151,7 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
       agg ??= await load()
       const current = agg
       agg = null
-      const now = Date.now()
+      const now = tick()
       const next = { ...done }
       const fresh = records.filter(r => {
         const source = `${r.topic}:${r.partition}`
@@ -249,6 +265,9 @@ export function windowRowOf(r: LogRecord, limits: RecordLimits = outputLimits())
 
 /** A window row and the id of its transaction (null when it has none). */
 export type DecisionRow = WindowRow & { readonly id: string | null }
+
+/** The longest wait between two batches the idle-partition clock counts (see `tick`). */
+const MAX_IDLE_GAP_MS = 1_000
 
 /** Decisions whose ids the stage remembers to count a re-emitted copy once (about 10 MB). */
 const RECENT_IDS = 200_000
