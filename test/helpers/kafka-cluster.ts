@@ -85,7 +85,9 @@ export class KafkaCluster {
       'inter.broker.listener.name=PLAINTEXT',
       'num.partitions=3',
       'default.replication.factor=2',
-      'min.insync.replicas=1',
+      // acks=all must mean both replicas: with 1, a follower that fell out of the ISR under load
+      // lets the leader acknowledge alone, and stopping that leader loses acknowledged records.
+      'min.insync.replicas=2',
       'offsets.topic.replication.factor=2',
       'offsets.topic.num.partitions=4',
       'transaction.state.log.replication.factor=2',
