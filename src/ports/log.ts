@@ -81,6 +81,12 @@ export interface LogConsumer {
    * I/O can start decoding it.
    */
   peekNext?(): readonly LogRecord[] | null
+  /**
+   * Optional: the owned partitions (`topic:partition`) that have records not fetched yet, as
+   * of the last fetch: a reader catching up (after an outage, say), not one with nothing to
+   * read. Event-time readers must not take such a partition for idle.
+   */
+  behind?(): ReadonlySet<string>
   close(): Promise<void>
 }
 

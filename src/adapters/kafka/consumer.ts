@@ -132,6 +132,10 @@ export class KafkaLogConsumer implements LogConsumer {
     return this.#assignment
   }
 
+  behind(): ReadonlySet<string> {
+    return this.#fetcher?.behind() ?? new Set()
+  }
+
   async run(handler: BatchHandler): Promise<void> {
     const o = this.#options
     this.#fetcher = this.#makeFetcher()

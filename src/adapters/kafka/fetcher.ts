@@ -78,6 +78,8 @@ export class KafkaFetcher {
   #closed = false
   #round = 0
   #version: Promise<number> | null = null
+  /** Per partition, its end as the last fetch response said. */
+  readonly #ends = new Map<string, number>()
 
   constructor(consumer: KafkaConsumer, options: FetcherOptions) {
     this.#consumer = consumer
@@ -235,6 +237,7 @@ export class KafkaFetcher {
       const position = topic === undefined ? undefined : this.#positions.get(`${topic}:${part.partition}`)
       if (position === undefined) continue
       if (part.errorCode === 0) {
+        this.#ends.set(`${position.topic}:${position.partition}`, part.end)
         if (part.records === null) continue
         const decoded = decodeRecordBatches(
           part.records,
@@ -260,6 +263,19 @@ export class KafkaFetcher {
         )
       }
     }
+  }
+
+  /**
+   * The partitions (`topic:partition`) with records the last fetch round knew of and that are
+   * not fetched yet: a reader catching up on a backlog, not a partition with nothing to say.
+   */
+  behind(): Set<string> {
+    const out = new Set<string>()
+    for (const [key, p] of this.#positions) {
+      const end = this.#ends.get(key)
+      if (end !== undefined && end >= 0 && p.offset < end) out.add(key)
+    }
+    return out
   }
 
   /** The Fetch version both sides speak, asked of the client once. */
@@ -298,6 +314,8 @@ interface PartitionData {
   /** Topic id as 32 hex digits (v13+), or the topic name (v12). */
   readonly topic: string
   readonly partition: number
+  /** The end of the partition for this reader (see `behind`), -1 when unknown. */
+  readonly end: number
   readonly errorCode: number
   readonly aborted: AbortedTransaction[] | null
   readonly records: Buffer | null
@@ -348,7 +366,9 @@ function parseFetchResponse(
     for (let p = 0; p < partitionCount; p++) {
       const partition = c.i32()
       const code = c.i16()
-      c.advance(8 + 8 + 8) // high watermark, last stable offset, log start offset
+      const highWatermark = c.i64()
+      const lastStable = c.i64()
+      c.advance(8) // log start offset
       const abortedCount = c.uvarint() - 1
       let aborted: AbortedTransaction[] | null = null
       if (abortedCount > 0) {
@@ -365,7 +385,16 @@ function parseFetchResponse(
       const records = size > 0 ? c.b.subarray(c.at, c.at + size) : null
       if (size > 0) c.advance(size)
       c.skipTags()
-      out.push({ topic, partition, errorCode: code, aborted, records })
+      out.push({
+        topic,
+        partition,
+        errorCode: code,
+        aborted,
+        records,
+        // What a reader of this isolation level can reach: the last stable offset under
+        // read_committed (-1 when the broker does not say), else the high watermark.
+        end: lastStable >= 0 ? lastStable : highWatermark
+      })
     }
     c.skipTags()
   }

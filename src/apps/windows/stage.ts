@@ -118,6 +118,10 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
    */
   let clock = 0
   let lastWall = 0
+  /** When each partition last delivered a record, and when the partitions were (re)assigned, on `clock`. */
+  const lastSeen = new Map<string, number>()
+  let assignedAt = 0
+  const idleMs = deps.idleMs ?? 2_000 // the aggregator's default
   const tick = (): number => {
     const wall = Date.now()
     if (lastWall > 0) clock += Math.max(0, Math.min(wall - lastWall, MAX_IDLE_GAP_MS))
@@ -137,6 +141,7 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
       log.info({ open: fresh.snapshot().windows.length }, 'window state restored')
     }
     fresh.assign(assigned, clock)
+    assignedAt = clock
     return fresh
   }
 
@@ -144,6 +149,7 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
     onAssignment: partitions => {
       assigned = partitions.map(p => `${p.topic}:${p.partition}`)
       agg?.assign(assigned, clock)
+      assignedAt = clock
     },
     onBatch: async records => {
       // Rebuilt from the store before each batch after a failure too, so a half-applied batch
@@ -175,7 +181,9 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
             }
             counted.add(row.id)
           }
-          if (!current.add(row, `${r.topic}:${r.partition}`, now)) totals.late++
+          const source = `${r.topic}:${r.partition}`
+          lastSeen.set(source, now)
+          if (!current.add(row, source, now)) totals.late++
         },
         rejection => {
           totals.skipped++
@@ -183,7 +191,14 @@ export async function runWindows(deps: WindowsDeps): Promise<WindowsTotals> {
         }
       )
       totals.records += records.length
-      const closed = current.close(now)
+      // A partition with records not fetched yet (catching up after an outage: the fetch rounds
+      // filled with the busy partitions first) is behind, not idle: it keeps holding the
+      // watermark, or its records would arrive after the windows they belong to had closed.
+      let closeAt = now
+      for (const source of consumer.behind?.() ?? []) {
+        closeAt = Math.min(closeAt, Math.max(lastSeen.get(source) ?? 0, assignedAt) + idleMs - 1)
+      }
+      const closed = current.close(closeAt)
       const out: OutRecord[] = closed.map(w => ({
         topic,
         key: w.window_id,
