@@ -6,7 +6,7 @@
  * CLI with its default settings (Redis state).
  *
  *   node --import tsx benchmarks/live/run.ts [--rates 1000,5000,10000,20000] [--window 60s]
- *        [--warmup 15s] [--targets floor,detector]
+ *        [--warmup 15s] [--targets floor,detector] [--stage-log FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -42,6 +42,8 @@ export interface LiveOptions {
   readonly pauseMs?: number
   readonly customers?: number
   readonly targets?: readonly LiveTarget[]
+  /** The detector's stage timeline (`detect --stage-log`) goes to this file. */
+  readonly stageLog?: string
 }
 
 /** A child process whose stdout lines are JSON messages. */
@@ -129,7 +131,7 @@ export async function liveLatency(
   }
   const runs: LiveRun[] = []
   for (const target of o.targets ?? ['floor', 'detector']) {
-    const run = await runTarget(env, target, schedule, o.customers ?? 100_000, log)
+    const run = await runTarget(env, target, schedule, o.customers ?? 100_000, log, o.stageLog)
     for (const w of run.windows) {
       log(
         `  ${target} ${w.rate}/s: sent ${w.achievedSendRate}/s, p50 ${w.p50} ms, p90 ${w.p90} ms, p99 ${w.p99} ms, max ${w.max} ms, missing ${w.missing}`
@@ -145,7 +147,8 @@ async function runTarget(
   target: LiveTarget,
   schedule: Schedule,
   customers: number,
-  log: (line: string) => void
+  log: (line: string) => void,
+  stageLog?: string
 ): Promise<LiveRun> {
   const input = env.name(`live-${target}-in`)
   const outputs = ['approved', 'fraud', 'alerts', 'errors', 'late'].map(r => env.name(`live-${target}-${r}`))
@@ -180,7 +183,8 @@ async function runTarget(
             '--late-topic',
             outputs[4]!,
             '--status-interval',
-            '0'
+            '0',
+            ...(stageLog ? ['--stage-log', stageLog] : [])
           ],
           'detect'
         )
@@ -272,7 +276,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         rates: flag('rates', '1000,5000,10000,20000').split(',').map(Number),
         windowMs: seconds(flag('window', '60s')),
         warmup: { rate: 1_000, ms: seconds(flag('warmup', '15s')) },
-        targets: flag('targets', 'floor,detector').split(',') as LiveTarget[]
+        targets: flag('targets', 'floor,detector').split(',') as LiveTarget[],
+        ...(flag('stage-log', '') ? { stageLog: flag('stage-log', '') } : {})
       },
       line => process.stderr.write(line + '\n')
     )

@@ -62,12 +62,24 @@ export interface LogProducer {
 /**
  * Callbacks of a consumer run. Batches are delivered one at a time: the next batch is not
  * delivered before `onBatch` resolves, and the offsets of a batch are committed only after its
- * `onBatch` resolved (at-least-once).
+ * `onBatch` resolved (at-least-once) and, when it returned one, its `durable` promise resolved.
  */
 export interface BatchHandler {
-  onBatch(records: readonly LogRecord[]): Promise<void>
+  /**
+   * May return `{ durable }` to take the next batch while this one's last writes are in flight
+   * (pipelining): the batch's offsets are committed once `durable` resolves, in batch order.
+   * If `durable` rejects, nothing after it is committed and the consumer rewinds: every owned
+   * partition goes back to its committed offset, `onAssignment` is called again with the same
+   * partitions, and the batches since are delivered again.
+   */
+  onBatch(records: readonly LogRecord[]): Promise<void | BatchInFlight>
   /** The group gave us these partitions (and took away the ones no longer listed). */
   onAssignment?(assigned: readonly TopicPartition[]): void | Promise<void>
+}
+
+/** A delivered batch whose effects are not yet durable (see BatchHandler.onBatch). */
+export interface BatchInFlight {
+  readonly durable: Promise<void>
 }
 
 export interface LogConsumer {

@@ -145,6 +145,8 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   readonly #outputsFirst: boolean
   /** Partitions of an outputs-first batch whose state is not written yet. */
   #awaiting: PartitionState[] | null = null
+  /** A pipelined state write failed: nothing completes until the consumer rewinds (`onAssignment`). */
+  #failure: unknown = null
   /** The awaited batch's state write, encoded ahead by `stage()`. */
   #staged: StateWrite | null = null
   readonly #journal: TaskJournal<R> | null
@@ -254,6 +256,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     prepared?: readonly P[]
   ): Promise<{ outputs: OutRecord[]; stats: TaskStats }> {
     const cache = this.#cache
+    if (this.#failure !== null) throw this.#failure
     if (this.#awaiting !== null) {
       // The last batch was never completed (its outputs failed): memory is ahead of the store.
       cache.abort(this.#awaiting)
@@ -385,7 +388,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         stats.keysWritten = puts.length
       } else {
         const w = cache.puts(touched, slab, true, this.#o.maxCachedEntries)
-        await this.#write(w, touched)
+        await this.#write(w, cache.guards(touched))
         cache.committed(touched, true)
         b.journalSlab?.recycle()
         stats.keysWritten = w.puts.length + w.appends.length
@@ -410,13 +413,25 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
 
   /**
    * Outputs-first: the batch's outputs are acknowledged; writes its state and progress (one
-   * atomic, fenced write). Returns the keys written. If it rejects, the batch's partitions are
-   * dropped from memory and the batch must be run again (its outputs come out identical).
-   * Nothing to do in state-first mode.
+   * atomic, fenced write). Returns the keys written once the write is durable.
+   *
+   * The write is in flight when this returns: the caller may run the next batch at once
+   * (pipelining), on the memory this write makes durable. Memory counts the write as done from
+   * the moment it is issued, so the next batch's writes are fenced on it (its guards expect its
+   * progress key) and carry its offsets; the store applies writes in order. If it rejects,
+   * every partition is dropped from memory (later batches may have built on it), later
+   * `complete()` calls refuse, and the caller must run every batch since the last completed one
+   * again, from the committed offsets (`onAssignment` clears the failure); their outputs come
+   * out identical. Nothing to do in state-first mode.
    */
-  async complete(): Promise<number> {
+  complete(): Promise<number> {
     const touched = this.#awaiting
-    if (touched === null) return 0
+    if (this.#failure !== null) {
+      if (touched !== null) this.#cache.abort(touched)
+      this.#awaiting = null
+      return Promise.reject(this.#failure)
+    }
+    if (touched === null) return Promise.resolve(0)
     const w = this.#staged ?? this.#encodeState(touched)
     this.#awaiting = null
     this.#staged = null
@@ -424,18 +439,36 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     this.#awaitingJournal?.recycle()
     this.#awaitingJournal = null
     const cache = this.#cache
-    try {
-      await this.#write(w, touched)
-      cache.committed(touched, false)
-      cache.evict(this.#seq, this.#o.maxCachedEntries)
-      return w.puts.length + w.appends.length
-    } catch (error) {
-      cache.abort(touched)
-      // A batch processed ahead is no longer ahead of a durable one: it runs again from the store.
-      if (this.#ahead !== null) this.#discard(this.#ahead)
-      this.#ahead = null
-      throw error
-    }
+    // Guarded by what the store holds before it; memory moves on as if it were written.
+    const guards = cache.guards(touched)
+    cache.committed(touched, false)
+    const seq = this.#seq
+    return this.#write(w, guards).then(
+      () => {
+        // Values are evicted only once their write is done: a value read back from the store
+        // (on another connection than the writes) must never be older than memory was.
+        if (this.#failure === null) cache.evict(Math.max(seq, this.#seq), this.#o.maxCachedEntries)
+        return w.puts.length + w.appends.length
+      },
+      (error: unknown) => {
+        this.#fail(error)
+        throw error
+      }
+    )
+  }
+
+  /** The error of a pipelined state write that failed, until the next `onAssignment`. */
+  get failure(): unknown {
+    return this.#failure
+  }
+
+  /** A state write failed: nothing in memory can be trusted beyond the store any more. */
+  #fail(error: unknown): void {
+    this.#failure ??= error
+    for (const p of this.#cache.list()) this.#cache.drop(p)
+    this.#cache.abort([])
+    if (this.#ahead !== null) this.#discard(this.#ahead)
+    this.#ahead = null
   }
 
   /**
@@ -447,10 +480,10 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     if (this.#awaiting !== null && this.#staged === null) this.#staged = this.#encodeState(this.#awaiting)
   }
 
-  async #write(w: StateWrite, touched: readonly PartitionState[]): Promise<void> {
+  async #write(w: StateWrite, guards: [string, string | null][]): Promise<void> {
     try {
       if (w.puts.length + w.deletes.length + w.appends.length === 0) return
-      await this.#o.store.writeBatch(w.puts, w.deletes, this.#cache.guards(touched), w.appends)
+      await this.#o.store.writeBatch(w.puts, w.deletes, guards, w.appends)
     } finally {
       // The store keeps no reference to the bytes once the write is done (the port's contract).
       w.slab.recycle()
@@ -603,6 +636,8 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
 
   /** Drops every partition of the task's topics that is not in `assigned` (it moved elsewhere). */
   onAssignment(assigned: readonly TopicPartition[]): void {
+    // The consumer starts again from the committed offsets: a failed write is behind us.
+    this.#failure = null
     if (this.#ahead !== null) this.#discard(this.#ahead)
     this.#ahead = null
     this.#cache.retain(assigned)

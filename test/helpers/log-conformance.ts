@@ -214,6 +214,57 @@ export function logConformance(name: string, factory: LogFactory): void {
       assert.deepEqual(await log.admin.endOffsets(topic), await log.admin.committedOffsets(groupId, topic))
     })
 
+    test('pipelined batches: offsets committed once durable, in order; a failed one rewinds to the committed offsets', async t => {
+      const log = await open(t, factory)
+      const topic = await log.createTopic(2)
+      const groupId = uniqueName('g-durable')
+      await log.producer.send(
+        Array.from({ length: 40 }, (_, i) => ({ topic, key: `k${i % 5}`, value: String(i) }))
+      )
+      const consumer = log.consumer(groupId, [topic], { maxBatchRecords: 4 })
+      const seen: number[] = []
+      let assignments = 0
+      let failed = false
+      // Every batch's durability is decided by the test: the first batch holding value 20
+      // fails (once), everything else succeeds, each a little later than it was delivered.
+      const pending: { resolve: () => void; reject: (e: Error) => void; values: number[] }[] = []
+      const running = consumer.run({
+        onAssignment: () => void assignments++,
+        onBatch: async records => {
+          const values = records.map(r => Number(text(r.value)))
+          seen.push(...values)
+          const durable = new Promise<void>((resolve, reject) => pending.push({ resolve, reject, values }))
+          return { durable }
+        }
+      })
+      const settle = async (): Promise<void> => {
+        while (pending.length > 0) {
+          const p = pending.shift()!
+          if (!failed && p.values.includes(20)) {
+            failed = true
+            p.reject(new Error('injected: not durable'))
+          } else p.resolve()
+        }
+      }
+      await waitFor(
+        async () => {
+          await settle()
+          return (await committedEqualsEnd(log, groupId, topic)) && failed
+        },
+        { what: 'every offset committed after the rewind' }
+      )
+      await consumer.close()
+      await running
+      // Nothing lost: every value delivered; the rewind delivered the failed batch (and what
+      // came after it on its partition) again, after a second onAssignment.
+      assert.deepEqual(
+        [...new Set(seen)].sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, i) => i)
+      )
+      assert.ok(seen.filter(v => v === 20).length >= 2, 'the failed batch was delivered again')
+      assert.ok(assignments >= 2, 'the rewind called onAssignment again')
+    })
+
     test('two members split the partitions; when one leaves the other takes all, nothing lost', async t => {
       const log = await open(t, factory)
       const topic = await log.createTopic(4)

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { MemoryStateStore } from '../../src/adapters/memory/state-store.ts'
 import type { PaymentEvent } from '../../src/domain/event.ts'
 import { northOf } from '../../src/domain/geo.ts'
-import type { LogRecord } from '../../src/ports/log.ts'
+import type { LogRecord, TopicPartition } from '../../src/ports/log.ts'
 import type { StateStore } from '../../src/ports/state-store.ts'
 import { makeEvent, T0, TEHRAN, toRecords } from './fixtures.ts'
 import { TopologyDriver, wire } from './driver.ts'
@@ -393,13 +393,23 @@ describe('processAhead: the next batch evaluated while the last one is in flight
       if (i === failCompleteOf) {
         ;(d.store as FlakyStore).failNext = true
         await assert.rejects(r.complete())
-        // The detector runs the failed batch again; the work done ahead must not count.
+        // Refused until the consumer rewinds to the committed offsets (this batch's start).
+        await assert.rejects(d.processor.processBatch(batches[i]!), /injected: state write failed/)
+        d.processor.onAssignment(partitionsOf(batches))
+        // The failed batch runs again; the work done ahead must not count.
         r = await d.processor.processBatch(batches[i]!)
       }
       await r.complete()
       out.push(r.outputs.map(wire))
     }
     return out
+  }
+
+  const partitionsOf = (batches: LogRecord[][]): TopicPartition[] => {
+    const seen = new Map<string, TopicPartition>()
+    for (const r of batches.flat())
+      seen.set(`${r.topic}:${r.partition}`, { topic: r.topic, partition: r.partition })
+    return [...seen.values()]
   }
 
   class FlakyStore extends MemoryStateStore {
@@ -493,6 +503,96 @@ describe('processAhead: the next batch evaluated while the last one is in flight
         `failing ${failing}, load ${failLoad}`
       )
     }
+  })
+})
+
+describe('pipelined state writes: the next batch runs while the last one is written', () => {
+  /** The part of an output that does not depend on when it was processed. */
+  const decided = (w: string): string =>
+    w.replace(/"processing_latency_ms":\d+|"processed_at":"[^"]+"|"created_at":"[^"]+"/g, '')
+
+  class SlowStore extends MemoryStateStore {
+    /** Writes wait here until released, one by one, in order; `failNext` rejects the next one. */
+    readonly held: { release: () => void; fail: () => void }[] = []
+    hold = false
+    override writeBatch(...args: Parameters<MemoryStateStore['writeBatch']>): Promise<void> {
+      if (!this.hold) return super.writeBatch(...args)
+      return new Promise<void>((resolve, reject) => {
+        this.held.push({
+          release: () => void super.writeBatch(...args).then(resolve, reject),
+          fail: () => reject(new Error('injected: state write failed'))
+        })
+      })
+    }
+  }
+
+  test('a state write failing after the next batch ran on it: both run again after the rewind, same bytes, nothing counts twice', async () => {
+    const p0 = stream(90, { customers: 5, partition: 0 })
+    const batches = [p0.slice(0, 30), p0.slice(30, 60), p0.slice(60)]
+    const partitions: TopicPartition[] = [{ topic: p0[0]!.topic, partition: 0 }]
+    // The reference: one batch after the other, every write done before the next batch.
+    const ref = new TopologyDriver({ delivery: 'outputs-first' })
+    const expected: string[] = []
+    for (const b of batches) expected.push(...(await ref.run(b)).outputs.map(o => decided(String(o.value))))
+
+    const store = new SlowStore()
+    const d = new TopologyDriver({ delivery: 'outputs-first', store })
+    const first = await d.processor.processBatch(batches[0]!)
+    store.hold = true
+    const written0 = first.complete() // in flight
+    // The next batch runs on memory the write in flight makes durable: its times write waits
+    // behind it in the store.
+    const secondRun = d.processor.processBatch(batches[1]!)
+    // The state write in flight (and maybe the next batch's emitted times behind it) fails.
+    await new Promise(resolve => setImmediate(resolve))
+    assert.ok(store.held.length >= 1)
+    store.held.shift()!.fail()
+    await assert.rejects(written0, /injected/)
+    // Its own write (the emitted times, fenced on the failed one) never counts.
+    await Promise.resolve()
+    while (store.held.length > 0) store.held.shift()!.release()
+    await secondRun.then(
+      r => assert.rejects(r.complete(), /injected/),
+      error => assert.match(String(error), /injected|changed since it was read/)
+    )
+    store.hold = false
+    // The rewind: the consumer goes back to the committed offsets (batch 0's start).
+    d.processor.onAssignment(partitions)
+    const again: string[] = []
+    for (const b of batches) {
+      const r = await d.processor.processBatch(b)
+      await r.complete()
+      again.push(...r.outputs.map(o => decided(String(o.value))))
+    }
+    assert.deepEqual(again, expected)
+    assert.deepEqual(
+      d.state().filter(([k]) => !k.startsWith('r:') && !k.startsWith('p:')),
+      ref.state().filter(([k]) => !k.startsWith('r:') && !k.startsWith('p:'))
+    )
+  })
+
+  test('pipelined: each write goes out while the next batch runs; the decisions and the state are those of one batch after the other', async () => {
+    const p0 = stream(120, { customers: 7, partition: 0 })
+    const p1 = stream(120, { customers: 7, partition: 1 })
+    const batches = [0, 20, 40, 60, 80, 100].flatMap(i => [p0.slice(i, i + 20), p1.slice(i, i + 20)])
+    const ref = new TopologyDriver({ delivery: 'outputs-first' })
+    const expected: string[] = []
+    for (const b of batches) expected.push(...(await ref.run(b)).outputs.map(o => decided(String(o.value))))
+
+    const d = new TopologyDriver({ delivery: 'outputs-first' })
+    const got: string[] = []
+    const writes: Promise<void>[] = []
+    for (const b of batches) {
+      const r = await d.processor.processBatch(b)
+      got.push(...r.outputs.map(o => decided(String(o.value))))
+      writes.push(r.complete()) // not awaited: the next batch runs now
+    }
+    await Promise.all(writes)
+    assert.deepEqual(got, expected)
+    assert.deepEqual(
+      d.state().filter(([k]) => !k.startsWith('r:') && !k.startsWith('p:')),
+      ref.state().filter(([k]) => !k.startsWith('r:') && !k.startsWith('p:'))
+    )
   })
 })
 

@@ -69,8 +69,22 @@ export class KafkaLogConsumer implements LogConsumer {
   /** Counts the clients made: a failure replaces the client only if it was the current one. */
   #clients = 0
   #rejoining: Promise<void> | null = null
-  /** The commit of the last handed-out batch (in flight while the next one is processed). */
+  /**
+   * Offset commits run off the batch path: at most one in flight, and the offsets of the batches
+   * completed meanwhile wait in `#toCommit` (the latest per partition) for the next one.
+   * `#committing` settles once nothing is left to commit; a commit that failed for good is
+   * thrown by the loop.
+   */
   #committing: Promise<void> = Promise.resolve()
+  #toCommit = new Map<string, CommitOffset>()
+  /**
+   * Pipelined batches (BatchHandler.onBatch returned `durable`): settles once every one handed
+   * out so far is durable (and queued for commit) or failed. A failure sets `#rewind`.
+   */
+  #durable: Promise<boolean> = Promise.resolve(true)
+  #rewind = false
+  #commitRunning = false
+  #commitError: unknown = null
   /** The fetch round being cut into batches, and the position of the next batch in it. */
   #round: LogRecord[] = []
   #at = 0
@@ -248,8 +262,15 @@ export class KafkaLogConsumer implements LogConsumer {
   async #loop(handler: BatchHandler): Promise<void> {
     const o = this.#options
     while (!this.#closing) {
+      if (this.#commitError !== null) throw this.#commitError
+      if (this.#rewind) {
+        // A batch never became durable: every partition goes back to its committed offset,
+        // once what did become durable before it is committed.
+        this.#assignmentChanged = true
+      }
       if (this.#needsRejoin()) {
         await this.#next?.catch(() => {})
+        await this.#durable
         await this.#committing
         await this.#rejoin()
         continue
@@ -261,6 +282,10 @@ export class KafkaLogConsumer implements LogConsumer {
         await this.#next?.catch(() => {})
         this.#startRound([])
         this.#upcoming = null
+        // A failed chain is over once everything handed out before the seek has settled.
+        await this.#durable
+        this.#durable = Promise.resolve(true)
+        this.#rewind = false
         await this.#committing
         const fetcher = this.#fetcher!
         const sought = await this.#retrying(
@@ -303,19 +328,14 @@ export class KafkaLogConsumer implements LogConsumer {
         }
         batch = this.#cut()
       }
-      await handler.onBatch(batch)
+      const inFlight = await handler.onBatch(batch)
       const tx = this.#options.transactionalProducer
       if (tx) await this.#commitTransaction(tx, batch)
-      else {
-        // This batch's commit overlaps the processing of the next one; commits stay in order,
-        // and a failed one surfaces here at the next batch (or when the loop ends).
-        const offsets = this.#offsetsOf(batch)
-        await this.#committing
-        this.#committing = this.#commit(offsets)
-        this.#committing.catch(() => {})
-      }
+      else if (inFlight) this.#commitWhenDurable(inFlight.durable, this.#offsetsOf(batch))
+      else this.#commitLater(this.#offsetsOf(batch))
     }
     await this.#next?.catch(() => {})
+    await this.#durable
     await this.#committing
   }
 
@@ -415,6 +435,59 @@ export class KafkaLogConsumer implements LogConsumer {
   }
 
   /**
+   * Queues a completed batch's offsets for commit and returns at once: the next batch is never
+   * held behind a commit's round trip (at light load that round trip was most of a record's
+   * latency). Commits stay in order, one at a time, each carrying the latest offsets of every
+   * partition completed since the last one (Kafka Streams commits on an interval for the same
+   * reason). A batch is committed only after it completed, as before: what changes is only how
+   * many batches one commit covers.
+   */
+  #commitLater(offsets: CommitOffset[]): void {
+    if (offsets.length === 0) return
+    for (const o of offsets) this.#toCommit.set(`${o.topic}:${o.partition}`, o)
+    if (this.#commitRunning) return
+    this.#commitRunning = true
+    this.#committing = (async () => {
+      try {
+        while (this.#toCommit.size > 0) {
+          const batch = [...this.#toCommit.values()]
+          this.#toCommit.clear()
+          await this.#commit(batch)
+        }
+      } finally {
+        this.#commitRunning = false
+      }
+    })()
+    this.#committing.catch(error => {
+      this.#commitError ??= error
+    })
+  }
+
+  /**
+   * A pipelined batch: its offsets are queued for commit once it is durable, after every batch
+   * before it (a failure stops the chain: nothing after a batch that failed is committed).
+   */
+  #commitWhenDurable(durable: Promise<void>, offsets: CommitOffset[]): void {
+    const previous = this.#durable
+    this.#durable = (async () => {
+      if (!(await previous)) return false
+      try {
+        await durable
+      } catch (error) {
+        if (!this.#closing)
+          this.#log.warn(
+            { error: redactSecrets(describeError(error)) },
+            'a batch could not be made durable: reading again from the committed offsets'
+          )
+        this.#rewind = true
+        return false
+      }
+      this.#commitLater(offsets)
+      return true
+    })()
+  }
+
+  /**
    * Commits a processed batch's offsets, retrying through an outage until they land.
    *
    * Retrying rather than giving the batch up: the batch is complete (outputs acknowledged,
@@ -443,6 +516,7 @@ export class KafkaLogConsumer implements LogConsumer {
     this.#closing = true
     // The last batch's commit may still be in flight: let it land before the client goes
     // (a commit that fails now is not retried: the batch is read again on restart).
+    await this.#durable
     await this.#committing.catch(() => {})
     try {
       await this.#fetcher?.close()

@@ -22,7 +22,8 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
  * `onAssignment` is called before the first batch and after every rebalance (between
  * batches), a newly owned partition starts at the group's committed offset (else earliest or
  * latest per `fromBeginning`), batches of up to `maxBatchRecords` are delivered one at a time
- * and committed (last + 1 per partition) once `onBatch` resolved. Waiting for records is an
+ * and committed (last + 1 per partition) once `onBatch` resolved (and its `durable`, when it
+ * returned one: a failed one rewinds every partition to its committed offset). Waiting for records is an
  * event from the log, not a poll. `maxWaitMs` and `readCommitted` have nothing to tune here
  * (records are visible as soon as they are appended; there are no transactions).
  *
@@ -82,9 +83,16 @@ export class MemoryLogConsumer implements LogConsumer {
     let owned: readonly TopicPartition[] = []
     let seen = -1
     let turn = 0
+    // Pipelined batches (onBatch returned `durable`): each one's offsets are committed once it
+    // and every batch before it are durable; a failure rewinds to the committed offsets.
+    let durable: Promise<boolean> = Promise.resolve(true)
+    let rewind = false
     while (!this.#closing) {
-      if (member.generation !== seen) {
-        const previous = seen
+      if (member.generation !== seen || rewind) {
+        await durable
+        durable = Promise.resolve(true)
+        const previous = rewind ? -1 : seen
+        rewind = false
         seen = member.generation
         owned = member.assignment.slice()
         positions = this.#positions(member, owned, positions, previous)
@@ -101,9 +109,32 @@ export class MemoryLogConsumer implements LogConsumer {
         })
         continue
       }
-      await handler.onBatch(batch)
-      member.commit(seen, nextOffsets(batch))
+      const inFlight = await handler.onBatch(batch)
+      const offsets = nextOffsets(batch)
+      if (!inFlight) {
+        member.commit(seen, offsets)
+        continue
+      }
+      const generation = seen
+      const previous = durable
+      durable = (async () => {
+        if (!(await previous)) return false
+        try {
+          await inFlight.durable
+        } catch {
+          rewind = true
+          // A loop waiting for records must see it now.
+          this.#signalled = true
+          const w = this.#wake
+          this.#wake = null
+          w?.()
+          return false
+        }
+        member.commit(generation, offsets)
+        return true
+      })()
     }
+    await durable
   }
 
   /** Kept partitions go on from where this member is; new ones from the committed offset. */

@@ -54,7 +54,10 @@ export interface BatchResult {
   readonly outcomes: Outcome[]
   /**
    * Call once the outputs are acknowledged, before committing offsets: writes the batch's state
-   * (outputs-first; nothing to do state-first). If it rejects, run the batch again.
+   * (outputs-first; nothing to do state-first). The next batch may run while the write is in
+   * flight (its offsets are committed only after this resolved). If it rejects, the processor
+   * drops its memory and refuses batches until `onAssignment`: start again from the committed
+   * offsets (every batch since is run again, emitting the same outputs).
    */
   complete(): Promise<void>
   /**
@@ -92,6 +95,11 @@ export interface Processor {
    * discards it.
    */
   prepareAhead(records: readonly LogRecord[]): void
+  /**
+   * The error of a state write that failed (`complete()`), until `onAssignment`: batches are
+   * refused meanwhile, the caller rewinds to the committed offsets. Null otherwise.
+   */
+  failure(): unknown
   /** The partitions this instance owns now: state of the others is dropped from memory. */
   onAssignment(partitions: readonly TopicPartition[]): void
   /** Stream time and processed offset of the partitions in memory. */
@@ -180,6 +188,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       }
     },
     onAssignment: partitions => task.onAssignment(partitions),
+    failure: () => task.failure,
     partitions: () => task.partitions(),
     cachedEntries: () => task.cachedEntries()
   }

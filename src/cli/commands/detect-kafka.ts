@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
 import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
-import { addBatch, emptyTotals, runDetector } from '../../apps/detector/index.ts'
+import { addBatch, emptyTotals, runDetector, StageLog, type BatchStages } from '../../apps/detector/index.ts'
 import { seedProfiles, systemClock, type BatchStats } from '../../apps/processor/index.ts'
 import { readLines } from '../../adapters/file/index.ts'
 import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
@@ -34,6 +34,8 @@ export interface KafkaDetectFlags extends DetectFlags {
   exactlyOnce?: boolean
   instanceId?: string
   metricsPort?: string
+  /** Write the stage timeline (one JSON line per batch and per GC) to this file. */
+  stageLog?: string
   /** Stop once the group has committed the end offsets the input had at start (replay). */
   untilEnd?: boolean
   /** Give up once a dependency has been failing this long (a duration); default unlimited. */
@@ -210,6 +212,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     },
     'detector started'
   )
+  const stageLog = flags.stageLog === undefined ? null : new StageLog(flags.stageLog)
   try {
     await runDetector({
       consumer,
@@ -220,7 +223,8 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
       resilience,
       onBatch,
       // A worker of `detect --workers` tells its parent it is in the group (see detect-workers.ts).
-      onAssignment: () => process.send?.({ darooghe: 'joined' })
+      onAssignment: () => process.send?.({ darooghe: 'joined' }),
+      ...(stageLog ? { onStages: (s: BatchStages) => stageLog.batch(s) } : {})
     })
   } finally {
     process.off('SIGINT', stop)
@@ -232,6 +236,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     await doneTimer?.close()
     await lagAdmin?.close().catch(() => {})
     await api?.close()
+    await stageLog?.close()
     log.info(totals, 'detector stopped')
   }
 }

@@ -153,6 +153,10 @@ export function registerDetect(program: Command): void {
     )
     .option('--metrics-port <n>', 'Kafka mode: serve /metrics and /health of this detector on 127.0.0.1:<n>')
     .option(
+      '--stage-log <file>',
+      'Kafka mode: write where each batch spent its time (and each GC pause) as JSON lines, for latency analysis'
+    )
+    .option(
       '--retry-for <duration>',
       'Kafka mode: give up once Kafka or Redis has been failing this long, e.g. 30s, 10m, 1h (env DAROOGHE_RETRY_FOR; default unlimited)'
     )
