@@ -167,7 +167,10 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const producing = stage(
     runProducer({
       generator,
-      pacer: createPacer(generator.options, Date.now()),
+      // A record is due at its own event time: starting the pacer's clock when the stages were
+      // up instead (hundreds of ms after the generator's start) sent every event that much after
+      // it happened, and the dashboard showed it as latency.
+      pacer: createPacer(generator.options, Math.min(Date.now(), generator.options.start)),
       producer: backend.producer(),
       topic: input,
       log: o.log,
@@ -176,7 +179,8 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
         delay(Math.max(0, ms), undefined, signal ? { signal } : undefined).catch(() => {}),
       signal: stop.signal,
       batchSize: 200,
-      lingerMs: 20
+      // Nothing lingers on the way of a payment: the sender sends what is due as soon as it is.
+      lingerMs: 0
     })
   )
   // The stages stop after the drain, not at the abort: they finish what the generator produced.

@@ -125,8 +125,8 @@ export async function runProducer(o: ProducerRunOptions): Promise<ProducerRunRes
         await new Promise<void>(r => (wakeSender = r))
         continue
       }
-      if (buffered() < batchSize && generating) {
-        // Linger briefly so a paced stream still goes out in batches.
+      if (lingerMs > 0 && buffered() < batchSize && generating) {
+        // Linger briefly so a paced stream still goes out in batches (0: never wait).
         await Promise.race([o.sleep(lingerMs), new Promise<void>(r => (wakeSender = r))])
         wakeSender = null
       }

@@ -27,6 +27,14 @@ function positiveInt(value: unknown, flag: string, fallback: number): number {
   return n
 }
 
+function nonNegativeInt(value: unknown, flag: string, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new DaroogheError('USAGE', `${flag} must be 0 or a positive integer (got '${String(value)}')`)
+  return n
+}
+
 function initModeFrom(flags: Flags, env: NodeJS.ProcessEnv): InitMode | undefined {
   const raw = (flags.init as string | undefined) ?? env.EVENT_INIT_MODE
   if (raw === undefined || raw === '') return undefined
@@ -54,7 +62,7 @@ async function produceAction(flags: Flags): Promise<void> {
   const topic = (flags.topic as string | undefined) ?? env.TRANSACTIONS_TOPIC ?? 'darooghe.transactions'
   const partitions = positiveInt(flags.partitions, '--partitions', 6)
   const batchSize = positiveInt(flags.batchSize, '--batch-size', 2_000)
-  const lingerMs = positiveInt(flags.lingerMs, '--linger-ms', 5)
+  const lingerMs = nonNegativeInt(flags.lingerMs, '--linger-ms', 0)
   const maxBuffered = positiveInt(flags.maxBuffered, '--max-buffered', 100_000)
   const acks = (flags.acks as string | undefined) ?? 'all'
   if (!['all', 'leader', 'none'].includes(acks))
@@ -199,7 +207,7 @@ export function registerProduce(program: Command): void {
       'acknowledgements; anything but all turns idempotence off (default all)'
     )
     .option('--batch-size <n>', 'records per produce request (default 2000)')
-    .option('--linger-ms <ms>', 'how long a partial batch waits for more records (default 5)')
+    .option('--linger-ms <ms>', 'how long a partial batch waits for more records (default 0: records go out as soon as they are due; batches grow while a send is in flight)')
     .option(
       '--max-buffered <n>',
       'records buffered while the broker is away before the generator waits (default 100000)'
