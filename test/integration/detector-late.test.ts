@@ -11,6 +11,7 @@ import { promisify } from 'node:util'
 import { KafkaLogAdmin } from '../../src/adapters/kafka/index.ts'
 import { start } from '../helpers/cli.ts'
 import { kcatProduce, type KcatRecord } from '../helpers/kcat.ts'
+import { makeEvent } from '../topology/fixtures.ts'
 import { KAFKA_BROKERS, uniqueName } from '../helpers/services.ts'
 import {
   clearStateAfter,
@@ -27,26 +28,9 @@ const PARTITIONS = 3
 const LATE_TOPIC = 'darooghe.late_events'
 const MINUTE = 60_000
 
+/** A valid payment (the topology tests' fixture) with its own id, customer and event time. */
 function payment(id: string, customer: string, t: number): Json {
-  return {
-    transaction_id: id,
-    timestamp: new Date(t).toISOString(),
-    customer_id: customer,
-    merchant_id: 'merch_terminal',
-    merchant_category: 'retail',
-    payment_method: 'pos',
-    amount: 1000,
-    location: { lat: 35.7, lng: 51.4 },
-    device_info: {},
-    status: 'approved',
-    commission_type: 'flat',
-    commission_amount: 10,
-    vat_amount: 90,
-    total_amount: 1100,
-    customer_type: 'individual',
-    risk_level: 1,
-    failure_reason: null
-  }
+  return { ...makeEvent({ t, customer_id: customer, transaction_id: id }) }
 }
 
 /** kcat writes each partition's records in order; a customer's payments all go to one partition. */
