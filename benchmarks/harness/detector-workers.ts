@@ -19,13 +19,13 @@ export async function measureWorkers(
   workers: number
 ): Promise<number> {
   const group = env.name('workers-group')
-  const outputs = ['approved', 'fraud', 'alerts', 'errors', 'late'].map(k => env.name(`workers-${k}`))
+  const outputs = ['approved', 'fraud', 'alerts', 'errors'].map(k => env.name(`workers-${k}`))
   await env.createTopics(outputs, partitions)
-  const [approved, fraud, alerts, errors, late] = outputs as [string, string, string, string, string]
+  const [approved, fraud, alerts, errors] = outputs as [string, string, string, string]
   const args = [BIN, 'detect', '--workers', String(workers), '--brokers', env.brokers.join(',')]
   args.push('--redis', env.redisUrl, '--topic', input, '--group', group, '--status-interval', '0')
   args.push('--approved-topic', approved, '--fraud-topic', fraud, '--alerts-topic', alerts)
-  args.push('--errors-topic', errors, '--late-topic', late, '--log-level', 'error')
+  args.push('--errors-topic', errors, '--log-level', 'error')
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] })
   const exited = once(child, 'exit')
   try {

@@ -220,7 +220,7 @@ export function renderMarkdown(r: Report): string {
     out.push(
       '## 7. MongoDB sink (`darooghe store`)',
       '',
-      `The processor's outputs for ${fmt(s.events)} generator events (${fmt(s.records)} records: decisions, alerts, errors, late events) on the embedded log, stored by \`runStore\` into a fresh database of the local MongoDB-wire server (mongo-java-server, H2 backend) with unordered bulk upserts, batches of up to ${fmt(s.batchRecords)} records; a decision is two documents (transactions, decisions).`,
+      `The processor's outputs for ${fmt(s.events)} generator events (${fmt(s.records)} records: decisions, alerts, errors) on the embedded log, stored by \`runStore\` into a fresh database of the local MongoDB-wire server (mongo-java-server, H2 backend) with unordered bulk upserts, batches of up to ${fmt(s.batchRecords)} records; a decision is two documents (transactions, decisions).`,
       '',
       table(
         ['metric', 'value'],

@@ -151,7 +151,7 @@ async function runTarget(
   stageLog?: string
 ): Promise<LiveRun> {
   const input = env.name(`live-${target}-in`)
-  const outputs = ['approved', 'fraud', 'alerts', 'errors', 'late'].map(r => env.name(`live-${target}-${r}`))
+  const outputs = ['approved', 'fraud', 'alerts', 'errors'].map(r => env.name(`live-${target}-${r}`))
   await env.createTopics([input, ...outputs], PARTITIONS)
   const group = env.name(`live-${target}-group`)
   const sut =
@@ -180,8 +180,6 @@ async function runTarget(
             outputs[2]!,
             '--errors-topic',
             outputs[3]!,
-            '--late-topic',
-            outputs[4]!,
             '--status-interval',
             '0',
             ...(stageLog ? ['--stage-log', stageLog] : [])

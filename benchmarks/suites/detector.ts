@@ -98,7 +98,7 @@ export async function detectorSuite(
     note:
       `Input: ${f.events.toLocaleString('en-US')} generator events (${BENCH_CUSTOMERS.toLocaleString('en-US')} customers, event time ${FILL_EVENT_RATE.toLocaleString('en-US')}/s ending just before the run, record timestamp = event time) incl. ${fraud.toLocaleString('en-US')} labelled fraud and ${invalid.toLocaleString('en-US')} invalid events, pre-filled in ${input.seconds.toFixed(1)} s. ` +
       (backend.name === 'kafka'
-        ? `Detector in-process (runDetector: KafkaLogConsumer → processor with all default rules and ${store === 'redis' ? 'RedisStateStore' : 'MemoryStateStore'} → KafkaLogProducer, idempotent, acks=all, to 5 output topics → commit). `
+        ? `Detector in-process (runDetector: KafkaLogConsumer → processor with all default rules and ${store === 'redis' ? 'RedisStateStore' : 'MemoryStateStore'} → KafkaLogProducer, idempotent, acks=all, to 4 output topics → commit). `
         : `Fully embedded: runDetector on the in-process MemoryLog (consumer, producer, commits) with the ${store === 'redis' ? 'RedisStateStore' : 'MemoryStateStore'} and all default rules. `) +
       'Timed from the first fetched batch to the moment the committed offsets equal the end offsets (polled every 10 ms). CPU is the whole Node process (client, processor, GC) per 1,000 events; peak RSS sampled every 50 ms.' +
       (workerRates.length > 0

@@ -20,9 +20,9 @@ const PARTITIONS = 6
 const BATCH = 5_000
 
 export interface SinkResult {
-  /** Generator events behind the records (decided, invalid or late). */
+  /** Generator events behind the records (decided or invalid). */
   readonly events: number
-  /** Records on the output topics: decisions, alerts, errors, late events. */
+  /** Records on the output topics: decisions, alerts, errors. */
   readonly records: number
   /** Documents written (a decision is two: transactions and decisions). */
   readonly documents: number

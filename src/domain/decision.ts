@@ -11,10 +11,11 @@ import type { ValidationIssue } from './validate.ts'
  *
  * Payload on the approved and fraud topics: the ORIGINAL event, byte for byte as received,
  * with the decision fields appended (`event_time, decision, risk_score, rules_fired, trace,
- * processing_latency_ms, processed_at, source`); together with the event's own
+ * [late, lateness_ms,] processing_latency_ms, processed_at, source`); together with the event's own
  * transaction_id, customer_id, merchant_id and amount this is the full `Decision`. An event
  * that arrived with one of those field names keeps its value in the text, but JSON parsers
- * keep the last occurrence, which is ours.
+ * keep the last occurrence, which is ours. `late` and `lateness_ms` are appended to a late
+ * decision only, so an on-time event that carries fields of those names is read with them.
  */
 export interface Decision {
   transaction_id: string
@@ -27,6 +28,10 @@ export interface Decision {
   risk_score: number
   rules_fired: string[]
   trace: Record<string, RuleTrace>
+  /** Only on a late decision: the event time is behind the customer's latest by more than the allowed lateness. */
+  late?: true
+  /** Only on a late decision: the customer's latest event time − this event's, ms. */
+  lateness_ms?: number
   processing_latency_ms: number
   processed_at: string
   source: Source
@@ -52,6 +57,9 @@ export interface Alert {
   risk_score: number
   rules_fired: string[]
   trace: Record<string, RuleTrace>
+  /** As on the decision: only when it was late. */
+  late?: true
+  lateness_ms?: number
   processing_latency_ms: number
   source: Source
 }
@@ -75,20 +83,6 @@ export interface ErrorRecord {
   processed_at: string
 }
 
-export interface LateRecord {
-  transaction_id: string
-  customer_id: string
-  event_time: string
-  /** The partition's watermark when the event arrived; the event was older. */
-  watermark: string
-  lateness_ms: number
-  allowed_lateness_ms: number
-  original: PaymentEvent
-  source: Source
-  ingestion_time: string
-  processed_at: string
-}
-
 export function encodeSource(topic: string, partition: number, offset: number): string {
   return `{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":${offset}}`
 }
@@ -100,6 +94,8 @@ export interface DecisionParts {
   /** JSON of rules_fired and of the trace, encoded once for both records. */
   readonly firedJson: string
   readonly traceJson: string
+  /** A late decision's lateness (`late`, `lateness_ms`); absent for one on time. */
+  readonly latenessMs?: number
   readonly eventTime: string
   readonly latencyMs: number
   readonly processedAt: string
@@ -125,9 +121,14 @@ export function encodeDecision(raw: string, event: PaymentEvent, p: DecisionPart
 export function decisionSuffix(p: DecisionParts): string {
   return (
     `,"event_time":"${p.eventTime}","decision":"${p.decision}","risk_score":${p.riskScore}` +
-    `,"rules_fired":${p.firedJson},"trace":${p.traceJson},"processing_latency_ms":${p.latencyMs}` +
+    `,"rules_fired":${p.firedJson},"trace":${p.traceJson}${lateFields(p)},"processing_latency_ms":${p.latencyMs}` +
     `,"processed_at":"${p.processedAt}","source":${p.sourceJson}}`
   )
+}
+
+/** `,"late":true,"lateness_ms":N` for a late decision; nothing for one on time (its bytes stay as they were). */
+function lateFields(p: DecisionParts): string {
+  return p.latenessMs === undefined ? '' : `,"late":true,"lateness_ms":${p.latenessMs}`
 }
 
 /**
@@ -165,16 +166,12 @@ export function encodeAlert(
     `,"severity":"${severityOf(p.riskScore)}","customer_id":${JSON.stringify(event.customer_id)}` +
     `,"transaction_id":${JSON.stringify(event.transaction_id)},"merchant_id":${JSON.stringify(event.merchant_id)}` +
     `,"amount":${event.amount},"event_time":"${p.eventTime}","decision":"${p.decision}","risk_score":${p.riskScore}` +
-    `,"rules_fired":${p.firedJson},"trace":${p.traceJson},"processing_latency_ms":${p.latencyMs}` +
+    `,"rules_fired":${p.firedJson},"trace":${p.traceJson}${lateFields(p)},"processing_latency_ms":${p.latencyMs}` +
     `,"source":${p.sourceJson}}`
   )
 }
 
 export function encodeError(r: ErrorRecord): string {
-  return JSON.stringify(r)
-}
-
-export function encodeLate(r: LateRecord): string {
   return JSON.stringify(r)
 }
 

@@ -86,7 +86,7 @@ export class Metrics implements DependencySink {
     const p = METRIC_PREFIX
     this.events = new Counter({
       name: `${p}events_total`,
-      help: 'Events processed, by outcome (approved, fraud, error, late, duplicate).',
+      help: 'Events processed, by outcome (approved, fraud, error, duplicate; late: decisions late for their customer, also counted as approved or fraud).',
       labelNames: ['outcome'] as const,
       registers
     })

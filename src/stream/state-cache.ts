@@ -30,7 +30,7 @@ export class PartitionState {
   loaded = false
   /** Last offset whose effects are in the state (-1: none). */
   processedOffset = -1
-  /** Largest event time seen (the watermark trails it by the allowed lateness). */
+  /** Largest event time seen (stream time; see watermark.ts). */
   streamTimeMs = NO_EVENT_TIME
   /** Processed a new record in the current batch: its state must be written. */
   dirty = false

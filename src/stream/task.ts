@@ -29,11 +29,10 @@ export interface TaskContext {
  */
 export interface TaskLogic<P, R> {
   prepare(record: LogRecord): P
-  /** Event time, or NaN for a record without one (it skips the lateness check). */
+  /** Event time, or NaN for a record without one: it moves the partition's stream time. */
   eventTime(prepared: P): number
   requestKeys(prepared: P, keys: KeyRequests): void
   process(prepared: P, record: LogRecord, ctx: TaskContext): R
-  late(prepared: P, record: LogRecord, watermarkMs: number): R
   render(result: R, record: LogRecord, processedAtMs: number, out: OutRecord[]): void
   /**
    * A record whose `prepare` or `requestKeys` threw, as a decoded record that processes into an
@@ -42,7 +41,7 @@ export interface TaskLogic<P, R> {
    * every redelivery. Must not throw, and must give the same result for the same record.
    */
   reject(record: LogRecord, error: unknown): P
-  /** A record whose `process`, `late` or `render` threw, as an error result (see `reject`). */
+  /** A record whose `process` or `render` threw, as an error result (see `reject`). */
   fail(record: LogRecord, error: unknown): R
   /**
    * Optional: the logic's state changes as journal entries (journal.ts). With it, partition
@@ -65,7 +64,6 @@ export interface StreamTaskOptions {
   /** Stores in slot order: `stores[i].slot === i`. */
   readonly stores: readonly StoreSpec<unknown>[]
   readonly clock: Clock
-  readonly allowedLatenessMs: number
   /** Cached values kept after a batch; least recently used clean ones are evicted beyond it. */
   readonly maxCachedEntries: number
   /** Prefix of every state key. */
@@ -117,7 +115,6 @@ export interface TaskStats {
   replayed: number
   /** Redelivered records older than the replay log: nothing emitted. */
   duplicatesSkipped: number
-  late: number
   /** Records whose processing failed and whose error record could not be rendered either. */
   unreported: number
   keysLoaded: number
@@ -294,7 +291,6 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         processed: 0,
         replayed: 0,
         duplicatesSkipped: 0,
-        late: 0,
         unreported: 0,
         keysLoaded: 0,
         keysWritten: 0,
@@ -548,7 +544,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     }
   }
 
-  /** One record: re-emit if already processed, else late side output or evaluation; then render. */
+  /** One record: re-emit if already processed, else evaluation; then render. */
   #handle(rec: LogRecord, part: PartitionState, p: P, outputs: OutRecord[], stats: TaskStats): void {
     const start = outputs.length
     if (rec.offset <= part.processedOffset) {
@@ -560,20 +556,15 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     } else {
       part.processedOffset = rec.offset
       part.dirty = true
-      const lateness = this.#o.allowedLatenessMs
+      // Stream time only: lateness is the logic's to judge (the fraud logic: per customer).
       const t = this.#logic.eventTime(p)
+      if (t > part.streamTimeMs) part.streamTimeMs = t
       let r: R
       try {
-        if (t < part.streamTimeMs - lateness) {
-          r = this.#logic.late(p, rec, part.streamTimeMs - lateness)
-          stats.late++
-        } else {
-          if (t > part.streamTimeMs) part.streamTimeMs = t
-          this.#current = part
-          r = this.#logic.process(p, rec, this)
-          stats.processed++
-          if (this.#journal !== null) this.#record(part, r)
-        }
+        this.#current = part
+        r = this.#logic.process(p, rec, this)
+        stats.processed++
+        if (this.#journal !== null) this.#record(part, r)
       } catch (error) {
         // What the record changed in memory before it threw is not journaled: a bug's effects
         // stay out of the durable state.

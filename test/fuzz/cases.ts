@@ -17,7 +17,7 @@ export function caseRandom(seed: string, target: Target, k: number): Random {
 /**
  * A hostile record made from a base event: a unique transaction id (fz-<case>) so that it
  * duplicates nothing unless a mutation makes it, stamped up to 45 s before the clean event it
- * precedes (30 s are allowed: some of the valid ones are late), then mutated.
+ * precedes (30 s are allowed: some of the valid ones are decided late, behind their customer), then mutated.
  */
 export function eventCase(
   seed: string,

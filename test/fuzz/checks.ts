@@ -1,8 +1,8 @@
 /**
  * The per-record assertions shared by the processor and file targets: every input record gets
- * exactly one output (a decision, an error or a late event) or is a counted duplicate; what
- * the reference validator accepts is decided, what it rejects is an error; outputs are JSON
- * and bounded. Also the summary of each decision that the differential check compares.
+ * exactly one output (a decision or an error) or is a counted duplicate; what the reference
+ * validator accepts is decided (late or not), what it rejects is an error; outputs are JSON and
+ * bounded. Also the summary of each decision that the differential check compares.
  */
 import type { ProcessorOptions } from '../../src/apps/processor/index.ts'
 import { DEFAULT_LIMITS, parseJsonWithin, type RecordLimits } from '../../src/domain/limits.ts'
@@ -90,7 +90,8 @@ export function lastSourceOffset(text: string): number | null {
 
 /**
  * A decision as the differential check compares it: its topic and the decision fields the
- * processor appends (decision, risk_score, rules_fired, trace), not processed_at nor latency.
+ * processor appends (decision, risk_score, rules_fired, trace, and late, lateness_ms when
+ * late), not processed_at nor latency.
  */
 export function summaryOf(topic: string, text: string): string {
   const from = text.lastIndexOf(',"decision":')
@@ -179,6 +180,9 @@ function downstream(topic: string, raw: string, o: ProcessorOptions): string | n
   }
 }
 
+/** The late flag at the end of a decision's summary (see summaryOf). */
+const LATE_FIELDS = /,"late":true,"lateness_ms":(-?[\d.e+-]+)$/
+
 /** Checks one run's outputs against its inputs; returns the findings and each record's decision summary. */
 export function checkOutputs(
   expected: readonly Expected[],
@@ -186,7 +190,7 @@ export function checkOutputs(
   c: CheckContext
 ): { findings: Finding[]; summaries: Map<number, string> } {
   const t = c.options.topics
-  const primary = new Set([t.approved, t.fraud, t.errors, t.late])
+  const primary = new Set([t.approved, t.fraud, t.errors])
   const findings: Finding[] = []
   const byOffset = new Map<number, Out[]>()
   const bound = outputBound(limitsOf(c.options))
@@ -269,6 +273,18 @@ export function checkOutputs(
         finding(c, e.origin, 'decision-topic', `decision ${JSON.stringify(p.value.decision)} on ${p.topic}`)
       )
     }
+    // Read from the fields the processor appended (the event may carry a `late` of its own).
+    const late = LATE_FIELDS.exec(p.summary)
+    if (decided && late !== null && !(Number(late[1]) > c.options.allowedLatenessMs)) {
+      findings.push(
+        finding(
+          c,
+          e.origin,
+          'late-flag',
+          `late with lateness_ms ${late[1]} (allowed ${c.options.allowedLatenessMs})`
+        )
+      )
+    }
   }
   for (const e of missing) {
     if (!e.valid)
@@ -289,7 +305,7 @@ export function checkOutputs(
   return { findings, summaries }
 }
 
-/** What the hostile records of a run came to: error, approved, fraud, late or duplicate. */
+/** What the hostile records of a run came to: error, approved, fraud or duplicate, and how many were decided late. */
 export function tallyHostile(
   expected: readonly Expected[],
   summaries: ReadonlyMap<number, string>
@@ -300,6 +316,7 @@ export function tallyHostile(
     const s = summaries.get(e.offset) ?? 'none'
     const k = s === 'duplicate' ? s : (/^darooghe\.(?:transactions\.)?([a-z_]+)/.exec(s)?.[1] ?? s)
     out[k] = (out[k] ?? 0) + 1
+    if (LATE_FIELDS.test(s)) out.late = (out.late ?? 0) + 1
   }
   return out
 }

@@ -44,7 +44,7 @@ interface Line {
 interface FileRun {
   readonly outs: Out[]
   readonly text: string
-  /** Records with no output: input records less decisions, errors and late events (the command's own counts). */
+  /** Records with no output: input records less decisions and errors (the command's own counts). */
   readonly duplicates: number
   readonly error: Error | null
 }
@@ -79,7 +79,7 @@ async function detectFile(
   let error: Error | null = null
   try {
     const s = await runFileDetect({ ...flags(nowMs, batchSize), input: inPath, output: outPath })
-    duplicates = s.records - s.approved - s.fraud - s.errors - s.late
+    duplicates = s.records - s.approved - s.fraud - s.errors
   } catch (e) {
     error = e as Error
   }

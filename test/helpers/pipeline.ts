@@ -12,14 +12,13 @@ export interface Topics {
   fraud: string
   alerts: string
   errors: string
-  late: string
 }
 
 export async function makeTopics(t: TestContext, partitions = 6): Promise<Topics> {
-  const [input, approved, fraud, alerts, errors, late] = await Promise.all(
-    ['in', 'approved', 'fraud', 'alerts', 'errors', 'late'].map(n => createTopic(t, n, partitions))
+  const [input, approved, fraud, alerts, errors] = await Promise.all(
+    ['in', 'approved', 'fraud', 'alerts', 'errors'].map(n => createTopic(t, n, partitions))
   )
-  return { input: input!, approved: approved!, fraud: fraud!, alerts: alerts!, errors: errors!, late: late! }
+  return { input: input!, approved: approved!, fraud: fraud!, alerts: alerts!, errors: errors! }
 }
 
 /** Generator events with event times in the recent past (so none is late or too old). */
@@ -90,7 +89,7 @@ export const parse = (r: LogRecord): Json => JSON.parse(r.value!.toString()) as 
 /** `darooghe detect` flags for a group on the test's own topics. */
 export function detectorArgs(topics: Topics, group: string): string[] {
   const args = ['--topic', topics.input, '--group', group]
-  for (const role of ['approved', 'fraud', 'alerts', 'errors', 'late'] as const)
+  for (const role of ['approved', 'fraud', 'alerts', 'errors'] as const)
     args.push(`--${role}-topic`, topics[role])
   return args
 }

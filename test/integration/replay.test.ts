@@ -29,8 +29,6 @@ function topicFlags(t: Topics): string[] {
     t.alerts,
     '--errors-topic',
     t.errors,
-    '--late-topic',
-    t.late,
     '--batch-size',
     '500',
     '--status-interval',

@@ -213,7 +213,7 @@ test('history → detector → store: counts as computed from the topics; a reru
     topics.raw,
     '--group',
     detectGroup,
-    ...(['approved', 'fraud', 'alerts', 'errors', 'late'] as const).flatMap(r => [`--${r}-topic`, topics[r]]),
+    ...(['approved', 'fraud', 'alerts', 'errors'] as const).flatMap(r => [`--${r}-topic`, topics[r]]),
     '--status-interval',
     '0',
     '--log-level',

@@ -6,11 +6,14 @@ import { northOf } from '../../src/domain/geo.ts'
 import { makeEvent, T0, TEHRAN, toRecords } from './fixtures.ts'
 import { TopologyDriver } from './driver.ts'
 
-/** Bursts, jumps, spikes, thresholds and new places: every rule of every shipped set fires and stays quiet. */
+/**
+ * Bursts, jumps, spikes, thresholds and new places: every rule of every shipped set fires and
+ * stays quiet. Every tenth payment is 5 minutes behind its customer: decided late.
+ */
 function mixed(n: number): PaymentEvent[] {
   const events: PaymentEvent[] = []
   for (let i = 0; i < n; i++) {
-    const t = T0 + i * 7_000 + (i % 5) * 333
+    const t = T0 + i * 7_000 + (i % 5) * 333 - (i % 10 === 9 ? 300_000 : 0)
     const customer_id = `cust_${i % 6}`
     const far = i % 9 === 0 ? 120 + i : i % 13 === 0 ? 3 : 0
     const amount = i % 11 === 0 ? 30_000_000 + i * 17 : i % 7 === 0 ? 25_000 + i : 1_000 + i * 131
@@ -30,6 +33,7 @@ for (const rules of ['default', 'baag-hum-baag', 'kafka-mini', 'redis-feature-st
     )
     assert.ok(outputs.length > 100)
     let fired = 0
+    let late = 0
     for (const o of outputs) {
       const bytes = o.value as Buffer
       const d = JSON.parse(bytes.toString('utf8'))
@@ -42,6 +46,7 @@ for (const rules of ['default', 'baag-hum-baag', 'kafka-mini', 'redis-feature-st
             riskScore: d.risk_score,
             firedJson: JSON.stringify(d.rules_fired),
             traceJson: JSON.stringify(d.trace),
+            latenessMs: d.late === true ? d.lateness_ms : undefined,
             eventTime: d.event_time,
             latencyMs: d.processing_latency_ms,
             processedAt: d.processed_at,
@@ -51,7 +56,9 @@ for (const rules of ['default', 'baag-hum-baag', 'kafka-mini', 'redis-feature-st
       ])
       assert.equal(bytes.toString('utf8'), expected.toString('utf8'))
       if (d.rules_fired.length > 0) fired++
+      if (d.late === true) late++
     }
     assert.ok(fired > 0, 'some rules fired')
+    assert.ok(late > 5, `some decided late (${late})`)
   })
 }

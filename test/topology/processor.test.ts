@@ -11,7 +11,6 @@ const APPROVED = 'darooghe.transactions.approved'
 const FRAUD = 'darooghe.transactions.fraud'
 const ALERTS = 'darooghe.fraud_alerts'
 const ERRORS = 'darooghe.error_logs'
-const LATE = 'darooghe.late_events'
 
 describe('routing', () => {
   test('an ordinary event is approved: the original event enriched with the decision', async () => {
@@ -188,29 +187,6 @@ describe('error_logs', () => {
 })
 
 describe('event time', () => {
-  test('an event older than the watermark goes to the late topic, unscored; exactly on the watermark is on time', async () => {
-    const d = new TopologyDriver()
-    const head = makeEvent({ t: T0 + 100_000 })
-    const onMark = makeEvent({ t: T0 + 70_000 })
-    const late = makeEvent({ t: T0 + 69_999 })
-    const r = await d.run(toRecords([head, onMark, late], { timestamp: T0 + 101_000 }))
-    const outs = r.outputs.map(o => ({ topic: o.topic, value: JSON.parse(String(o.value)) }))
-    assert.deepEqual(
-      outs.map(o => o.topic),
-      [APPROVED, APPROVED, LATE]
-    )
-    assert.equal(r.stats.late, 1)
-    const l = outs[2]!.value
-    assert.equal(l.transaction_id, late.transaction_id)
-    assert.equal(l.watermark, new Date(T0 + 70_000).toISOString())
-    assert.equal(l.lateness_ms, 1)
-    assert.equal(l.allowed_lateness_ms, 30_000)
-    assert.deepEqual(l.original, late)
-    // Not in state: the next event counts 3 in its window, not 4.
-    const next = await d.pipe(toRecords([makeEvent({ t: T0 + 100_500 })], { offset: 3 }))
-    assert.equal(next[0]!.value.trace.velocity.count, 3)
-  })
-
   test('out-of-order events within the lateness are evaluated in event time', async () => {
     const d = new TopologyDriver({ options: { allowedLatenessMs: 600_000 } })
     const far = northOf(TEHRAN.lat, TEHRAN.lng, 300)

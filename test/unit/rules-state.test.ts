@@ -65,6 +65,30 @@ test('recent stays sorted by event time, drops what is older than the retention 
   assert.equal(hasRecent(s, transactionKey(`t${T0 + 10_000}`)), false)
 })
 
+test('a late transaction is inserted in event-time order; one older than the retention horizon is counted, not retained', () => {
+  const s = new CustomerState()
+  add(s, T0 + 200_000)
+  add(s, T0 + 210_000)
+  add(s, T0 + 60_000) // 150 000 behind the latest: at the horizon, kept, first
+  add(s, T0 + 205_000) // between the two
+  assert.deepEqual(
+    s.recent.toArray().map(r => r.t - T0),
+    [60_000, 200_000, 205_000, 210_000]
+  )
+  const s2 = new CustomerState()
+  add(s2, T0 + 200_000)
+  add(s2, T0 + 210_000)
+  add(s2, T0 + 59_999, { amount: 5 }) // 1 ms beyond the horizon
+  assert.deepEqual(
+    s2.recent.toArray().map(r => r.t - T0),
+    [200_000, 210_000]
+  )
+  assert.equal(s2.count, 3)
+  assert.equal(s2.sum, 25)
+  assert.equal(s2.lastT, T0 + 210_000)
+  assert.equal(hasRecent(s2, transactionKey(`t${T0 + 59_999}`)), false)
+})
+
 test('last location follows event time; home is the first; known places are merged, bounded, most recent last', () => {
   const s = new CustomerState()
   add(s, T0 + 10_000, { km: 0 })

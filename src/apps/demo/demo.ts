@@ -20,7 +20,7 @@ import {
   type ProcessorTopics
 } from '../processor/index.ts'
 import { runProducer } from '../producer/index.ts'
-import { runStore, type StoreTopics } from '../store/index.ts'
+import { DEFAULT_STORE_TOPICS, runStore, type StoreTopics } from '../store/index.ts'
 import { runWindows } from '../windows/index.ts'
 import { memoryBackend, type DemoBackend } from './backend.ts'
 import { drain } from './drain.ts'
@@ -103,10 +103,10 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
     new LiveView({
       topics: { ...topics, analytics: `${prefix}${DEFAULT_LIVE_TOPICS.analytics}` }
     })
-  await backend.ensureTopics(
-    [input, topics.approved, topics.fraud, topics.alerts, topics.errors, topics.late, live.topics.analytics],
-    o.partitions ?? 6
-  )
+  // The topics the demo writes. Nothing in it writes late events: the detector decides late
+  // payments, flagged.
+  const written = [topics.approved, topics.fraud, topics.alerts, topics.errors, live.topics.analytics]
+  await backend.ensureTopics([input, ...written], o.partitions ?? 6)
   const fromBeginning = !o.fromLatest
   const processor = createProcessor({
     store,
@@ -140,13 +140,17 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
     ],
     [groups.live, backend.consumer({ groupId: groups.live, topics: live.subscriptions(), fromBeginning })]
   ]
-  const storeTopics: StoreTopics = { ...topics, analytics: live.topics.analytics }
+  const storeTopics: StoreTopics = {
+    ...topics,
+    late: `${prefix}${DEFAULT_STORE_TOPICS.late}`,
+    analytics: live.topics.analytics
+  }
   if (o.documents) {
     consumers.push([
       groups.store,
       backend.consumer({
         groupId: groups.store,
-        topics: [...new Set(Object.values(storeTopics))],
+        topics: written,
         fromBeginning
       })
     ])

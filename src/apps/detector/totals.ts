@@ -7,6 +7,7 @@ export interface BatchTotals {
   fraud: number
   alerts: number
   errors: number
+  /** Decisions late for their customer (among approved and fraud). */
   late: number
   latencyMax: number
 }

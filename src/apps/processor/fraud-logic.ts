@@ -23,7 +23,7 @@ import type { KeyRequests, TaskContext, TaskJournal, TaskLogic } from '../../str
 import { MAX_ID_LENGTH } from '../../domain/validate.ts'
 import { StateFormatError } from '../../domain/rules/state-codec.ts'
 import type { ProcessorOptions } from './options.ts'
-import { DECIDED, DUPLICATE, ERROR, type Failure, LATE, Prepared, Result } from './records.ts'
+import { DECIDED, DUPLICATE, ERROR, type Failure, Prepared, Result } from './records.ts'
 import { Renderer } from './render.ts'
 import { CUSTOMERS, MERCHANTS, PROFILES } from './stores.ts'
 
@@ -35,6 +35,10 @@ const TXN_ID = /["']transaction_id["']\s*:\s*["']([^"'\\]{1,200})["']/
  * state (5.2), rules in event time (5.3), risk score (5.4), routing (5.5). A transaction id
  * already among the customer's recent transactions is a duplicate (e.g. a producer retry
  * without idempotence): counted, not scored, nothing emitted.
+ *
+ * Every valid payment is decided. One whose event time is behind its customer's latest by
+ * more than the allowed lateness is decided late: flagged with its lateness, and folded into
+ * the customer's state in event-time order like any other (see customer-state.ts).
  */
 export class FraudLogic implements TaskLogic<Prepared, Result> {
   readonly renderer: Renderer
@@ -126,6 +130,10 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
     const txnKey = transactionKey(p.fields.transactionId)
     if (hasRecent(customer, txnKey)) return new Result(DUPLICATE, p)
     const t = p.fields.eventTimeMs
+    // Per customer: another customer's traffic on the partition does not make this one late.
+    // Before the customer's first transaction lastT is NaN, and nothing is late.
+    const behind = customer.lastT - t
+    const latenessMs = behind > this.#o.allowedLatenessMs ? behind : 0
     const rc = this.#ctx
     rc.customer = customer
     rc.t = t
@@ -155,11 +163,7 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
       ev.fraud,
       this.#limits
     )
-    return new Result(DECIDED, p, ev, score, 0, txnKey)
-  }
-
-  late(p: Prepared, _record: LogRecord, watermarkMs: number): Result {
-    return new Result(LATE, p, null, 0, watermarkMs)
+    return new Result(DECIDED, p, ev, score, latenessMs, txnKey)
   }
 
   render(r: Result, rec: LogRecord, processedAtMs: number, out: OutRecord[]): void {

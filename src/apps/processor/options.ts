@@ -13,21 +13,21 @@ export interface ProcessorTopics {
   readonly alerts: string
   /** Validation failures. Default 'darooghe.error_logs'. */
   readonly errors: string
-  /** Events older than the watermark (side output). Default 'darooghe.late_events'. */
-  readonly late: string
 }
 
 export const DEFAULT_TOPICS: ProcessorTopics = Object.freeze({
   approved: 'darooghe.transactions.approved',
   fraud: 'darooghe.transactions.fraud',
   alerts: 'darooghe.fraud_alerts',
-  errors: 'darooghe.error_logs',
-  late: 'darooghe.late_events'
+  errors: 'darooghe.error_logs'
 })
 
 export interface ProcessorOptions {
   readonly topics: ProcessorTopics
-  /** How far behind a partition's largest event time an event may be and still be scored, ms. Default 30 000. */
+  /**
+   * How far behind its customer's latest event time an event may be and still be on time, ms;
+   * one further behind is decided too, flagged late. Default 30 000.
+   */
   readonly allowedLatenessMs: number
   /** An alert is raised when the decision is fraud or the risk score is above this. Default 80. */
   readonly alertThreshold: number

@@ -35,6 +35,8 @@ export interface BatchStats extends TaskStats {
   fraud: number
   alerts: number
   errors: number
+  /** Decisions late for their customer (also counted in approved or fraud). */
+  late: number
   /** Events whose transaction id was already among the customer's recent ones (included in duplicatesSkipped). */
   duplicateTransactionIds: number
   errorCodes: LogicStats['errorCodes']
@@ -116,7 +118,6 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     store: deps.store,
     stores: STORES,
     clock,
-    allowedLatenessMs: options.allowedLatenessMs,
     maxCachedEntries: options.maxCachedEntries,
     keyPrefix: options.keyPrefix,
     journalMaxBytes: options.journalMaxBytes,
@@ -167,6 +168,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           fraud: s.fraud,
           alerts: s.alerts,
           errors: s.errors,
+          late: s.late,
           duplicateTransactionIds: s.duplicateTransactionIds,
           errorCodes: s.errorCodes,
           ruleHits: s.ruleHits,

@@ -60,18 +60,21 @@ export class Prepared {
 }
 
 export const ERROR = 0
-export const LATE = 1
 export const DECIDED = 2
 export const DUPLICATE = 3
 
 /** What processing a record produced; outputs are encoded from it once processing time is known. */
 export class Result {
   constructor(
-    readonly kind: typeof ERROR | typeof LATE | typeof DECIDED | typeof DUPLICATE,
+    readonly kind: typeof ERROR | typeof DECIDED | typeof DUPLICATE,
     readonly prepared: Prepared,
     readonly evaluation: Evaluation | null = null,
     readonly riskScore = 0,
-    readonly watermarkMs = 0,
+    /**
+     * A decision late for its customer: how far its event time is behind the customer's latest
+     * (more than the allowed lateness); 0 when on time.
+     */
+    readonly latenessMs = 0,
     /** `transactionKey` of a decided transaction's id (its journal entry keeps it). */
     readonly txnKey = 0
   ) {}
@@ -82,7 +85,7 @@ export interface Outcome {
   readonly transactionId: string | null
   readonly partition: number
   readonly offset: number
-  readonly outcome: 'approved' | 'fraud' | 'error' | 'late' | 'duplicate'
+  readonly outcome: 'approved' | 'fraud' | 'error' | 'duplicate'
   readonly alert: boolean
   readonly rulesFired: readonly string[]
   readonly errorCodes: readonly ValidationCode[]
@@ -94,6 +97,8 @@ export class LogicStats {
   fraud = 0
   alerts = 0
   errors = 0
+  /** Decisions late for their customer (also counted in approved or fraud). */
+  late = 0
   duplicateTransactionIds = 0
   errorCodes: Partial<Record<ValidationCode, number>> = {}
   ruleHits: Record<string, number> = {}

@@ -1,11 +1,10 @@
-import type { PaymentEvent, ValidationCode } from '../../domain/event.ts'
+import type { ValidationCode } from '../../domain/event.ts'
 import {
   decisionSplicePoint,
   decisionSuffix,
   encodeAlert,
   encodeDecision,
   encodeError,
-  encodeLate,
   encodeSource,
   isAlert,
   type DecisionParts
@@ -18,7 +17,7 @@ import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { DerivedOutRecord } from '../../stream/replay-log.ts'
 import { ByteSlab, bytesOf } from '../../stream/slab.ts'
 import type { ProcessorOptions } from './options.ts'
-import { DECIDED, ERROR, LATE, LogicStats, type Outcome, type Prepared, type Result } from './records.ts'
+import { DECIDED, ERROR, LogicStats, type Outcome, type Prepared, type Result } from './records.ts'
 
 // The constant parts of a decision's suffix (see decisionSuffix), as bytes.
 const EVENT_TIME = bytesOf(',"event_time":"')
@@ -26,6 +25,7 @@ const FRAUD_SCORE = bytesOf('","decision":"fraud","risk_score":')
 const APPROVED_SCORE = bytesOf('","decision":"approved","risk_score":')
 const RULES_FIRED = bytesOf(',"rules_fired":[')
 const TRACE = bytesOf('],"trace":')
+const LATE = bytesOf(',"late":true,"lateness_ms":')
 const LATENCY = bytesOf(',"processing_latency_ms":')
 const PROCESSED_AT = bytesOf(',"processed_at":"')
 const SOURCE = bytesOf('","source":')
@@ -56,7 +56,6 @@ export class Renderer {
     const processedAt = this.#isoOf(processedAtMs)
     if (r.kind === DECIDED) this.#renderDecision(r, rec, processedAtMs, processedAt, out)
     else if (r.kind === ERROR) this.#renderError(r.prepared, rec, processedAt, out)
-    else if (r.kind === LATE) this.#renderLate(r, rec, processedAt, out)
     else {
       this.stats.duplicateTransactionIds++
       if (this.#o.collectOutcomes) this.#outcome(r.prepared, rec, 'duplicate', false)
@@ -88,6 +87,7 @@ export class Renderer {
         ev,
         kind,
         r.riskScore,
+        r.latenessMs,
         p.fields.eventTimeMs,
         latencyMs,
         processedAt
@@ -132,6 +132,7 @@ export class Renderer {
     }
     if (ev.fraud) s.fraud++
     else s.approved++
+    if (r.latenessMs > 0) s.late++
     for (const id of ev.fired) s.ruleHits[id] = (s.ruleHits[id] ?? 0) + 1
     if (latencyMs > s.latencyMaxMs) s.latencyMaxMs = latencyMs
     s.latencySumMs += latencyMs
@@ -152,6 +153,7 @@ export class Renderer {
       riskScore: r.riskScore,
       firedJson: ev.fired.length === 0 ? '[]' : JSON.stringify(ev.fired),
       traceJson: this.#engine.encodeTrace(ev),
+      latenessMs: r.latenessMs > 0 ? r.latenessMs : undefined,
       eventTime,
       latencyMs,
       processedAt,
@@ -170,6 +172,7 @@ export class Renderer {
     ev: Evaluation,
     kind: 'fraud' | 'approved',
     riskScore: number,
+    latenessMs: number,
     eventTimeMs: number,
     latencyMs: number,
     processedAt: string
@@ -191,6 +194,10 @@ export class Renderer {
       }
       w.put(TRACE)
       this.#engine.encodeTraceInto(ev, w)
+      if (latenessMs > 0) {
+        w.put(LATE)
+        w.num(latenessMs)
+      }
       w.put(LATENCY)
       w.num(latencyMs)
       w.put(PROCESSED_AT)
@@ -235,31 +242,6 @@ export class Renderer {
     s.errors++
     for (const c of codes) s.errorCodes[c] = (s.errorCodes[c] ?? 0) + 1
     if (this.#o.collectOutcomes) this.#outcome(p, rec, 'error', false, [], codes)
-  }
-
-  #renderLate(r: Result, rec: LogRecord, processedAt: string, out: OutRecord[]): void {
-    const p = r.prepared
-    const e: PaymentEvent = p.event(rec)
-    const value = encodeLate({
-      transaction_id: p.fields.transactionId,
-      customer_id: p.fields.customerId,
-      event_time: isoOrEmpty(p.fields.eventTimeMs),
-      watermark: isoOrEmpty(r.watermarkMs),
-      lateness_ms: r.watermarkMs - p.fields.eventTimeMs,
-      allowed_lateness_ms: this.#o.allowedLatenessMs,
-      original: e,
-      source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
-      ingestion_time: isoOrEmpty(rec.timestamp),
-      processed_at: processedAt
-    })
-    out.push({
-      topic: this.#o.topics.late,
-      key: p.fields.customerId,
-      value,
-      timestamp: rec.timestamp,
-      headers: rec.headers
-    })
-    if (this.#o.collectOutcomes) this.#outcome(p, rec, 'late', false)
   }
 
   #outcome(

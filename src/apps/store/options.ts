@@ -11,7 +11,10 @@ export interface StoreTopics {
   readonly alerts: string
   /** Validation failures. Default 'darooghe.error_logs'. */
   readonly errors: string
-  /** Late events (side output). Default 'darooghe.late_events'. */
+  /**
+   * Late events. Default 'darooghe.late_events'. The detector no longer writes it (it decides
+   * late payments, flagged): records written there before are still stored.
+   */
   readonly late: string
   /** Window aggregates of the windows stage. Default 'darooghe.analytics'. */
   readonly analytics: string
@@ -22,7 +25,7 @@ export const DEFAULT_STORE_TOPICS: StoreTopics = Object.freeze({
   fraud: DEFAULT_TOPICS.fraud,
   alerts: DEFAULT_TOPICS.alerts,
   errors: DEFAULT_TOPICS.errors,
-  late: DEFAULT_TOPICS.late,
+  late: 'darooghe.late_events',
   analytics: 'darooghe.analytics'
 })
 

@@ -123,7 +123,7 @@ async function demoAction(flags: Flags): Promise<void> {
     const secs = Math.max(1, (Date.now() - started) / 1000)
     return (
       `events ${totals.records} (${Math.round(totals.records / secs)}/s)  approved ${totals.approved}  ` +
-      `fraud ${totals.fraud}  alerts ${totals.alerts}  errors ${totals.errors}  late ${totals.late}  ` +
+      `fraud ${totals.fraud}  alerts ${totals.alerts}  errors ${totals.errors}  decided late ${totals.late}  ` +
       `max latency ${totals.latencyMax} ms`
     )
   }

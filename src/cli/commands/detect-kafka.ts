@@ -27,7 +27,6 @@ export interface KafkaDetectFlags extends DetectFlags {
   fraudTopic?: string
   alertsTopic?: string
   errorsTopic?: string
-  lateTopic?: string
   partitions?: string
   statusInterval?: string
   logLevel?: string
@@ -92,8 +91,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
         approved: flags.approvedTopic ?? env.LEGIT_TOPIC,
         fraud: flags.fraudTopic ?? env.FRAUD_TOPIC,
         alerts: flags.alertsTopic,
-        errors: flags.errorsTopic,
-        late: flags.lateTopic
+        errors: flags.errorsTopic
       }
     },
     store,
@@ -102,7 +100,7 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     flags.exactlyOnce ? 'state-first' : 'outputs-first'
   )
   const t = processor.options.topics
-  const outputs = [t.approved, t.fraud, t.alerts, t.errors, t.late]
+  const outputs = [t.approved, t.fraud, t.alerts, t.errors]
   await withRetry(
     `create the topics on Kafka at ${brokers.join(',')}`,
     async () => {

@@ -33,7 +33,7 @@ export interface DetectFlags {
   batchSize: string
   quiet?: boolean
   /** Output topic overrides (Kafka mode); undefined entries keep the defaults. */
-  topics?: Partial<Record<'approved' | 'fraud' | 'alerts' | 'errors' | 'late', string | undefined>>
+  topics?: Partial<Record<'approved' | 'fraud' | 'alerts' | 'errors', string | undefined>>
   /** Namespace of the state keys (Kafka mode: the consumer group, like an application id). */
   keyPrefix?: string
   /** Journal size past which a partition's state is snapshotted (e.g. '16MiB'). */
@@ -55,7 +55,7 @@ export function scoringOptions(command: Command): Command {
     )
     .option(
       '--allowed-lateness <duration>',
-      'how late (event time) an event may be and still be scored',
+      "how far an event may trail its customer's latest event time and be on time (one further behind is decided, flagged late)",
       '30s'
     )
     .option('--alert-threshold <score>', 'alert when the risk score is above this (0-100)', '80')
@@ -139,7 +139,6 @@ export function registerDetect(program: Command): void {
     .option('--fraud-topic <name>', 'fraud decisions (env FRAUD_TOPIC; default darooghe.transactions.fraud)')
     .option('--alerts-topic <name>', 'alerts (default darooghe.fraud_alerts)')
     .option('--errors-topic <name>', 'validation failures (default darooghe.error_logs)')
-    .option('--late-topic <name>', 'late events side output (default darooghe.late_events)')
     .option('--partitions <n>', 'Kafka mode: partitions of topics it creates (default 6)')
     .option('--status-interval <s>', 'Kafka mode: seconds between status log lines (0: none)', '10')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
@@ -233,6 +232,7 @@ export interface DetectSummary {
   fraud: number
   alerts: number
   errors: number
+  /** Decisions late for their customer (among the approved and fraud ones). */
   late: number
   seconds: number
 }
@@ -299,8 +299,8 @@ export async function runFileDetect(flags: DetectFlags): Promise<DetectSummary> 
   if (!flags.quiet) {
     const rate = sum.seconds > 0 ? Math.round(sum.records / sum.seconds) : sum.records
     process.stderr.write(
-      `${progress ? '\r' : ''}detect: ${sum.records} records: ${sum.approved} approved, ${sum.fraud} fraud, ${sum.alerts} alerts, ` +
-        `${sum.errors} errors, ${sum.late} late in ${sum.seconds.toFixed(2)} s (${rate} events/s)\n`
+      `${progress ? '\r' : ''}detect: ${sum.records} records: ${sum.approved} approved, ${sum.fraud} fraud ` +
+        `(${sum.late} of them decided late), ${sum.alerts} alerts, ${sum.errors} errors in ${sum.seconds.toFixed(2)} s (${rate} events/s)\n`
     )
   }
   if (backtest) {

@@ -113,7 +113,6 @@ export function registerReplay(program: Command): void {
     .option('--fraud-topic <name>', 'fraud decisions (default darooghe.transactions.fraud)')
     .option('--alerts-topic <name>', 'alerts (default darooghe.fraud_alerts)')
     .option('--errors-topic <name>', 'validation failures (default darooghe.error_logs)')
-    .option('--late-topic <name>', 'late events side output (default darooghe.late_events)')
   scoringOptions(replay)
   replay
     .option('--status-interval <s>', 'seconds between status log lines (0: none)', '10')

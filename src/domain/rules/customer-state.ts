@@ -5,10 +5,10 @@ import { haversineKm } from '../geo.ts'
  * persisted in the state store once per batch. Pure data plus pure update functions.
  *
  * Ordering: `recent` is kept in EVENT-time order, so windows and "the previous transaction"
- * are right for out-of-order events. The running `count`/`sum` (the average) and the known
- * locations and merchants are all-time aggregates updated in ARRIVAL order: an out-of-order
- * event sees the average of everything processed before it, which differs from a strict
- * event-time average only within the allowed lateness.
+ * are right for out-of-order events, late ones included (one older than the retention horizon
+ * is dropped at once). The running `count`/`sum` (the average) and the known locations and
+ * merchants are all-time aggregates updated in ARRIVAL order: an out-of-order event sees the
+ * average of everything processed before it, not a strict event-time average.
  */
 export class RecentTxn {
   constructor(
