@@ -22,7 +22,7 @@ import { renderMarkdown } from './lib/markdown.ts'
 import type { Report } from './lib/types.ts'
 import { clientsSuite } from './suites/clients.ts'
 import { detectorSuite, prefill, type Prefilled } from './suites/detector.ts'
-import { latencySuite, maxThroughputSuite } from './suites/latency.ts'
+import { liveMaxSuite, liveSuite } from './suites/live.ts'
 import { stagesSuite } from './suites/stages.ts'
 import { sinkSuite } from './suites/sink.ts'
 import { analyzeSuite } from './suites/analyze.ts'
@@ -77,10 +77,8 @@ const plan = quick
       workerRuns: 1,
       embeddedRuns: 1,
       clientRuns: 1,
-      rates: [100, 1_000, 10_000],
-      latencyMs: 10_000,
-      steps: [1_000, 2_000, 5_000, 10_000],
-      stepMs: 10_000,
+      live: { rates: [1_000, 5_000], windowMs: 10_000, warmupMs: 5_000 },
+      liveMax: { rates: [10_000, 20_000], windowMs: 10_000, warmupMs: 5_000 },
       stageEvents: 30_000,
       sinkEvents: 20_000,
       analyzeEvents: 200_000
@@ -92,10 +90,9 @@ const plan = quick
       workerRuns: 2,
       embeddedRuns: 1,
       clientRuns: 1,
-      rates: [100, 1_000, 10_000],
-      latencyMs: 30_000,
-      steps: [1_000, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 40_000, 50_000],
-      stepMs: 60_000,
+      // The rates of issue 16, 60 s each after a 15 s warm-up; 20,000/s is in suite 2.
+      live: { rates: [1_000, 5_000, 10_000, 20_000], windowMs: 60_000, warmupMs: 15_000 },
+      liveMax: { rates: [30_000, 40_000], windowMs: 60_000, warmupMs: 15_000 },
       stageEvents: 200_000,
       // mongo-java-server (H2) writes a few thousand documents per second: 1M would take ten minutes.
       sinkEvents: 100_000,
@@ -203,12 +200,12 @@ async function runGroup(suites: readonly Suite[]): Promise<GroupResult> {
       r.stages = await suite('stages', () => stagesSuite(env, plan.stageEvents, log))
     }
     if (suites.includes('latency')) {
-      log('2. end-to-end latency')
-      r.latency = await suite('latency', () => latencySuite(env, plan.rates, plan.latencyMs, log))
+      log('2. live latency: the Kafka floor and the detector, each in processes of their own')
+      r.live = await suite('latency', () => liveSuite(env, plan.live, log))
     }
     if (suites.includes('max')) {
-      log('3. max sustainable throughput')
-      r.maxThroughput = await suite('max', () => maxThroughputSuite(env, plan.steps, plan.stepMs, log))
+      log('3. the highest rate the detector holds')
+      r.liveMax = await suite('max', () => liveMaxSuite(env, plan.liveMax, log))
     }
     if (suites.includes('clients')) {
       log(`5. Kafka client comparison, ${plan.clientRuns} run(s) per client`)
@@ -289,7 +286,7 @@ if (failed.length > 0) {
 report.notes = [
   ...notes,
   `1-minute load average of the machine (${report.conditions.cores} cores) before → after each suite: ${loads.join('; ')}. A load above the core count means other work competed with the benchmark.`,
-  'Everything (Kafka broker, Redis, the detector, the paced producer and the readers) runs on the same machine; in the latency suites one Node process holds the paced producer, the detector and the reader, so they compete for the same cores. Each group of suites runs in a fresh Node process.'
+  'Everything (Kafka broker, Redis, the detector, the paced producer and the readers) runs on the same machine and shares its cores. In the latency suites the paced producer, the system under test (`darooghe detect`, or the pass-through floor) and the reader are three processes. Each group of suites runs in a fresh Node process.'
 ]
 const file = `benchmarks/results/${report.conditions.date.replaceAll(':', '-')}.json`
 await mkdir('benchmarks/results', { recursive: true })

@@ -1,6 +1,13 @@
 /** Renders a benchmark report as `docs/benchmarks.md`. Pure: report in, markdown out. */
 import type { Summary } from './stats.ts'
-import type { ClientsSuiteResult, DetectorResult, LatencyResult, Report, StageResult } from './types.ts'
+import type {
+  ClientsSuiteResult,
+  DetectorResult,
+  LatencyResult,
+  LiveWindowResult,
+  Report,
+  StageResult
+} from './types.ts'
 
 /** 12345.6 → "12,346"; small values keep `digits` decimals. */
 export function fmt(n: number, digits = 0): string {
@@ -168,6 +175,73 @@ export function renderMarkdown(r: Report): string {
       ''
     )
   }
+  if (r.live) {
+    const l = r.live
+    const floorAt = new Map(l.floor.map(w => [w.rate, w]))
+    out.push(
+      '## 2. Live latency: the detector next to the Kafka floor',
+      '',
+      `Three processes, as a user would measure: a paced producer sends generator events (~${fmt(l.meanEventBytes)} bytes, ${l.partitions} partitions, each stamped with its intended send time, sent as soon as due with acks from all replicas), the system under test consumes them, and a reader reads its outputs. Latency = time read − intended send time (start + i / rate), so a stall is charged to every record behind it. **Detector**: \`darooghe detect\` with its defaults (Redis state, at-least-once). **Kafka floor**: the same consumer and producer forwarding each record, unprocessed, on the same load: what no processor on this data path can beat. ${l.windowS} s per rate after a ${l.warmupS} s warm-up at 1,000/s. HDR histogram; records never read are counted at the cut-off.`,
+      '',
+      table(
+        [
+          'events/s',
+          'floor p50',
+          'floor p99',
+          'detector p50',
+          'detector p90',
+          'detector p99',
+          'detector p99.9',
+          'detector max',
+          'sent / missing'
+        ],
+        l.detector.map(w => {
+          const f = floorAt.get(w.rate)
+          return [
+            fmt(w.rate),
+            f ? `${fmt(f.p50, 2)} ms` : '–',
+            f ? `${fmt(f.p99, 2)} ms` : '–',
+            `${fmt(w.p50, 2)} ms`,
+            `${fmt(w.p90, 2)} ms`,
+            `${fmt(w.p99, 2)} ms`,
+            `${fmt(w.p999, 2)} ms`,
+            `${fmt(w.max, 2)} ms`,
+            `${fmt(w.sent)} / ${fmt(w.missing)}`
+          ]
+        })
+      ),
+      ''
+    )
+  }
+  if (r.liveMax) {
+    const m = r.liveMax
+    const held = [
+      ...(r.live?.detector ?? []).filter(w => liveHeld(w, m.p99LimitMs)).map(w => w.rate),
+      ...m.steps.filter(s => s.passed).map(s => s.rate)
+    ]
+    out.push(
+      '## 3. The highest rate the detector holds',
+      '',
+      `The detector alone at higher rates, ${m.windowS} s each, measured as in suite 2. A rate is held when p99 < ${m.p99LimitMs} ms, the producer achieved ≥ 95 % of it and ≤ 0.1 % of the decisions are missing.`,
+      '',
+      `**Highest rate held (suites 2 and 3): ${held.length === 0 ? 'none' : `${fmt(Math.max(...held))} events/s`}.**`,
+      '',
+      table(
+        ['events/s', 'sent', 'p50', 'p90', 'p99', 'max', 'missing', 'held'],
+        m.steps.map(w => [
+          fmt(w.rate),
+          fmt(w.achievedSendRate),
+          `${fmt(w.p50, 2)} ms`,
+          `${fmt(w.p90, 2)} ms`,
+          `${fmt(w.p99, 2)} ms`,
+          `${fmt(w.max, 2)} ms`,
+          fmt(w.missing),
+          w.passed ? 'yes' : 'no'
+        ])
+      ),
+      ''
+    )
+  }
   if (r.maxThroughput) {
     const m = r.maxThroughput
     out.push(
@@ -309,4 +383,8 @@ export function wallText(r: Report): string | null {
       ? `Two detector processes (\`--workers 2\`) reached ${workers} events/s, bounded by the two cores that the detectors, the broker and Redis share.`
       : 'More detector processes in the group share the load.')
   )
+}
+
+function liveHeld(w: LiveWindowResult, limitMs: number): boolean {
+  return w.p99 < limitMs && w.achievedSendRate >= 0.95 * w.rate && w.missing <= w.sent * 0.001
 }

@@ -98,6 +98,39 @@ export interface ClientsSuiteResult {
   readonly clients: readonly ClientResult[]
 }
 
+/** One window of the live suites (benchmarks/live): latency from the intended send time, ms. */
+export interface LiveWindowResult {
+  readonly rate: number
+  readonly sent: number
+  readonly achievedSendRate: number
+  readonly received: number
+  readonly missing: number
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+  readonly p999: number
+  readonly max: number
+}
+
+/** Suite 2: the Kafka floor and the detector on the same paced load, each in its own processes. */
+export interface LiveSuiteResult {
+  readonly partitions: number
+  readonly meanEventBytes: number
+  readonly windowS: number
+  readonly warmupS: number
+  readonly floor: readonly LiveWindowResult[]
+  readonly detector: readonly LiveWindowResult[]
+}
+
+/** Suite 3: the detector's rate stepped up; the highest that held p99 under the limit. */
+export interface LiveMaxResult {
+  readonly p99LimitMs: number
+  readonly windowS: number
+  readonly partitions: number
+  readonly steps: readonly (LiveWindowResult & { readonly passed: boolean })[]
+  readonly maxSustainableRate: number | null
+}
+
 export interface Report {
   readonly conditions: Conditions
   readonly suites: readonly string[]
@@ -105,6 +138,8 @@ export interface Report {
   readonly embedded?: DetectorResult
   readonly latency?: LatencySuiteResult
   readonly maxThroughput?: MaxThroughputResult
+  readonly live?: LiveSuiteResult
+  readonly liveMax?: LiveMaxResult
   readonly stages?: readonly StageResult[]
   readonly clients?: ClientsSuiteResult
   readonly sink?: SinkResult

@@ -162,6 +162,8 @@ async function runTarget(
         )
       : new Child(
           [
+            // As `bin/darooghe.js` runs itself (its shebang line), which `node bin/…` skips.
+            '--max-semi-space-size=64',
             BIN,
             'detect',
             '--brokers',
