@@ -24,6 +24,7 @@ import { runStore, type StoreTopics } from '../store/index.ts'
 import { runWindows } from '../windows/index.ts'
 import { memoryBackend, type DemoBackend } from './backend.ts'
 import { drain } from './drain.ts'
+import { DEFAULT_REPLY_TOPIC } from '../../domain/reply.ts'
 
 export interface DemoOptions {
   readonly generator: GeneratorOptions
@@ -95,7 +96,12 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const prefixed = Object.fromEntries(
     Object.entries(DEFAULT_TOPICS).map(([k, v]) => [k, prefix + v])
   ) as unknown as ProcessorTopics
-  const options = processorOptions({ keyPrefix: `${prefix}darooghe-demo:`, topics: prefixed })
+  const replies = `${prefix}${DEFAULT_REPLY_TOPIC}`
+  const options = processorOptions({
+    keyPrefix: `${prefix}darooghe-demo:`,
+    topics: prefixed,
+    replyTopics: [replies]
+  })
   const topics = options.topics
   const input = `${prefix}darooghe.transactions`
   const live =
@@ -104,7 +110,16 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
       topics: { ...topics, analytics: `${prefix}${DEFAULT_LIVE_TOPICS.analytics}` }
     })
   await backend.ensureTopics(
-    [input, topics.approved, topics.fraud, topics.alerts, topics.errors, topics.late, live.topics.analytics],
+    [
+      input,
+      topics.approved,
+      topics.fraud,
+      topics.alerts,
+      topics.errors,
+      topics.late,
+      live.topics.analytics,
+      replies
+    ],
     o.partitions ?? 6
   )
   const fromBeginning = !o.fromLatest
