@@ -153,6 +153,7 @@ async function demoAction(flags: Flags): Promise<void> {
   process.stdout.write(
     `darooghe demo: generator → ${backend.name} → detector → alerts, dispatcher, dashboard (Ctrl-C to stop)\n` +
       `dashboard: http://${host}:${bound}/\n` +
+      `decisions: POST http://${host}:${bound}/v1/decisions (OpenAPI: /openapi.json)\n` +
       `alerts: ${alertsFile}\n`
   )
   const timer = setInterval(() => {
