@@ -141,6 +141,31 @@ test('an error record is a 422 with the id, the codes and the issues', async t =
   })
 })
 
+test('a late record is a 422 late_event; a reply the detector never writes is a 502', async t => {
+  const { bus, post } = await setup(t)
+  const late = post(EVENT)
+  await sent(bus, 1)
+  bus.reply(
+    0,
+    JSON.stringify({
+      transaction_id: 'txn-1',
+      customer_id: 'cust-9',
+      event_time: '2026-01-01T00:00:00.000Z',
+      watermark: '2026-01-01T00:01:00.000Z',
+      lateness_ms: 60_000,
+      allowed_lateness_ms: 30_000
+    })
+  )
+  const r = await late
+  assert.equal(r.statusCode, 422)
+  assert.equal(r.json().error, 'late_event')
+  assert.equal(r.json().issues[0].code, 'LATE')
+  const odd = post({ ...EVENT, transaction_id: 'txn-2' })
+  await sent(bus, 2)
+  bus.reply(1, '[1,2,3]')
+  assert.equal((await odd).statusCode, 502)
+})
+
 test('bodies the stream could not take are 4xx here and never sent', async t => {
   const { app, bus, post } = await setup(t)
   const cases: [unknown, number, string][] = [
