@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
-  decisionsFromFlags,
+  checkDecisionAccess,
+  decisionSettingsFrom,
+  decisionsFrom,
   decisionTimeoutFrom,
   decisionTtlFrom,
   isLoopback
@@ -19,21 +21,25 @@ test('--decision-timeout is a duration from 1 ms to 5 minutes, 2 s by default', 
 })
 
 test('decisions beyond loopback need --token or --insecure; bad topic names are refused', async () => {
-  const o = {
-    brokers: ['127.0.0.1:1'],
-    redisUrl: null,
-    log: silentLogger,
-    resilience: { policy: {}, log: silentLogger }
-  }
   assert.ok(isLoopback('127.0.0.1') && isLoopback('localhost') && isLoopback('::1'))
   assert.ok(!isLoopback('0.0.0.0') && !isLoopback('10.0.0.5'))
-  await assert.rejects(decisionsFromFlags({}, {}, { ...o, host: '0.0.0.0' }), /--token \(or --insecure/)
-  await assert.rejects(
-    decisionsFromFlags({ replyTopic: 'no spaces' }, {}, { ...o, host: '127.0.0.1' }),
+  assert.throws(() => checkDecisionAccess({}, {}, '0.0.0.0'), /--token \(or --insecure/)
+  checkDecisionAccess({}, {}, '127.0.0.1')
+  assert.throws(
+    () => decisionSettingsFrom({ replyTopic: 'no spaces' }, {}),
     /--reply-topic must be a topic name/
   )
+  assert.throws(() => decisionSettingsFrom({ decisionTimeout: 'soon' }, {}), /--decision-timeout/)
+  assert.equal(decisionSettingsFrom({}, { TRANSACTIONS_TOPIC: 'tx' }).topic, 'tx')
   for (const flags of [{ token: 's' }, { insecure: true }]) {
-    const d = await decisionsFromFlags(flags, {}, { ...o, host: '0.0.0.0' })
+    checkDecisionAccess(flags, {}, '0.0.0.0')
+    const settings = decisionSettingsFrom(flags, {})
+    const d = await decisionsFrom(settings, {
+      brokers: ['127.0.0.1:1'],
+      redisUrl: null,
+      log: silentLogger,
+      resilience: { policy: {}, log: silentLogger }
+    })
     assert.match(d.describe, /darooghe\.transactions.*darooghe\.decisions\.replies.*2000 ms.*in this process/)
     await d.service.close()
   }

@@ -45,6 +45,35 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
 }
 
+/** The decision flags, checked: at start, whether or not Kafka is given. */
+export interface DecisionSettings {
+  readonly timeoutMs: number
+  readonly ttlMs: number
+  readonly topic: string
+  readonly replyTopic: string
+  readonly keyPrefix: string
+}
+
+export function decisionSettingsFrom(flags: Flags, env: Env): DecisionSettings {
+  return Object.freeze({
+    timeoutMs: decisionTimeoutFrom(flags.decisionTimeout),
+    ttlMs: decisionTtlFrom(flags.decisionTtl),
+    topic: topicFrom(flags.topic ?? env.TRANSACTIONS_TOPIC, '--topic', 'darooghe.transactions'),
+    replyTopic: topicFrom(flags.replyTopic, '--reply-topic', DEFAULT_REPLY_TOPIC),
+    keyPrefix: (flags.keyPrefix as string | undefined) ?? 'darooghe:decisions:'
+  })
+}
+
+/** Decisions are taken beyond loopback only with a token, or when --insecure says so. */
+export function checkDecisionAccess(flags: Flags, env: Env, host: string): void {
+  const token = (flags.token as string | undefined) ?? env.DAROOGHE_ALERTS_TOKEN
+  if (!isLoopback(host) && !token && flags.insecure !== true)
+    throw new DaroogheError(
+      'USAGE',
+      `serve takes decisions on ${host} only with --token (or --insecure to allow anyone who can reach it)`
+    )
+}
+
 export interface DecisionsSetup {
   readonly service: DecisionService
   /** One line for the start-up banner. */
@@ -52,26 +81,14 @@ export interface DecisionsSetup {
 }
 
 /**
- * The decision API of `darooghe serve --brokers`: flags checked (all at once, before anything
- * connects), the Kafka bus, and the idempotency store: Redis when `--redis` (or its env) is
- * given, else this process's memory.
+ * The decision API of `darooghe serve --brokers`: the Kafka bus and the idempotency store,
+ * Redis when `--redis` (or its env) is given, else this process's memory.
  */
-export async function decisionsFromFlags(
-  flags: Flags,
-  env: Env,
-  o: { brokers: string[]; redisUrl: string | null; host: string; log: Logger; resilience: Resilience }
+export async function decisionsFrom(
+  s: DecisionSettings,
+  o: { brokers: string[]; redisUrl: string | null; log: Logger; resilience: Resilience }
 ): Promise<DecisionsSetup> {
-  const timeoutMs = decisionTimeoutFrom(flags.decisionTimeout)
-  const ttlMs = decisionTtlFrom(flags.decisionTtl)
-  const topic = topicFrom(flags.topic ?? env.TRANSACTIONS_TOPIC, '--topic', 'darooghe.transactions')
-  const replyTopic = topicFrom(flags.replyTopic, '--reply-topic', DEFAULT_REPLY_TOPIC)
-  const keyPrefix = (flags.keyPrefix as string | undefined) ?? 'darooghe:decisions:'
-  const token = (flags.token as string | undefined) ?? env.DAROOGHE_ALERTS_TOKEN
-  if (!isLoopback(o.host) && !token && flags.insecure !== true)
-    throw new DaroogheError(
-      'USAGE',
-      `serve takes decisions on ${o.host} only with --token (or --insecure to allow anyone who can reach it)`
-    )
+  const { timeoutMs, ttlMs, topic, replyTopic, keyPrefix } = s
   let store: DecisionStore
   if (o.redisUrl === null) store = new MemoryDecisionStore()
   else {

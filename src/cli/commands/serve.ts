@@ -12,7 +12,12 @@ import { resilienceFrom } from './retry-flag.ts'
 import { retryOptions, withRetry } from '../../retry.ts'
 import { recordsRejectedCounter } from '../../observability/rejects.ts'
 import { RejectCounter } from '../../apps/guard/record-guard.ts'
-import { decisionOptions, decisionsFromFlags } from './serve-decisions.ts'
+import {
+  checkDecisionAccess,
+  decisionOptions,
+  decisionSettingsFrom,
+  decisionsFrom
+} from './serve-decisions.ts'
 
 type Flags = Record<string, unknown>
 
@@ -53,13 +58,14 @@ async function serveAction(flags: Flags): Promise<void> {
   // The live view's consumer retries through a Kafka outage (--retry-for); /health says so.
   const resilience = resilienceFrom(flags, env, log, kafkaNamed ? ['kafka'] : [], metrics)
   // POST /v1/decisions needs Kafka; its ids go to Redis when Redis is named too.
+  const decisionSettings = decisionSettingsFrom(flags, env)
+  if (kafkaNamed) checkDecisionAccess(flags, env, host)
   const redisNamed =
     flags.redis !== undefined || env.DAROOGHE_REDIS !== undefined || env.REDIS_URL !== undefined
   const decisions = kafkaNamed
-    ? await decisionsFromFlags(flags, env, {
+    ? await decisionsFrom(decisionSettings, {
         brokers,
         redisUrl: redisNamed ? redisUrl : null,
-        host,
         log,
         resilience
       })
@@ -146,7 +152,7 @@ export function registerServe(program: Command): void {
   const serve = program
     .command('serve')
     .description(
-      'serve the HTTP API and the dashboard: /, /health, /metrics, POST and GET /alerts, /alerts/stream, /api/*'
+      'serve the HTTP API and the dashboard: /, /health, /metrics, POST and GET /alerts, /alerts/stream, /api/*, POST /v1/decisions'
     )
     .option('--port <n>', 'port (env DAROOGHE_PORT; default 8080; 0 = any free port)')
     .option(
