@@ -184,7 +184,8 @@ export class KafkaLogProducer implements LogProducer {
     }
   }
 
-  async #partitionCount(topic: string): Promise<number> {
+  /** Partitions of `topic` (cached for a minute), as `send` routes keyed records by. */
+  async partitionCount(topic: string): Promise<number> {
     const cached = this.#partitionCounts.get(topic)
     if (cached && Date.now() - cached.at < PARTITION_COUNT_MAX_AGE_MS) return cached.count
     const md = await this.#producer.metadata({ topics: [topic], autocreateTopics: true })
@@ -239,7 +240,7 @@ export class KafkaLogProducer implements LogProducer {
     for (const r of records) {
       if (r.partition === undefined && !counts.has(r.topic)) counts.set(r.topic, 0)
     }
-    for (const topic of counts.keys()) counts.set(topic, await this.#partitionCount(topic))
+    for (const topic of counts.keys()) counts.set(topic, await this.partitionCount(topic))
     const partitions = new Array<number>(records.length)
     const roundRobin = new Map<string, number>()
     for (let i = 0; i < records.length; i++) {

@@ -1,9 +1,12 @@
+import swagger from '@fastify/swagger'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { VERSION } from '../../version.ts'
 import { silentLogger } from '../../logger.ts'
 import { MemoryAlertStore } from './alert-store.ts'
 import { installErrorHandlers } from './errors.ts'
 import { alertRoutes, type AlertCounters } from './routes-alerts.ts'
 import { dashboardRoutes } from './routes-dashboard.ts'
+import { decisionRoutes } from './routes-decisions.ts'
 import { liveRoutes, overviewTick } from './routes-live.ts'
 import { opsRoutes } from './routes-ops.ts'
 import { reportRoutes, runReportRoute } from './routes-reports.ts'
@@ -70,6 +73,28 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // JSON only: a text/plain alert would otherwise reach the schema as a string.
   app.removeContentTypeParser('text/plain')
   installErrorHandlers(app, logger)
+  // The OpenAPI description is generated from the schemas of the routes registered after this
+  // plugin loads (the decision routes, in a scope of their own): /openapi.json.
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Darooghe decision API',
+        version: VERSION,
+        description:
+          'Synchronous payment decisions through the fraud stream (see README, Decisions). Errors are JSON `{ error, message }`.'
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
+    },
+    hideUntagged: true
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  decisionRoutes(app, {
+    ...(deps.decisions ? { service: deps.decisions } : {}),
+    ...(deps.alertToken === undefined ? {} : { token: deps.alertToken }),
+    now,
+    registry: deps.metrics.registry
+  })
   opsRoutes(app, {
     metrics: deps.metrics,
     health: deps.health ?? {},

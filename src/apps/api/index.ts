@@ -1,5 +1,6 @@
 export { buildApi, DEFAULT_BODY_LIMIT } from './api.ts'
 export { MemoryAlertStore } from './alert-store.ts'
+export { DecisionService, type DecisionServiceOptions } from './decision-service.ts'
 export type { ApiErrorBody } from './errors.ts'
 export type {
   AlertPage,

@@ -102,7 +102,7 @@ function parseTime(name: string, value: string): number {
 }
 
 /** Constant-time comparison over digests, so neither content nor length leaks through timing. */
-function tokenChecker(token: string): (req: FastifyRequest) => boolean {
+export function tokenChecker(token: string): (req: FastifyRequest) => boolean {
   const expected = createHash('sha256').update(token).digest()
   return req => {
     const header = req.headers.authorization

@@ -2,6 +2,7 @@ import type { Logger } from '../../logger.ts'
 import type { DependencyHealth } from '../../observability/dependencies.ts'
 import type { Metrics } from '../../observability/metrics.ts'
 import type { LiveView, TopicBrowser } from '../live/index.ts'
+import type { DecisionService } from './decision-service.ts'
 
 /** An alert as the processor emits it on `darooghe.fraud_alerts` (see src/domain/decision.ts). */
 export interface StoredAlert {
@@ -75,8 +76,10 @@ export interface ApiDeps {
   readonly dependencies?: DependencyHealth
   /** Served by /api/stats and pushed on the stream. Default: alert counts of this API only. */
   readonly stats?: StatsProvider
-  /** When set, POST /alerts needs `Authorization: Bearer <token>`. Never logged. */
+  /** When set, POST /alerts and /v1/decisions need `Authorization: Bearer <token>`. Never logged. */
   readonly alertToken?: string
+  /** Answers POST and GET /v1/decisions (started by the caller); without it they answer 503. */
+  readonly decisions?: DecisionService
   /** Default silentLogger. */
   readonly logger?: Logger
   /** Request body limit in bytes. Default 256 KiB. */

@@ -1,5 +1,9 @@
+import { KafkaDecisionBus } from '../../adapters/kafka/decision-bus.ts'
 import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
+import { MemoryDecisionBus } from '../../adapters/memory/decision-bus.ts'
 import { MemoryLog } from '../../adapters/memory/index.ts'
+import type { Logger } from '../../logger.ts'
+import type { DecisionBus } from '../../ports/decision-bus.ts'
 import type { ConsumerOptions, LogConsumer, LogProducer } from '../../ports/log.ts'
 import { KafkaTopicBrowser, MemoryTopicBrowser, type TopicBrowser } from '../live/index.ts'
 
@@ -13,6 +17,8 @@ export interface DemoBackend {
   ensureTopics(names: readonly string[], partitions: number): Promise<void>
   producer(): LogProducer
   consumer(options: ConsumerOptions): LogConsumer
+  /** Request-reply for `POST /v1/decisions`: events to `input`, replies read from `replies`. */
+  decisionBus(o: { input: string; replies: string; log: Logger }): DecisionBus
   readonly browser: TopicBrowser
   close(): Promise<void>
 }
@@ -27,6 +33,7 @@ export function memoryBackend(log: MemoryLog = new MemoryLog(), groups: () => re
     },
     producer: () => log.producer(),
     consumer: options => log.consumer(options),
+    decisionBus: o => new MemoryDecisionBus(log, o),
     browser: new MemoryTopicBrowser(log, groups),
     async close() {}
   }
@@ -53,6 +60,7 @@ export function kafkaBackend(brokers: readonly string[]): DemoBackend {
     },
     consumer: options =>
       new KafkaLogConsumer({ brokers, clientId: 'darooghe-demo', maxWaitMs: 100, ...options }),
+    decisionBus: o => new KafkaDecisionBus({ brokers, clientId: 'darooghe-demo', ...o }),
     browser,
     async close() {
       await Promise.allSettled([...producers.map(p => p.close()), browser.close?.()])

@@ -24,6 +24,7 @@ import { DEFAULT_STORE_TOPICS, runStore, type StoreTopics } from '../store/index
 import { runWindows } from '../windows/index.ts'
 import { memoryBackend, type DemoBackend } from './backend.ts'
 import { drain } from './drain.ts'
+import { DEFAULT_REPLY_TOPIC } from '../../domain/reply.ts'
 
 export interface DemoOptions {
   readonly generator: GeneratorOptions
@@ -95,7 +96,12 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const prefixed = Object.fromEntries(
     Object.entries(DEFAULT_TOPICS).map(([k, v]) => [k, prefix + v])
   ) as unknown as ProcessorTopics
-  const options = processorOptions({ keyPrefix: `${prefix}darooghe-demo:`, topics: prefixed })
+  const replies = `${prefix}${DEFAULT_REPLY_TOPIC}`
+  const options = processorOptions({
+    keyPrefix: `${prefix}darooghe-demo:`,
+    topics: prefixed,
+    replyTopics: [replies]
+  })
   const topics = options.topics
   const input = `${prefix}darooghe.transactions`
   const live =
@@ -106,7 +112,7 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   // The topics the demo writes. Nothing in it writes late events: the detector decides late
   // payments, flagged.
   const written = [topics.approved, topics.fraud, topics.alerts, topics.errors, live.topics.analytics]
-  await backend.ensureTopics([input, ...written], o.partitions ?? 6)
+  await backend.ensureTopics([input, ...written, replies], o.partitions ?? 6)
   const fromBeginning = !o.fromLatest
   const processor = createProcessor({
     store,

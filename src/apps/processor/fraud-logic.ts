@@ -25,6 +25,8 @@ import { StateFormatError } from '../../domain/rules/state-codec.ts'
 import type { ProcessorOptions } from './options.ts'
 import { DECIDED, DUPLICATE, ERROR, type Failure, Prepared, Result } from './records.ts'
 import { Renderer } from './render.ts'
+import { addReply } from './reply.ts'
+import { REPLY_TO_HEADER } from '../../domain/reply.ts'
 import { CUSTOMERS, MERCHANTS, PROFILES } from './stores.ts'
 
 /** The id in undecodable text: JSON, or the single-quoted dict form some producers write. */
@@ -167,7 +169,11 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
   }
 
   render(r: Result, rec: LogRecord, processedAtMs: number, out: OutRecord[]): void {
+    const first = out.length
     this.renderer.render(r, rec, processedAtMs, out)
+    // Request-reply: the one place a record's reply is added, among its outputs (reply.ts).
+    if (rec.headers[REPLY_TO_HEADER] !== undefined)
+      addReply(rec, r.prepared, r.kind === DUPLICATE, this.#o.replyTopics, first, out)
   }
 }
 

@@ -2,6 +2,7 @@ import { DaroogheError } from '../../errors.ts'
 import { DEFAULT_LIMITS, type RecordLimits } from '../../domain/limits.ts'
 import { DEFAULT_VALIDATION, type ValidationOptions } from '../../domain/validate.ts'
 import type { Clock } from '../../stream/clock.ts'
+import { DEFAULT_REPLY_TOPIC, isTopicName } from '../../domain/reply.ts'
 
 /** Output topics of the processor (SPEC 2 and 5.5). Every name is configurable. */
 export interface ProcessorTopics {
@@ -60,6 +61,12 @@ export interface ProcessorOptions {
   readonly keyPrefix: string
   /** Return a per-record outcome summary with each batch (backtests). Default false. */
   readonly collectOutcomes: boolean
+  /**
+   * Topics a record may name in its `darooghe-reply-to` header (src/domain/reply.ts): its
+   * decision record is also written there. Only these, so that a header cannot make the detector
+   * write to (or create) any other topic. Default ['darooghe.decisions.replies']; [] replies to none.
+   */
+  readonly replyTopics: readonly string[]
 }
 
 export const DEFAULT_PROCESSOR_OPTIONS: ProcessorOptions = Object.freeze({
@@ -74,7 +81,8 @@ export const DEFAULT_PROCESSOR_OPTIONS: ProcessorOptions = Object.freeze({
   maxKnownMerchants: 20,
   journalMaxBytes: 16 << 20,
   keyPrefix: '',
-  collectOutcomes: false
+  collectOutcomes: false,
+  replyTopics: Object.freeze([DEFAULT_REPLY_TOPIC])
 })
 
 export type ProcessorOverrides = Partial<Omit<ProcessorOptions, 'topics' | 'validation' | 'limits'>> & {
@@ -101,7 +109,8 @@ export function processorOptions(overrides: ProcessorOverrides = {}): ProcessorO
     ...stripUndefined(overrides),
     topics: Object.freeze({ ...DEFAULT_TOPICS, ...stripUndefined(overrides.topics ?? {}) }),
     validation: Object.freeze({ ...DEFAULT_VALIDATION, ...stripUndefined(overrides.validation ?? {}) }),
-    limits: Object.freeze({ ...DEFAULT_LIMITS, ...stripUndefined(overrides.limits ?? {}) })
+    limits: Object.freeze({ ...DEFAULT_LIMITS, ...stripUndefined(overrides.limits ?? {}) }),
+    replyTopics: Object.freeze([...(overrides.replyTopics ?? DEFAULT_PROCESSOR_OPTIONS.replyTopics)])
   }
   const nonNegative = (name: string, v: number): void => {
     if (!(Number.isFinite(v) && v >= 0))
@@ -138,6 +147,14 @@ export function processorOptions(overrides: ProcessorOverrides = {}): ProcessorO
         `topic name for ${k} must be 1-249 characters of letters, digits, . _ - (got '${v}')`
       )
     }
+  }
+  const outputs = new Set(Object.values(o.topics))
+  for (const t of o.replyTopics) {
+    if (typeof t !== 'string' || !isTopicName(t) || outputs.has(t))
+      throw new DaroogheError(
+        'CONFIG',
+        `reply topic '${t}' must be a topic name (1-249 of letters, digits, . _ -) other than the output topics`
+      )
   }
   return Object.freeze(o)
 }

@@ -5,7 +5,15 @@ import { MongoDocumentStore, redactMongoUrl } from '../../adapters/mongo/index.t
 import { reportFromStore } from '../../apps/analytics/index.ts'
 import type { DocumentStore } from '../../ports/document-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
-import { buildApi, listen, MemoryAlertStore, type StoredAlert } from '../../apps/api/index.ts'
+import {
+  buildApi,
+  DecisionService,
+  listen,
+  MemoryAlertStore,
+  type StoredAlert
+} from '../../apps/api/index.ts'
+import { MemoryDecisionStore } from '../../adapters/memory/decision-store.ts'
+import { DEFAULT_REPLY_TOPIC } from '../../domain/reply.ts'
 import { kafkaBackend, memoryBackend } from '../../apps/demo/backend.ts'
 import { DEMO_GROUPS, startDemo, type DemoHandle } from '../../apps/demo/demo.ts'
 import { addBatch, emptyTotals } from '../../apps/detector/index.ts'
@@ -18,6 +26,7 @@ import type { StateStore } from '../../ports/state-store.ts'
 import { withRetry } from '../../retry.ts'
 import { generatorOptionsFrom } from './generate.ts'
 import { portFrom } from './serve.ts'
+import { decisionTimeoutFrom } from './serve-decisions.ts'
 
 type Flags = Record<string, unknown>
 
@@ -50,6 +59,7 @@ async function demoAction(flags: Flags): Promise<void> {
           }
         )
 
+  const decisionTimeoutMs = decisionTimeoutFrom(flags.decisionTimeout)
   const metrics = new Metrics()
   const alertStore = new MemoryAlertStore()
   const apiSink: AlertSink = {
@@ -60,6 +70,16 @@ async function demoAction(flags: Flags): Promise<void> {
   const tty = process.stdout.isTTY
   const backend = brokers ? kafkaBackend(brokers) : memoryBackend(undefined, () => Object.values(DEMO_GROUPS))
   const live = new LiveView()
+  // POST /v1/decisions through the demo's own stream (its detector replies on the default topic).
+  const decisions = new DecisionService({
+    bus: backend.decisionBus({ input: 'darooghe.transactions', replies: DEFAULT_REPLY_TOPIC, log }),
+    store: new MemoryDecisionStore(),
+    topic: 'darooghe.transactions',
+    replyTopic: DEFAULT_REPLY_TOPIC,
+    timeoutMs: decisionTimeoutMs,
+    ttlMs: 3_600_000,
+    log
+  })
   // History is always stored: in MongoDB with --mongo, else in this process (analysed on demand).
   const documents: DocumentStore = mongoUrl
     ? await withRetry(
@@ -84,6 +104,7 @@ async function demoAction(flags: Flags): Promise<void> {
     logger: log,
     alertStore,
     live,
+    decisions,
     topics: backend.browser,
     dashboard: true,
     stats: () => ({ pipeline: { ...totals, log: backend.name } })
@@ -111,8 +132,10 @@ async function demoAction(flags: Flags): Promise<void> {
       },
       onAlert: a => process.stdout.write(`${tty ? '\r\x1b[K' : ''}${alertLine(a)}\n`)
     })
+    await decisions.start()
   } catch (error) {
     await app.close()
+    await decisions.close()
     await backend.close()
     throw error
   }
@@ -130,6 +153,7 @@ async function demoAction(flags: Flags): Promise<void> {
   process.stdout.write(
     `darooghe demo: generator → ${backend.name} → detector → alerts, dispatcher, dashboard (Ctrl-C to stop)\n` +
       `dashboard: http://${host}:${bound}/\n` +
+      `decisions: POST http://${host}:${bound}/v1/decisions (OpenAPI: /openapi.json)\n` +
       `alerts: ${alertsFile}\n`
   )
   const timer = setInterval(() => {
@@ -145,6 +169,7 @@ async function demoAction(flags: Flags): Promise<void> {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
     await app.close()
+    await decisions.close()
     process.stdout.write(`${tty ? '\r\x1b[K' : ''}${status()}\nstopped cleanly\n`)
   }
 }
@@ -184,6 +209,10 @@ export function registerDemo(program: Command): void {
     .option(
       '--mongo <url>',
       'store decisions, alerts and windows in MongoDB (env DAROOGHE_MONGO; default: in this process)'
+    )
+    .option(
+      '--decision-timeout <duration>',
+      'POST /v1/decisions answers 504 after this long without a decision, e.g. 500ms, 2s (default 2s)'
     )
     .option('--seconds <n>', 'stop after this many seconds (default: until Ctrl-C)')
     .option('--log-level <level>', 'error | warn | info | debug (default warn)')

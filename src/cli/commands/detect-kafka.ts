@@ -100,7 +100,8 @@ export async function runKafkaDetect(flags: KafkaDetectFlags): Promise<void> {
     flags.exactlyOnce ? 'state-first' : 'outputs-first'
   )
   const t = processor.options.topics
-  const outputs = [t.approved, t.fraud, t.alerts, t.errors]
+  // Reply topics too: a reply to a topic that does not exist would hold up its whole batch.
+  const outputs = [t.approved, t.fraud, t.alerts, t.errors, ...processor.options.replyTopics]
   await withRetry(
     `create the topics on Kafka at ${brokers.join(',')}`,
     async () => {

@@ -36,6 +36,8 @@ export interface DetectFlags {
   topics?: Partial<Record<'approved' | 'fraud' | 'alerts' | 'errors', string | undefined>>
   /** Namespace of the state keys (Kafka mode: the consumer group, like an application id). */
   keyPrefix?: string
+  /** Comma-separated topics a record may ask to be replied on (request-reply); '' for none. */
+  replyTopics?: string
   /** Journal size past which a partition's state is snapshotted (e.g. '16MiB'). */
   stateJournal?: string
   /** Record limits (src/domain/limits.ts). */
@@ -139,6 +141,10 @@ export function registerDetect(program: Command): void {
     .option('--fraud-topic <name>', 'fraud decisions (env FRAUD_TOPIC; default darooghe.transactions.fraud)')
     .option('--alerts-topic <name>', 'alerts (default darooghe.fraud_alerts)')
     .option('--errors-topic <name>', 'validation failures (default darooghe.error_logs)')
+    .option(
+      '--reply-topics <list>',
+      "topics a record's darooghe-reply-to header may name: its decision is written there too, for POST /v1/decisions ('' for none; default darooghe.decisions.replies)"
+    )
     .option('--partitions <n>', 'Kafka mode: partitions of topics it creates (default 6)')
     .option('--status-interval <s>', 'Kafka mode: seconds between status log lines (0: none)', '10')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
@@ -195,6 +201,15 @@ export function parseSize(text: string, flag: string): number {
   return bytes
 }
 
+/** `--reply-topics a,b`: the list, [] for '', undefined (the default) when absent. */
+export function replyTopicsFrom(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  return value
+    .split(',')
+    .map(t => t.trim())
+    .filter(t => t !== '')
+}
+
 /** Builds the processor from the flags common to file and Kafka modes. */
 export function processorFromFlags(
   flags: DetectFlags,
@@ -220,6 +235,7 @@ export function processorFromFlags(
     collectOutcomes: flags.labels !== undefined,
     topics: flags.topics,
     keyPrefix: flags.keyPrefix,
+    replyTopics: replyTopicsFrom(flags.replyTopics),
     journalMaxBytes: parseSize(flags.stateJournal ?? '16MiB', '--state-journal')
   })
   return createProcessor({ store, ruleSet: loadRuleSet(flags.rules), clock, options, delivery })

@@ -207,7 +207,10 @@ export function registerProduce(program: Command): void {
       'acknowledgements; anything but all turns idempotence off (default all)'
     )
     .option('--batch-size <n>', 'records per produce request (default 2000)')
-    .option('--linger-ms <ms>', 'how long a partial batch waits for more records (default 0: records go out as soon as they are due; batches grow while a send is in flight)')
+    .option(
+      '--linger-ms <ms>',
+      'how long a partial batch waits for more records (default 0: records go out as soon as they are due; batches grow while a send is in flight)'
+    )
     .option(
       '--max-buffered <n>',
       'records buffered while the broker is away before the generator waits (default 100000)'

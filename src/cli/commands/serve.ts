@@ -9,8 +9,15 @@ import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import { Metrics } from '../../observability/metrics.ts'
 import { resilienceFrom } from './retry-flag.ts'
+import { retryOptions, withRetry } from '../../retry.ts'
 import { recordsRejectedCounter } from '../../observability/rejects.ts'
 import { RejectCounter } from '../../apps/guard/record-guard.ts'
+import {
+  checkDecisionAccess,
+  decisionOptions,
+  decisionSettingsFrom,
+  decisionsFrom
+} from './serve-decisions.ts'
 
 type Flags = Record<string, unknown>
 
@@ -50,6 +57,19 @@ async function serveAction(flags: Flags): Promise<void> {
   const liveGroup = (flags.liveGroup as string | undefined) ?? 'darooghe-live'
   // The live view's consumer retries through a Kafka outage (--retry-for); /health says so.
   const resilience = resilienceFrom(flags, env, log, kafkaNamed ? ['kafka'] : [], metrics)
+  // POST /v1/decisions needs Kafka; its ids go to Redis when Redis is named too.
+  const decisionSettings = decisionSettingsFrom(flags, env)
+  if (kafkaNamed) checkDecisionAccess(flags, env, host)
+  const redisNamed =
+    flags.redis !== undefined || env.DAROOGHE_REDIS !== undefined || env.REDIS_URL !== undefined
+  const decisions = kafkaNamed
+    ? await decisionsFrom(decisionSettings, {
+        brokers,
+        redisUrl: redisNamed ? redisUrl : null,
+        log,
+        resilience
+      })
+    : undefined
   const app = buildApi({
     metrics,
     logger: log,
@@ -59,6 +79,7 @@ async function serveAction(flags: Flags): Promise<void> {
     ...(live ? { live } : {}),
     ...(browser ? { topics: browser } : {}),
     ...(token ? { alertToken: token } : {}),
+    ...(decisions ? { decisions: decisions.service } : {}),
     health: {
       kafka: async () => (await admin.listTopics(), true),
       redis: async () => {
@@ -71,12 +92,33 @@ async function serveAction(flags: Flags): Promise<void> {
       }
     }
   })
-  const bound = await listen(app, host, listenPort)
+  let bound: number
+  try {
+    bound = await listen(app, host, listenPort)
+  } catch (error) {
+    await decisions?.service.close()
+    throw error
+  }
+  // Replies are read from the end of their topic before the first event is sent (until then
+  // /v1/decisions answers 503); Kafka down at start is retried like the live feed.
+  const startingDecisions = new AbortController()
+  const decisionsReady = decisions
+    ? withRetry('start the decision API', () => decisions.service.start(), log, {
+        ...retryOptions(resilience, { dependency: 'kafka' }),
+        signal: startingDecisions.signal
+      }).then(
+        () => log.info('decision API ready'),
+        (error: unknown) => {
+          if (!startingDecisions.signal.aborted) log.error({ err: error }, 'the decision API could not start')
+        }
+      )
+    : undefined
   process.stdout.write(
-    `darooghe serve: http://${host}:${bound}  (dashboard /, /health /metrics /alerts /alerts/stream /api/*)\n` +
+    `darooghe serve: http://${host}:${bound}  (dashboard /, /health /metrics /alerts /alerts/stream /api/* /v1/decisions /openapi.json)\n` +
       (live
         ? `dashboard fed from Kafka at ${brokers.join(',')} (group ${liveGroup})\n`
-        : 'dashboard: no live data (give --brokers to feed it from Kafka)\n')
+        : 'dashboard: no live data (give --brokers to feed it from Kafka)\n') +
+      (decisions ? `${decisions.describe}\n` : 'decisions: unavailable (give --brokers)\n')
   )
   const feed = live
     ? startKafkaFeed({ brokers, clientId: 'darooghe-serve', live, groupId: liveGroup, log, resilience })
@@ -96,6 +138,9 @@ async function serveAction(flags: Flags): Promise<void> {
   async function closeAll(): Promise<void> {
     await feed?.stop()
     await app.close()
+    startingDecisions.abort()
+    await decisionsReady
+    await decisions?.service.close()
     await browser?.close?.()
     await admin.close().catch(() => {})
     await conn.redis?.close()
@@ -104,10 +149,10 @@ async function serveAction(flags: Flags): Promise<void> {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description(
-      'serve the HTTP API and the dashboard: /, /health, /metrics, POST and GET /alerts, /alerts/stream, /api/*'
+      'serve the HTTP API and the dashboard: /, /health, /metrics, POST and GET /alerts, /alerts/stream, /api/*, POST /v1/decisions'
     )
     .option('--port <n>', 'port (env DAROOGHE_PORT; default 8080; 0 = any free port)')
     .option(
@@ -117,21 +162,21 @@ export function registerServe(program: Command): void {
     .option('--host <addr>', 'address to bind (default 127.0.0.1)')
     .option(
       '--token <secret>',
-      'require "Authorization: Bearer <secret>" on POST /alerts (env DAROOGHE_ALERTS_TOKEN)'
+      'require "Authorization: Bearer <secret>" on POST /alerts and /v1/decisions (env DAROOGHE_ALERTS_TOKEN)'
     )
     .option(
       '--brokers <list>',
-      'Kafka for /health and the dashboard (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)'
+      'Kafka for /health, the dashboard and /v1/decisions (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)'
     )
     .option('--live-group <id>', "the dashboard's consumer group (default darooghe-live)")
     .option(
       '--retry-for <duration>',
       "give up once the dashboard's Kafka has been failing this long, e.g. 30s, 10m, 1h (env DAROOGHE_RETRY_FOR; default unlimited)"
     )
-    .option('--redis <url>', 'Redis for /health (env DAROOGHE_REDIS)')
+    .option('--redis <url>', 'Redis for /health and the ids of /v1/decisions (env DAROOGHE_REDIS)')
     .option('--mongo <url>', 'MongoDB for /health (env DAROOGHE_MONGO)')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
-    .action(async (_o: Flags, command: Command) => {
-      await serveAction(command.opts())
-    })
+  decisionOptions(serve).action(async (_o: Flags, command: Command) => {
+    await serveAction(command.opts())
+  })
 }
