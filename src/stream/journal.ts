@@ -1,4 +1,4 @@
-import type { ByteSlab, ByteWriter } from './slab.ts'
+import type { ByteSlab, ByteWriter } from '../bytes/index.ts'
 
 /**
  * Partition journals: the state's changelog, kept in the state store beside the snapshots (the

@@ -1,4 +1,4 @@
-import type { ByteSlab } from './slab.ts'
+import type { ByteSlab } from '../bytes/index.ts'
 
 /**
  * Keyed state of a stream task: named stores of values, hot in memory, made durable in the

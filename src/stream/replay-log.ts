@@ -1,5 +1,5 @@
 import type { OutRecord } from '../ports/log.ts'
-import { ByteReader, ByteSlab } from './slab.ts'
+import { ByteReader, ByteSlab } from '../bytes/index.ts'
 import { indexOfSorted } from './sorted.ts'
 
 /**

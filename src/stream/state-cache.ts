@@ -15,7 +15,7 @@ import {
 } from './keyed-state.ts'
 import { decodeReplayLog, encodeReplayLog, EMPTY_LOG, type ReplayLog } from './replay-log.ts'
 import { decodeEmittedTimes, EmittedTimes, encodeEmittedTimes, NO_TIMES } from './emitted-times.ts'
-import type { ByteSlab } from './slab.ts'
+import type { ByteSlab } from '../bytes/index.ts'
 import { NO_EVENT_TIME } from './watermark.ts'
 
 /** What the task knows of one input partition: progress, stream time, replay log and its state. */

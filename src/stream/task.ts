@@ -7,7 +7,7 @@ import type { Entry, StoreSpec } from './keyed-state.ts'
 import { expand, findOffset, newLog } from './replay-log.ts'
 import { EmittedTimes } from './emitted-times.ts'
 import { readFrames, writeFrame, type EntryWriter } from './journal.ts'
-import { ByteSlab, ChunkPool } from './slab.ts'
+import { ByteSlab, ChunkPool } from '../bytes/index.ts'
 import { StateCache, type PartitionState, type StateWrite } from './state-cache.ts'
 import { journalKey } from './keyed-state.ts'
 
