@@ -1,5 +1,4 @@
 import { ByteSlab, ChunkPool } from '../bytes/index.ts'
-import { DaroogheError } from '../errors.ts'
 import type { LogRecord, OutRecord, TopicPartition } from '../ports/log.ts'
 import { newBatchRun, type BatchRun } from './batch-run.ts'
 import { deliveryFor, type Delivery } from './delivery.ts'
@@ -8,10 +7,10 @@ import { JournalLayer } from './journal.ts'
 import type { TaskLogic } from './logic.ts'
 import { DEFAULT_JOURNAL_MAX_BYTES, type StreamTaskOptions, type TaskStats } from './options.ts'
 import type { PartitionState } from './partition-state.ts'
-import { expand, findOffset } from './replay-log.ts'
+import { RecordHandler } from './record-handler.ts'
 import { StateCache } from './state-cache.ts'
 import { TaskContextImpl } from './task-context.ts'
-import { encodeStateWrite, stateWritten, type StateWrite } from './state-write.ts'
+import { StateWriter, type StateWrite } from './state-write.ts'
 
 export type { TaskJournal } from './journal.ts'
 export type { TaskLogic } from './logic.ts'
@@ -19,9 +18,10 @@ export { DEFAULT_JOURNAL_MAX_BYTES, type StreamTaskOptions, type TaskStats } fro
 export type { KeyRequests, TaskContext } from './task-context.ts'
 
 /**
- * Runs a TaskLogic over batches: one `getMany` for the state a batch needs that is not hot,
- * evaluation in record order, one atomic `writeBatch` of the dirty state together with each
- * partition's processed offset and replay log. Records at or below a partition's processed
+ * Runs a TaskLogic over batches (the driver): one `getMany` for the state a batch needs that is
+ * not hot, evaluation in record order (record-handler.ts), one atomic `writeBatch` of the dirty
+ * state together with each partition's processed offset (state-write.ts), before or after the
+ * outputs as the delivery order says (delivery.ts). Records at or below a partition's processed
  * offset never touch state: they re-emit their stored outputs (see replay-log.ts).
  * `onAssignment` must be called between batches (as LogConsumer does).
  */
@@ -32,6 +32,10 @@ export class StreamTask<P, R> {
   /** What the logic sees: the current partition, the latest batch (`seq`), the keys it missed. */
   readonly #ctx: TaskContextImpl
   readonly #delivery: Delivery
+  /** The state write of a batch, layer by layer. */
+  readonly #writer: StateWriter
+  /** What one record does: processed, re-emitted or skipped. */
+  readonly #records: RecordHandler<P, R>
   /** Partitions of an outputs-first batch whose state is not written yet. */
   #awaiting: PartitionState[] | null = null
   /** A pipelined state write failed: nothing completes until the consumer rewinds (`onAssignment`). */
@@ -39,8 +43,6 @@ export class StreamTask<P, R> {
   /** The awaited batch's state write, encoded ahead by `stage()`. */
   #staged: StateWrite | null = null
   readonly #journal: JournalLayer<R> | null
-  /** Journal entries of the batch being processed (journal mode). */
-  #journalSlab: ByteSlab | null = null
   /** Journal entries of the awaited batch: kept until its state write is encoded and done. */
   #awaitingJournal: ByteSlab | null = null
   /** The next batch, processed in memory while the awaited one's I/O ran (`processAhead`). */
@@ -58,21 +60,21 @@ export class StreamTask<P, R> {
     this.#cache = new StateCache(options.stores, options.keyPrefix, this.#journal)
     this.#ctx = new TaskContextImpl(this.#cache)
     this.#delivery = deliveryFor(options.delivery ?? 'state-first', options.keyPrefix)
+    this.#writer = new StateWriter(
+      this.#cache,
+      this.#delivery,
+      this.#journal,
+      options.store,
+      options.maxCachedEntries
+    )
+    this.#records = new RecordHandler(logic, this.#ctx, this.#journal, this.#delivery, options.clock)
   }
 
   /** Decodes records ahead of their batch (pure: no state is read), for `run(records, prepared)`. */
   prepare(records: readonly LogRecord[]): P[] {
     const out: P[] = new Array(records.length)
-    for (let i = 0; i < records.length; i++) out[i] = this.#prepare(records[i]!)
+    for (let i = 0; i < records.length; i++) out[i] = this.#records.prepare(records[i]!)
     return out
-  }
-
-  #prepare(rec: LogRecord): P {
-    try {
-      return this.#logic.prepare(rec)
-    } catch (error) {
-      return this.#logic.reject(rec, error)
-    }
   }
 
   /**
@@ -124,7 +126,7 @@ export class StreamTask<P, R> {
   /** The deferred records not yet handled, in order, but those of `skip`'s partitions. */
   #handleDeferred(b: BatchRun<P>, skip: ReadonlySet<PartitionState> | null): void {
     const { records, deferred, deferredAt } = b
-    this.#journalSlab = b.journalSlab
+    this.#records.journalSlab = b.journalSlab
     try {
       for (let j = 0; j < deferred.length; j++) {
         const at = deferredAt[j]!
@@ -132,7 +134,7 @@ export class StreamTask<P, R> {
         const rec = records[at]!
         const part = this.#cache.partition(rec.topic, rec.partition)
         if (skip !== null && skip.has(part)) continue
-        this.#handle(rec, part, deferred[j]!, b.outputs, b.stats)
+        this.#records.handle(rec, part, deferred[j]!, b.outputs, b.stats)
         deferredAt[j] = -1
       }
     } finally {
@@ -184,7 +186,7 @@ export class StreamTask<P, R> {
       this.#awaiting === null ? null : new Set(this.#awaiting)
     )
     const cache = this.#cache
-    this.#journalSlab = b.journalSlab
+    this.#records.journalSlab = b.journalSlab
     // A partition of the awaited batch waits for it (processing ahead): no record of it runs yet.
     if (this.#awaiting !== null) for (const p of this.#awaiting) p.waitingSeq = seq
     try {
@@ -200,7 +202,7 @@ export class StreamTask<P, R> {
           b.toLoad.push(part)
         }
         ctx.part = part
-        let p = prepared !== undefined ? prepared[i]! : this.#prepare(rec)
+        let p = prepared !== undefined ? prepared[i]! : this.#records.prepare(rec)
         ctx.missing = 0
         try {
           this.#logic.requestKeys(p, ctx)
@@ -211,7 +213,7 @@ export class StreamTask<P, R> {
         // A record runs at once while its partition is loaded and its keys are hot; from the first
         // one that cannot on, its partition's records wait (in order) for the batch's one load.
         if (part.loaded && ctx.missing === 0 && part.waitingSeq !== seq) {
-          this.#handle(rec, part, p, b.outputs, b.stats)
+          this.#records.handle(rec, part, p, b.outputs, b.stats)
         } else {
           part.waitingSeq = seq
           b.deferredAt.push(i)
@@ -232,7 +234,7 @@ export class StreamTask<P, R> {
     const { records, seq, stats, outputs, touched, deferred } = b
     const n = records.length
     const cache = this.#cache
-    this.#journalSlab = b.journalSlab
+    this.#records.journalSlab = b.journalSlab
     try {
       if (b.loading !== null) {
         await b.loading
@@ -258,9 +260,9 @@ export class StreamTask<P, R> {
         this.#awaitingJournal = b.journalSlab
         stats.keysWritten = puts.length
       } else {
-        const w = this.#encode(touched, slab)
-        await this.#write(w, guards(cache.keyPrefix, touched))
-        this.#written(touched)
+        const w = this.#writer.encode(touched, slab)
+        await this.#writer.write(w, guards(cache.keyPrefix, touched))
+        this.#writer.written(touched)
         b.journalSlab?.recycle()
         stats.keysWritten = w.puts.length + w.appends.length
         cache.evict(seq, this.#o.maxCachedEntries)
@@ -312,9 +314,9 @@ export class StreamTask<P, R> {
     const cache = this.#cache
     // Guarded by what the store holds before it; memory moves on as if it were written.
     const fence = guards(cache.keyPrefix, touched)
-    this.#written(touched)
+    this.#writer.written(touched)
     const seq = this.#ctx.seq
-    return this.#write(w, fence).then(
+    return this.#writer.write(w, fence).then(
       () => {
         // Values are evicted only once their write is done: a value read back from the store
         // (on another connection than the writes) must never be older than memory was.
@@ -351,111 +353,14 @@ export class StreamTask<P, R> {
     if (this.#awaiting !== null && this.#staged === null) this.#staged = this.#encodeState(this.#awaiting)
   }
 
-  async #write(w: StateWrite, guards: [string, string | null][]): Promise<void> {
-    try {
-      if (w.puts.length + w.deletes.length + w.appends.length === 0) return
-      await this.#o.store.writeBatch(w.puts, w.deletes, guards, w.appends)
-    } finally {
-      // The store keeps no reference to the bytes once the write is done (the port's contract).
-      w.slab.recycle()
-    }
-  }
-
-  #encode(touched: readonly PartitionState[], slab: ByteSlab): StateWrite {
-    return encodeStateWrite(
-      this.#cache,
-      this.#delivery,
-      this.#journal,
-      touched,
-      slab,
-      this.#o.maxCachedEntries
-    )
-  }
-
-  #written(touched: readonly PartitionState[]): void {
-    stateWritten(this.#cache, this.#delivery, this.#journal, touched)
-  }
-
   #encodeState(touched: readonly PartitionState[]): StateWrite {
     try {
-      return this.#encode(touched, ByteSlab.forBatch(this.#lastBatchSize, 600, this.#pool))
+      return this.#writer.encode(touched, ByteSlab.forBatch(this.#lastBatchSize, 600, this.#pool))
     } catch (error) {
       this.#cache.abort(touched)
       this.#awaiting = null
       throw error
     }
-  }
-
-  /** One record: re-emit if already processed, else evaluation; then render. */
-  #handle(rec: LogRecord, part: PartitionState, p: P, outputs: OutRecord[], stats: TaskStats): void {
-    const start = outputs.length
-    const fresh = rec.offset > part.processedOffset
-    let now = Number.NaN
-    if (fresh) now = this.#process(rec, part, p, outputs, stats)
-    else if (this.#reemit(rec, part, outputs)) stats.replayed++
-    else {
-      stats.duplicatesSkipped++
-      return
-    }
-    // Re-emitted outputs count too: state-first's new replay log covers every record of the batch.
-    this.#delivery.handled(part, rec.offset, fresh, now, outputs, start)
-  }
-
-  /** A record not processed before: evaluation, then render. Returns its processing time. */
-  #process(rec: LogRecord, part: PartitionState, p: P, outputs: OutRecord[], stats: TaskStats): number {
-    const start = outputs.length
-    part.processedOffset = rec.offset
-    part.dirty = true
-    // Stream time only: lateness is the logic's to judge (the fraud logic: per customer).
-    const t = this.#logic.eventTime(p)
-    if (t > part.streamTimeMs) part.streamTimeMs = t
-    let r: R
-    try {
-      this.#ctx.part = part
-      r = this.#logic.process(p, rec, this.#ctx)
-      stats.processed++
-      if (this.#journal !== null) this.#journal.record(part, r, this.#journalSlab!)
-    } catch (error) {
-      // What the record changed in memory before it threw is not journaled: a bug's effects
-      // stay out of the durable state.
-      r = this.#logic.fail(rec, error)
-    }
-    // Processing time is read per record once it is evaluated: latency ends here. A record
-    // whose outputs may have gone out before (emitted times) gets the same time again.
-    let now = part.times.size > 0 ? part.times.timeOf(rec.offset) : Number.NaN
-    if (Number.isNaN(now)) now = this.#o.clock.now()
-    try {
-      this.#logic.render(r, rec, now, outputs)
-    } catch (error) {
-      outputs.length = start
-      try {
-        this.#logic.render(this.#logic.fail(rec, error), rec, now, outputs)
-      } catch {
-        // Not even its error record renders: nothing is emitted for it, and it is counted,
-        // rather than failing the batch on every redelivery.
-        outputs.length = start
-        stats.unreported++
-      }
-    }
-    return now
-  }
-
-  /** Pushes the stored outputs of an already processed record; false if they are not stored. */
-  #reemit(rec: LogRecord, part: PartitionState, outputs: OutRecord[]): boolean {
-    const log = part.log
-    const at = findOffset(log, rec.offset)
-    if (at < 0) return false
-    for (let j = log.starts[at]!; j < log.starts[at + 1]!; j++) {
-      const out = expand(log.records[j]!, rec.value)
-      if (out === null) {
-        throw new DaroogheError(
-          'CONFIG',
-          `record ${rec.topic}:${rec.partition}@${rec.offset} is not the one whose outputs are stored (was the topic recreated?): clear the state store`
-        )
-      }
-      outputs.push(out)
-    }
-    return true
   }
 
   /** Drops every partition of the task's topics that is not in `assigned` (it moved elsewhere). */
