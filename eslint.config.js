@@ -73,6 +73,38 @@ export default tseslint.config(
     }
   },
   {
+    // Later blocks override the rule above for these files: each repeats its patterns.
+    files: ['src/domain/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/**', '**/apps/**', '**/cli/**'],
+              message: 'domain and stream are pure: they never import adapters, apps or the CLI.'
+            },
+            {
+              group: ['**/stream/**'],
+              message: 'domain does not depend on the runtime: shared helpers live in src/bytes.'
+            }
+          ]
+        }
+      ]
+    }
+  },
+  {
+    files: ['src/bytes/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['../**'], message: 'src/bytes is a leaf: domain and stream both import it.' }]
+        }
+      ]
+    }
+  },
+  {
     files: ['web/**/*.js'],
     languageOptions: {
       globals: {

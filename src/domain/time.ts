@@ -1,4 +1,4 @@
-import type { ByteWriter } from '../stream/slab.ts'
+import type { ByteWriter } from '../bytes/index.ts'
 
 /**
  * Timestamps arrive as ISO-8601 strings, or as epoch seconds or milliseconds (numbers or

@@ -1,4 +1,4 @@
-import { ByteReader, type ByteSlab } from './slab.ts'
+import { ByteReader, type ByteSlab } from '../bytes/index.ts'
 import { indexOfSorted } from './sorted.ts'
 
 /**

@@ -1,4 +1,9 @@
-import type { ByteSlab, ByteWriter } from './slab.ts'
+import type { ByteSlab, ByteWriter } from '../bytes/index.ts'
+import { DaroogheError } from '../errors.ts'
+import type { StateValue } from '../ports/state-store.ts'
+import { journalKey, type Entry, type StoreSpec } from './keyed-state.ts'
+import type { PartitionState } from './partition-state.ts'
+import type { KeyRequests, TaskContext, TaskContextImpl } from './task-context.ts'
 
 /**
  * Partition journals: the state's changelog, kept in the state store beside the snapshots (the
@@ -48,4 +53,128 @@ export function readFrames(journal: Buffer): Buffer[] {
     at += 2 + length
   }
   return out
+}
+
+/** How a logic records and replays its state changes. */
+export interface TaskJournal<R> extends EntryWriter<R> {
+  /** Restore: requests every key `apply` reads or changes. */
+  keys(entry: Buffer, keys: KeyRequests): void
+  /** Restore: changes the state exactly as processing the record did, marking what it changes. */
+  apply(entry: Buffer, ctx: TaskContext): void
+}
+
+/**
+ * The journal layer of the partition-scoped state: what a batch appends, when a partition is
+ * compacted instead, and how a loaded journal is replayed. The hot cache hands it the values
+ * that change (`track`); the state write asks it what to write (`puts`).
+ */
+export class JournalLayer<R> {
+  constructor(
+    readonly logic: TaskJournal<R>,
+    readonly keyPrefix: string,
+    /** A partition is compacted once its journal would pass this many bytes. */
+    readonly maxBytes: number
+  ) {}
+
+  key(p: PartitionState): string {
+    return journalKey(this.keyPrefix, p.topic, p.partition)
+  }
+
+  /** The record's state change, appended to its partition's entries of the batch. */
+  record(part: PartitionState, r: R, slab: ByteSlab): void {
+    const entry = writeFrame(slab, this.logic, r)
+    if (entry === null) return
+    part.entries.push(entry)
+    part.entryBytes += entry.length
+  }
+
+  /** `entry` changed: durable only through the journal until the next compaction snapshots it. */
+  track(part: PartitionState, entry: Entry<unknown>): void {
+    if (entry.journaled) return
+    entry.journaled = true
+    part.journaled.push(entry)
+  }
+
+  /** The partition's journal as loaded (null: none), to be replayed by `restore`. */
+  loaded(part: PartitionState, journal: Buffer | null): void {
+    part.restoring = journal !== null && journal.length > 0 ? journal : null
+    part.journalBytes = journal?.length ?? 0
+  }
+
+  /**
+   * A dirty partition's part of the state write: its batch's entries appended to its journal,
+   * or, compacting (journal too long, or the cache over its bound: only snapshotted values can
+   * be evicted), snapshots of every value changed since the last compaction and the journal
+   * deleted.
+   */
+  puts(
+    p: PartitionState,
+    overCap: boolean,
+    stores: readonly StoreSpec<unknown>[],
+    w: { puts: [string, StateValue][]; deletes: string[]; appends: [string, Uint8Array][] },
+    slab: ByteSlab
+  ): void {
+    p.compacting = overCap || p.journalBytes + p.entryBytes > this.maxBytes
+    if (p.compacting) {
+      for (const e of p.journaled) w.puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
+      if (p.journalBytes > 0) w.deletes.push(this.key(p))
+    } else if (p.entryBytes > 0) {
+      w.appends.push([this.key(p), slab.join(p.entries, p.entryBytes)])
+    }
+  }
+
+  /** The partition's write is durable. */
+  written(p: PartitionState): void {
+    if (p.compacting) {
+      for (const e of p.journaled) e.journaled = false
+      p.journaled = []
+      p.journalBytes = 0
+    } else p.journalBytes += p.entryBytes
+  }
+
+  /**
+   * Replays the journals of the partitions just loaded, after loading every value their entries
+   * touch (`load`: one more `getMany`). Returns the keys read.
+   */
+  async restore(
+    loaded: readonly PartitionState[],
+    ctx: TaskContextImpl,
+    load: () => Promise<number>
+  ): Promise<number> {
+    const parts = loaded.filter(p => p.restoring !== null)
+    if (parts.length === 0) return 0
+    const entries = parts.map(p => {
+      try {
+        return readFrames(p.restoring!)
+      } catch (cause) {
+        throw this.#bad(p, cause)
+      }
+    })
+    const replay = (each: (entry: Buffer) => void): void => {
+      parts.forEach((p, i) => {
+        ctx.part = p
+        for (const entry of entries[i]!) {
+          try {
+            each(entry)
+          } catch (cause) {
+            throw this.#bad(p, cause)
+          }
+        }
+      })
+    }
+    replay(entry => this.logic.keys(entry, ctx))
+    const read = await load()
+    replay(entry => this.logic.apply(entry, ctx))
+    for (const p of parts) p.restoring = null
+    return read
+  }
+
+  #bad(p: PartitionState, cause: unknown): DaroogheError {
+    if (cause instanceof DaroogheError) return cause
+    return new DaroogheError(
+      'CONFIG',
+      `state key '${this.key(p)}' is not in this version's format: clear the state store or use another key prefix`,
+      { cause }
+    )
+  }
 }

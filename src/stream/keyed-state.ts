@@ -1,4 +1,4 @@
-import type { ByteSlab } from './slab.ts'
+import type { ByteSlab } from '../bytes/index.ts'
 
 /**
  * Keyed state of a stream task: named stores of values, hot in memory, made durable in the
@@ -77,24 +77,4 @@ export function journalKey(prefix: string, topic: string, partition: number): st
 
 export function timesKey(prefix: string, topic: string, partition: number): string {
   return `${prefix}r:${topic}:${partition}`
-}
-
-/**
- * Partition metadata as stored: `{"v":1,"o":<processed offset>,"t":<stream time or null>}`, plus
- * `"w":"<write id>"` when it is rewritten without progress (to fence the emitted-times write).
- */
-export function encodeMeta(processedOffset: number, streamTimeMs: number, writeId?: string): string {
-  const t = Number.isFinite(streamTimeMs) ? streamTimeMs : 'null'
-  return writeId === undefined
-    ? `{"v":1,"o":${processedOffset},"t":${t}}`
-    : `{"v":1,"o":${processedOffset},"t":${t},"w":"${writeId}"}`
-}
-
-export function decodeMeta(raw: string | null): { processedOffset: number; streamTimeMs: number } {
-  if (raw === null) return { processedOffset: -1, streamTimeMs: Number.NEGATIVE_INFINITY }
-  const m = JSON.parse(raw) as { v?: unknown; o?: unknown; t?: unknown }
-  if (m.v !== 1 || typeof m.o !== 'number' || (m.t !== null && typeof m.t !== 'number')) {
-    throw new Error('not a version-1 partition record')
-  }
-  return { processedOffset: m.o, streamTimeMs: m.t === null ? Number.NEGATIVE_INFINITY : (m.t as number) }
 }

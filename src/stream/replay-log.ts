@@ -1,5 +1,6 @@
-import type { OutRecord } from '../ports/log.ts'
-import { ByteReader, ByteSlab } from './slab.ts'
+import { DaroogheError } from '../errors.ts'
+import type { LogRecord, OutRecord } from '../ports/log.ts'
+import { ByteReader, ByteSlab } from '../bytes/index.ts'
 import { indexOfSorted } from './sorted.ts'
 
 /**
@@ -31,7 +32,6 @@ export function newLog(): ReplayLog {
   return { offsets: [], starts: [0], records: [] }
 }
 
-/** Index of `offset` in the log, or -1. */
 /**
  * The output to re-emit for `input`: a stored remainder gets the input's bytes back in front.
  * Null when the input is too short to be the record the output came from.
@@ -56,8 +56,26 @@ export function expand(stored: DerivedOutRecord, input: Buffer | null): OutRecor
   return full
 }
 
+/** Index of `offset` in the log, or -1. */
 export function findOffset(log: ReplayLog, offset: number): number {
   return indexOfSorted(log.offsets, offset)
+}
+
+/** Pushes the stored outputs of an already processed record; false if they are not stored. */
+export function reemit(log: ReplayLog, rec: LogRecord, outputs: OutRecord[]): boolean {
+  const at = findOffset(log, rec.offset)
+  if (at < 0) return false
+  for (let j = log.starts[at]!; j < log.starts[at + 1]!; j++) {
+    const out = expand(log.records[j]!, rec.value)
+    if (out === null) {
+      throw new DaroogheError(
+        'CONFIG',
+        `record ${rec.topic}:${rec.partition}@${rec.offset} is not the one whose outputs are stored (was the topic recreated?): clear the state store`
+      )
+    }
+    outputs.push(out)
+  }
+  return true
 }
 
 /**

@@ -1,80 +1,12 @@
 import { DaroogheError } from '../errors.ts'
 import type { TopicPartition } from '../ports/log.ts'
-import type { StateStore, StateValue } from '../ports/state-store.ts'
-import {
-  decodeMeta,
-  encodeMeta,
-  Entry,
-  globalKey,
-  journalKey,
-  logKey,
-  metaKey,
-  timesKey,
-  partitionKey,
-  type StoreSpec
-} from './keyed-state.ts'
-import { decodeReplayLog, encodeReplayLog, EMPTY_LOG, type ReplayLog } from './replay-log.ts'
-import { decodeEmittedTimes, EmittedTimes, encodeEmittedTimes, NO_TIMES } from './emitted-times.ts'
-import type { ByteSlab } from './slab.ts'
-import { NO_EVENT_TIME } from './watermark.ts'
-
-/** What the task knows of one input partition: progress, stream time, replay log and its state. */
-export class PartitionState {
-  /** Last batch that saw the partition. */
-  seq = 0
-  /** The batch whose records of this partition wait for its load (or for the batch before). */
-  waitingSeq = 0
-  /** Dropped from the cache: a load that resolves later leaves it alone. */
-  dropped = false
-  requested = false
-  loaded = false
-  /** Last offset whose effects are in the state (-1: none). */
-  processedOffset = -1
-  /** Largest event time seen (stream time; see watermark.ts). */
-  streamTimeMs = NO_EVENT_TIME
-  /** Processed a new record in the current batch: its state must be written. */
-  dirty = false
-  /**
-   * The progress value as this instance last read or wrote it in the store: the guard of the
-   * next write, which fails if anyone else (a successor after a rebalance) wrote it since.
-   */
-  stored: string | null = null
-  /** Progress value of the batch being written, to become `stored` once it is durable. */
-  pending: string | null = null
-  /** Outputs of the last written batch, by offset. */
-  log: ReplayLog = EMPTY_LOG
-  /** Outputs of the current batch, to become `log` once written. */
-  next: ReplayLog | null = null
-  /** Processed offset and stream time as stored (memory runs ahead of them during a batch). */
-  storedOffset = -1
-  storedStreamTimeMs = NO_EVENT_TIME
-  /** Processing times of emitted records after `storedOffset` (see emitted-times.ts). */
-  times: EmittedTimes = NO_TIMES
-  /** Processing times of the current batch's records (delivery mode outputs-first). */
-  nextTimes: EmittedTimes | null = null
-  /** `times` and `nextTimes` merged, as written before the outputs, to become `times`. */
-  emitted: EmittedTimes | null = null
-  /** Bytes of the partition's journal in the store (journal mode; see journal.ts). */
-  journalBytes = 0
-  /** The journal as loaded, until the task has replayed it. */
-  restoring: Buffer | null = null
-  /** Values changed since their last snapshot: the next compaction writes them. */
-  journaled: Entry<unknown>[] = []
-  /** The current batch's journal entries, and their bytes. */
-  entries: Buffer[] = []
-  entryBytes = 0
-  /** The batch's write snapshots `journaled` and deletes the journal instead of appending. */
-  compacting = false
-  /** One map per partition-scoped store (indexed by slot). */
-  readonly slots: Map<string, Entry<unknown>>[]
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    slotCount: number
-  ) {
-    this.slots = Array.from({ length: slotCount }, () => new Map())
-  }
-}
+import type { StateStore } from '../ports/state-store.ts'
+import { decodeMeta } from './fence.ts'
+import { Entry, globalKey, logKey, metaKey, timesKey, partitionKey, type StoreSpec } from './keyed-state.ts'
+import type { JournalLayer } from './journal.ts'
+import { PartitionState } from './partition-state.ts'
+import { decodeReplayLog } from './replay-log.ts'
+import { decodeEmittedTimes } from './emitted-times.ts'
 
 interface Request {
   /** Null for a global store. */
@@ -84,24 +16,14 @@ interface Request {
   readonly spec: StoreSpec<unknown>
 }
 
-/** What one batch writes, in one atomic `writeBatch`. */
-export interface StateWrite {
-  readonly puts: [string, StateValue][]
-  readonly deletes: string[]
-  readonly appends: [string, Uint8Array][]
-  /** Where the bytes were written: recycled once the write is done. */
-  readonly slab: ByteSlab
-}
-
 /**
  * The hot copy of the keyed state: per partition (dropped when the partition leaves) plus the
  * read-only global stores; knows what a batch must load and what it dirtied. Least recently
  * used clean values are evicted after each batch beyond `maxEntries`.
  *
- * Journal mode (`journalMaxBytes` not null): partition-scoped values are not written when they
- * change; the task appends the batch's journal entries instead, and a partition is compacted
- * (its changed values snapshotted, its journal deleted) once its journal would pass
- * `journalMaxBytes` or the cache is over its bound (journal.ts).
+ * With a journal layer (journal.ts), a changed partition-scoped value is not written as it
+ * changes: the layer tracks it until its partition's next compaction. What a batch writes is
+ * put together in state-write.ts.
  */
 export class StateCache {
   readonly #stores: readonly StoreSpec<unknown>[]
@@ -111,7 +33,7 @@ export class StateCache {
   readonly #requested = new Map<string, Request>()
   #dirty: Entry<unknown>[] = []
   #size = 0
-  readonly #journalMax: number | null
+  readonly #journal: JournalLayer<unknown> | null
   /**
    * Per store slot, the hot entry `need` last found, its map and key: a record's `get` follows
    * its `need` and finds its entry here, without a second hash lookup (and string compare) in a
@@ -124,7 +46,7 @@ export class StateCache {
   constructor(
     stores: readonly StoreSpec<unknown>[],
     keyPrefix: string,
-    journalMaxBytes: number | null = null
+    journal: JournalLayer<unknown> | null = null
   ) {
     stores.forEach((s, i) => {
       if (s.slot !== i)
@@ -133,7 +55,7 @@ export class StateCache {
     this.#stores = stores
     this.#prefix = keyPrefix
     this.#global = stores.map(() => new Map())
-    this.#journalMax = journalMaxBytes
+    this.#journal = journal
     this.#seenMap = stores.map(() => null)
     this.#seenKey = stores.map(() => null)
     this.#seenEntry = stores.map(() => null)
@@ -147,6 +69,25 @@ export class StateCache {
 
   get size(): number {
     return this.#size
+  }
+
+  get stores(): readonly StoreSpec<unknown>[] {
+    return this.#stores
+  }
+
+  get keyPrefix(): string {
+    return this.#prefix
+  }
+
+  /** Values changed since the last write that no journal keeps. */
+  get dirtyValues(): readonly Entry<unknown>[] {
+    return this.#dirty
+  }
+
+  /** The dirty values are written. */
+  clean(): void {
+    for (const e of this.#dirty) e.dirty = false
+    this.#dirty = []
   }
 
   partition(topic: string, partition: number): PartitionState {
@@ -208,11 +149,8 @@ export class StateCache {
 
   /** `entry` changed while processing a record of `part`. */
   markDirty(part: PartitionState, entry: Entry<unknown>): void {
-    if (this.#journalMax !== null && this.#stores[entry.slot]!.scope === 'partition') {
-      if (!entry.journaled) {
-        entry.journaled = true
-        part.journaled.push(entry)
-      }
+    if (this.#journal !== null && this.#stores[entry.slot]!.scope === 'partition') {
+      this.#journal.track(part, entry)
       return
     }
     if (entry.dirty) return
@@ -224,14 +162,14 @@ export class StateCache {
   async load(store: StateStore, toLoad: readonly PartitionState[], seq: number): Promise<number> {
     const requests = [...this.#requested.values()]
     const keys: string[] = []
-    const journal = this.#journalMax !== null
+    const journal = this.#journal
     for (const p of toLoad) {
       keys.push(
         metaKey(this.#prefix, p.topic, p.partition),
         logKey(this.#prefix, p.topic, p.partition),
         timesKey(this.#prefix, p.topic, p.partition)
       )
-      if (journal) keys.push(journalKey(this.#prefix, p.topic, p.partition))
+      if (journal !== null) keys.push(journal.key(p))
     }
     for (const k of this.#requested.keys()) keys.push(k)
     this.#requested.clear()
@@ -242,7 +180,7 @@ export class StateCache {
     for (const part of toLoad) {
       if (part.dropped) {
         // Dropped while the load was in flight (a batch processed ahead, discarded).
-        i += journal ? 4 : 3
+        i += journal !== null ? 4 : 3
         continue
       }
       part.stored = values[i]?.toString('utf8') ?? null
@@ -256,11 +194,7 @@ export class StateCache {
       part.loaded = true
       part.requested = false
       i += 3
-      if (journal) {
-        const j = values[i++] ?? null
-        part.restoring = j !== null && j.length > 0 ? j : null
-        part.journalBytes = j?.length ?? 0
-      }
+      if (journal !== null) journal.loaded(part, values[i++] ?? null)
     }
     for (const r of requests) {
       const storeKey = keys[i]!
@@ -275,104 +209,6 @@ export class StateCache {
       this.#size++
     }
     return keys.length
-  }
-
-  /**
-   * Everything the batch changed: dirty partitions' progress (and replay logs, `withLog`), dirty
-   * values, and in journal mode each partition's journal entries or, compacting, its snapshots;
-   * the bytes are written into `slab`. `maxEntries` is the cache's bound.
-   */
-  puts(touched: readonly PartitionState[], slab: ByteSlab, withLog: boolean, maxEntries: number): StateWrite {
-    const puts: [string, StateValue][] = []
-    const deletes: string[] = []
-    const appends: [string, Uint8Array][] = []
-    const stores = this.#stores
-    const journalMax = this.#journalMax
-    // Over the bound, only snapshotted values can be evicted: compact what this batch touched.
-    const overCap = this.#size > maxEntries
-    for (const p of touched) {
-      if (!p.dirty) continue
-      p.pending = encodeMeta(p.processedOffset, p.streamTimeMs)
-      puts.push([metaKey(this.#prefix, p.topic, p.partition), p.pending])
-      if (withLog) {
-        puts.push([logKey(this.#prefix, p.topic, p.partition), encodeReplayLog(p.next ?? EMPTY_LOG, slab)])
-      }
-      if (journalMax === null) continue
-      p.compacting = overCap || p.journalBytes + p.entryBytes > journalMax
-      if (p.compacting) {
-        for (const e of p.journaled) puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
-        if (p.journalBytes > 0) deletes.push(journalKey(this.#prefix, p.topic, p.partition))
-      } else if (p.entryBytes > 0) {
-        appends.push([journalKey(this.#prefix, p.topic, p.partition), slab.join(p.entries, p.entryBytes)])
-      }
-    }
-    for (const e of this.#dirty) puts.push([e.storeKey, stores[e.slot]!.codec.encode(e.value, slab)])
-    return { puts, deletes, appends, slab }
-  }
-
-  /**
-   * Before the outputs of a batch are produced (outputs-first): each dirty partition's emitted
-   * times, and its progress key rewritten unchanged but for `writeId`, so that the next write of
-   * whoever else wrote in between fails its guard.
-   */
-  timesPuts(touched: readonly PartitionState[], slab: ByteSlab, writeId: string): [string, StateValue][] {
-    const puts: [string, StateValue][] = []
-    for (const p of touched) {
-      if (!p.dirty) continue
-      p.emitted = EmittedTimes.merge(p.times, p.nextTimes)
-      p.pending = encodeMeta(p.storedOffset, p.storedStreamTimeMs, writeId)
-      puts.push([metaKey(this.#prefix, p.topic, p.partition), p.pending])
-      puts.push([timesKey(this.#prefix, p.topic, p.partition), encodeEmittedTimes(p.emitted, slab)])
-    }
-    return puts
-  }
-
-  /** The emitted times are durable; the batch's state is still to be written (`committed`). */
-  timesWritten(touched: readonly PartitionState[]): void {
-    for (const p of touched) {
-      if (!p.dirty) continue
-      p.stored = p.pending
-      p.times = p.emitted ?? p.times
-      p.pending = null
-      p.emitted = null
-      p.nextTimes = null
-    }
-  }
-
-  /** Each written partition's progress key must still hold what this instance knows of it. */
-  guards(touched: readonly PartitionState[]): [string, string | null][] {
-    const guards: [string, string | null][] = []
-    for (const p of touched) if (p.dirty) guards.push([metaKey(this.#prefix, p.topic, p.partition), p.stored])
-    return guards
-  }
-
-  /** The batch's writes are durable: everything is clean again. */
-  committed(touched: readonly PartitionState[], withLog: boolean): void {
-    for (const p of touched) {
-      // A partition with only re-emits keeps its stored log, which still covers them.
-      if (p.dirty) {
-        if (withLog) p.log = p.next ?? EMPTY_LOG
-        p.stored = p.pending
-        p.storedOffset = p.processedOffset
-        p.storedStreamTimeMs = p.streamTimeMs
-        p.times = p.times.after(p.processedOffset)
-        if (p.compacting) {
-          for (const e of p.journaled) e.journaled = false
-          p.journaled = []
-          p.journalBytes = 0
-        } else p.journalBytes += p.entryBytes
-      }
-      p.entries = []
-      p.entryBytes = 0
-      p.compacting = false
-      p.pending = null
-      p.next = null
-      p.nextTimes = null
-      p.emitted = null
-      p.dirty = false
-    }
-    for (const e of this.#dirty) e.dirty = false
-    this.#dirty = []
   }
 
   /** The batch failed: memory may be ahead of the store, so forget its partitions entirely. */

@@ -1,161 +1,52 @@
-import { randomBytes } from 'node:crypto'
-import { DaroogheError } from '../errors.ts'
+import { ByteSlab, ChunkPool } from '../bytes/index.ts'
 import type { LogRecord, OutRecord, TopicPartition } from '../ports/log.ts'
-import type { StateStore } from '../ports/state-store.ts'
-import type { Clock } from './clock.ts'
-import type { Entry, StoreSpec } from './keyed-state.ts'
-import { expand, findOffset, newLog } from './replay-log.ts'
-import { EmittedTimes } from './emitted-times.ts'
-import { readFrames, writeFrame, type EntryWriter } from './journal.ts'
-import { ByteSlab, ChunkPool } from './slab.ts'
-import { StateCache, type PartitionState, type StateWrite } from './state-cache.ts'
-import { journalKey } from './keyed-state.ts'
+import { newBatchRun, type BatchRun } from './batch-run.ts'
+import { deliveryFor, type Delivery } from './delivery.ts'
+import { guards } from './fence.ts'
+import { JournalLayer } from './journal.ts'
+import type { TaskLogic } from './logic.ts'
+import { DEFAULT_JOURNAL_MAX_BYTES, type StreamTaskOptions, type TaskStats } from './options.ts'
+import type { PartitionState } from './partition-state.ts'
+import { RecordHandler } from './record-handler.ts'
+import { StateCache } from './state-cache.ts'
+import { TaskContextImpl } from './task-context.ts'
+import { StateWriter, type StateWrite } from './state-write.ts'
 
-/** Lets the logic name the state a record needs before the batch's one `getMany`. */
-export interface KeyRequests {
-  need(store: StoreSpec<unknown>, key: string): void
-}
-
-/** State access while processing a record; partition-scoped stores resolve to the record's partition. */
-export interface TaskContext {
-  get<V>(store: StoreSpec<V>, key: string): Entry<V>
-  markDirty(entry: Entry<unknown>): void
-}
+export type { TaskJournal } from './journal.ts'
+export type { TaskLogic } from './logic.ts'
+export { DEFAULT_JOURNAL_MAX_BYTES, type StreamTaskOptions, type TaskStats } from './options.ts'
+export type { KeyRequests, TaskContext } from './task-context.ts'
 
 /**
- * The application part of a stream task (cf. Kafka Streams' Processor): pure per-record steps.
- * P is a decoded record, R the result of processing it, rendered to output records only once the
- * batch's processing time is known.
- */
-export interface TaskLogic<P, R> {
-  prepare(record: LogRecord): P
-  /** Event time, or NaN for a record without one: it moves the partition's stream time. */
-  eventTime(prepared: P): number
-  requestKeys(prepared: P, keys: KeyRequests): void
-  process(prepared: P, record: LogRecord, ctx: TaskContext): R
-  render(result: R, record: LogRecord, processedAtMs: number, out: OutRecord[]): void
-  /**
-   * A record whose `prepare` or `requestKeys` threw, as a decoded record that processes into an
-   * error (it needs no state). With `fail`, what keeps one record from stopping the stream: no
-   * exception of a step on one record leaves the task, so a record cannot crash its reader on
-   * every redelivery. Must not throw, and must give the same result for the same record.
-   */
-  reject(record: LogRecord, error: unknown): P
-  /** A record whose `process` or `render` threw, as an error result (see `reject`). */
-  fail(record: LogRecord, error: unknown): R
-  /**
-   * Optional: the logic's state changes as journal entries (journal.ts). With it, partition
-   * state is written as a journal and snapshotted only now and then; without it, every value
-   * a batch changed is written with the batch.
-   */
-  readonly journal?: TaskJournal<R>
-}
-
-/** How a logic records and replays its state changes (journal.ts). */
-export interface TaskJournal<R> extends EntryWriter<R> {
-  /** Restore: requests every key `apply` reads or changes. */
-  keys(entry: Buffer, keys: KeyRequests): void
-  /** Restore: changes the state exactly as processing the record did, marking what it changes. */
-  apply(entry: Buffer, ctx: TaskContext): void
-}
-
-export interface StreamTaskOptions {
-  readonly store: StateStore
-  /** Stores in slot order: `stores[i].slot === i`. */
-  readonly stores: readonly StoreSpec<unknown>[]
-  readonly clock: Clock
-  /** Cached values kept after a batch; least recently used clean ones are evicted beyond it. */
-  readonly maxCachedEntries: number
-  /** Prefix of every state key. */
-  readonly keyPrefix: string
-  /**
-   * `state-first` (default): a batch's state, progress and replay log are written before its
-   * outputs are handed out. `outputs-first`: only the batch's processing times are written
-   * before; the caller produces the outputs, then calls `complete()` to write the state (see
-   * README: Delivery). Exactly-once needs state-first: its offsets commit with the outputs.
-   */
-  readonly delivery?: 'state-first' | 'outputs-first'
-  /**
-   * With a journaling logic: a partition's journal is compacted once it would pass this many
-   * bytes (0: every batch, i.e. every changed value is written with its batch). Default 16 MiB.
-   */
-  readonly journalMaxBytes?: number
-}
-
-export const DEFAULT_JOURNAL_MAX_BYTES = 16 << 20
-
-/** A batch between its in-memory processing (`#begin`) and its load and write (`#finish`). */
-interface BatchRun<P> {
-  readonly records: readonly LogRecord[]
-  readonly seq: number
-  readonly stats: TaskStats
-  readonly outputs: OutRecord[]
-  /** Partitions of the batch, and those of them to load first. */
-  readonly touched: PartitionState[]
-  readonly toLoad: PartitionState[]
-  /** Indexes of the records that wait (for the load, or for the awaited batch), and their decoded forms. */
-  readonly deferredAt: number[]
-  readonly deferred: P[]
-  readonly journalSlab: ByteSlab | null
-  /** Processing ahead: the awaited batch's partitions, whose records wait for it. */
-  readonly blocked: ReadonlySet<PartitionState> | null
-  /** Processing ahead: the load started at once, and the records it let run, or why it failed. */
-  loading: Promise<void> | null
-  loadError: unknown
-  loaded: boolean
-  /** Dropped (`#discard`): an ahead load that resolves later must not touch anything. */
-  discarded: boolean
-}
-
-export interface TaskStats {
-  records: number
-  /** Records processed for the first time (state updated). */
-  processed: number
-  /** Redelivered records whose stored outputs were re-emitted. */
-  replayed: number
-  /** Redelivered records older than the replay log: nothing emitted. */
-  duplicatesSkipped: number
-  /** Records whose processing failed and whose error record could not be rendered either. */
-  unreported: number
-  keysLoaded: number
-  keysWritten: number
-  cachedEntries: number
-  /** Clock reading once the batch was evaluated (each record's own processing time is read as it is rendered). */
-  processedAtMs: number
-}
-
-/**
- * Runs a TaskLogic over batches: one `getMany` for the state a batch needs that is not hot,
- * evaluation in record order, one atomic `writeBatch` of the dirty state together with each
- * partition's processed offset and replay log. Records at or below a partition's processed
+ * Runs a TaskLogic over batches (the driver): one `getMany` for the state a batch needs that is
+ * not hot, evaluation in record order (record-handler.ts), one atomic `writeBatch` of the dirty
+ * state together with each partition's processed offset (state-write.ts), before or after the
+ * outputs as the delivery order says (delivery.ts). Records at or below a partition's processed
  * offset never touch state: they re-emit their stored outputs (see replay-log.ts).
  * `onAssignment` must be called between batches (as LogConsumer does).
  */
-export class StreamTask<P, R> implements KeyRequests, TaskContext {
+export class StreamTask<P, R> {
   readonly #o: StreamTaskOptions
   readonly #logic: TaskLogic<P, R>
   readonly #cache: StateCache
-  #current: PartitionState | null = null
-  #seq = 0
-  /** Keys of the current batch that are not in memory. */
-  #missing = 0
-  readonly #outputsFirst: boolean
+  /** What the logic sees: the current partition, the latest batch (`seq`), the keys it missed. */
+  readonly #ctx: TaskContextImpl
+  readonly #delivery: Delivery
+  /** The state write of a batch, layer by layer. */
+  readonly #writer: StateWriter
+  /** What one record does: processed, re-emitted or skipped. */
+  readonly #records: RecordHandler<P, R>
   /** Partitions of an outputs-first batch whose state is not written yet. */
   #awaiting: PartitionState[] | null = null
   /** A pipelined state write failed: nothing completes until the consumer rewinds (`onAssignment`). */
   #failure: unknown = null
   /** The awaited batch's state write, encoded ahead by `stage()`. */
   #staged: StateWrite | null = null
-  readonly #journal: TaskJournal<R> | null
-  /** Journal entries of the batch being processed (journal mode). */
-  #journalSlab: ByteSlab | null = null
+  readonly #journal: JournalLayer<R> | null
   /** Journal entries of the awaited batch: kept until its state write is encoded and done. */
   #awaitingJournal: ByteSlab | null = null
   /** The next batch, processed in memory while the awaited one's I/O ran (`processAhead`). */
   #ahead: BatchRun<P> | null = null
-  /** Write ids of the emitted-times writes: this instance, then a counter. */
-  readonly #instance = randomBytes(4).toString('hex')
-  #writes = 0
   #lastBatchSize = 0
   /** Chunks of the state and journal slabs, reused batch after batch (see ChunkPool). */
   readonly #pool = new ChunkPool(8 << 20)
@@ -163,28 +54,27 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   constructor(logic: TaskLogic<P, R>, options: StreamTaskOptions) {
     this.#logic = logic
     this.#o = options
-    this.#journal = logic.journal ?? null
-    this.#cache = new StateCache(
-      options.stores,
-      options.keyPrefix,
-      this.#journal === null ? null : (options.journalMaxBytes ?? DEFAULT_JOURNAL_MAX_BYTES)
+    const journal = logic.journal ?? null
+    const maxBytes = options.journalMaxBytes ?? DEFAULT_JOURNAL_MAX_BYTES
+    this.#journal = journal === null ? null : new JournalLayer(journal, options.keyPrefix, maxBytes)
+    this.#cache = new StateCache(options.stores, options.keyPrefix, this.#journal)
+    this.#ctx = new TaskContextImpl(this.#cache)
+    this.#delivery = deliveryFor(options.delivery ?? 'state-first', options.keyPrefix)
+    this.#writer = new StateWriter(
+      this.#cache,
+      this.#delivery,
+      this.#journal,
+      options.store,
+      options.maxCachedEntries
     )
-    this.#outputsFirst = options.delivery === 'outputs-first'
+    this.#records = new RecordHandler(logic, this.#ctx, this.#journal, this.#delivery, options.clock)
   }
 
   /** Decodes records ahead of their batch (pure: no state is read), for `run(records, prepared)`. */
   prepare(records: readonly LogRecord[]): P[] {
     const out: P[] = new Array(records.length)
-    for (let i = 0; i < records.length; i++) out[i] = this.#prepare(records[i]!)
+    for (let i = 0; i < records.length; i++) out[i] = this.#records.prepare(records[i]!)
     return out
-  }
-
-  #prepare(rec: LogRecord): P {
-    try {
-      return this.#logic.prepare(rec)
-    } catch (error) {
-      return this.#logic.reject(rec, error)
-    }
   }
 
   /**
@@ -199,7 +89,8 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   processAhead(records: readonly LogRecord[]): P[] | null {
     if (this.#ahead !== null) this.#discard(this.#ahead)
     this.#ahead = null
-    if (!this.#outputsFirst || this.#awaiting === null) return this.prepare(records)
+    // Only a delivery that writes its state after the outputs leaves a batch awaited.
+    if (this.#awaiting === null) return this.prepare(records)
     // The awaited batch's journal entries are copied into its state write before its journal
     // slab is left behind.
     this.stage()
@@ -224,14 +115,18 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
   /** The batch's one state load (values not hot, new partitions' progress and journals). */
   async #load(b: BatchRun<P>): Promise<void> {
     b.stats.keysLoaded = await this.#cache.load(this.#o.store, b.toLoad, b.seq)
-    if (this.#journal !== null && !b.discarded) b.stats.keysLoaded += await this.#restore(b.toLoad, b.seq)
+    if (this.#journal !== null && !b.discarded) {
+      b.stats.keysLoaded += await this.#journal.restore(b.toLoad, this.#ctx, () =>
+        this.#cache.load(this.#o.store, [], b.seq)
+      )
+    }
     b.loaded = true
   }
 
   /** The deferred records not yet handled, in order, but those of `skip`'s partitions. */
   #handleDeferred(b: BatchRun<P>, skip: ReadonlySet<PartitionState> | null): void {
     const { records, deferred, deferredAt } = b
-    this.#journalSlab = b.journalSlab
+    this.#records.journalSlab = b.journalSlab
     try {
       for (let j = 0; j < deferred.length; j++) {
         const at = deferredAt[j]!
@@ -239,11 +134,11 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
         const rec = records[at]!
         const part = this.#cache.partition(rec.topic, rec.partition)
         if (skip !== null && skip.has(part)) continue
-        this.#handle(rec, part, deferred[j]!, b.outputs, b.stats)
+        this.#records.handle(rec, part, deferred[j]!, b.outputs, b.stats)
         deferredAt[j] = -1
       }
     } finally {
-      this.#current = null
+      this.#ctx.part = null
     }
   }
 
@@ -280,37 +175,18 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
    * first record that needs a load on, the rest wait for the batch's single getMany (`#finish`).
    */
   #begin(records: readonly LogRecord[], prepared: readonly P[] | undefined): BatchRun<P> {
-    const seq = ++this.#seq
+    const ctx = this.#ctx
+    const seq = ++ctx.seq
     const n = records.length
     this.#lastBatchSize = n
-    const b: BatchRun<P> = {
+    const b = newBatchRun<P>(
       records,
       seq,
-      stats: {
-        records: n,
-        processed: 0,
-        replayed: 0,
-        duplicatesSkipped: 0,
-        unreported: 0,
-        keysLoaded: 0,
-        keysWritten: 0,
-        cachedEntries: 0,
-        processedAtMs: 0
-      },
-      outputs: [],
-      touched: [],
-      toLoad: [],
-      deferredAt: [],
-      deferred: [],
-      journalSlab: this.#journal === null ? null : ByteSlab.forBatch(n, 100, this.#pool),
-      blocked: this.#awaiting === null ? null : new Set(this.#awaiting),
-      loading: null,
-      loadError: null,
-      loaded: false,
-      discarded: false
-    }
+      this.#journal === null ? null : ByteSlab.forBatch(n, 100, this.#pool),
+      this.#awaiting === null ? null : new Set(this.#awaiting)
+    )
     const cache = this.#cache
-    this.#journalSlab = b.journalSlab
+    this.#records.journalSlab = b.journalSlab
     // A partition of the awaited batch waits for it (processing ahead): no record of it runs yet.
     if (this.#awaiting !== null) for (const p of this.#awaiting) p.waitingSeq = seq
     try {
@@ -325,19 +201,19 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
           part.requested = true
           b.toLoad.push(part)
         }
-        this.#current = part
-        let p = prepared !== undefined ? prepared[i]! : this.#prepare(rec)
-        this.#missing = 0
+        ctx.part = part
+        let p = prepared !== undefined ? prepared[i]! : this.#records.prepare(rec)
+        ctx.missing = 0
         try {
-          this.#logic.requestKeys(p, this)
+          this.#logic.requestKeys(p, ctx)
         } catch (error) {
           p = this.#logic.reject(rec, error)
-          this.#missing = 0
+          ctx.missing = 0
         }
         // A record runs at once while its partition is loaded and its keys are hot; from the first
         // one that cannot on, its partition's records wait (in order) for the batch's one load.
-        if (part.loaded && this.#missing === 0 && part.waitingSeq !== seq) {
-          this.#handle(rec, part, p, b.outputs, b.stats)
+        if (part.loaded && ctx.missing === 0 && part.waitingSeq !== seq) {
+          this.#records.handle(rec, part, p, b.outputs, b.stats)
         } else {
           part.waitingSeq = seq
           b.deferredAt.push(i)
@@ -348,7 +224,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       this.#discard(b)
       throw error
     } finally {
-      this.#current = null
+      this.#ctx.part = null
     }
     return b
   }
@@ -358,7 +234,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     const { records, seq, stats, outputs, touched, deferred } = b
     const n = records.length
     const cache = this.#cache
-    this.#journalSlab = b.journalSlab
+    this.#records.journalSlab = b.journalSlab
     try {
       if (b.loading !== null) {
         await b.loading
@@ -371,21 +247,22 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       stats.processedAtMs = this.#o.clock.now()
       // State bytes and replay logs of the batch, carved from one slab recycled after the write.
       const slab = ByteSlab.forBatch(n, 600, this.#pool)
-      if (this.#outputsFirst) {
-        const puts = cache.timesPuts(touched, slab, `${this.#instance}.${++this.#writes}`)
+      const delivery = this.#delivery
+      if (delivery.stateAfterOutputs) {
+        const puts = delivery.earlyPuts(touched, slab)
         try {
-          if (puts.length > 0) await this.#o.store.writeBatch(puts, [], cache.guards(touched))
+          if (puts.length > 0) await this.#o.store.writeBatch(puts, [], guards(cache.keyPrefix, touched))
         } finally {
           slab.recycle()
         }
-        cache.timesWritten(touched)
+        delivery.earlyWritten(touched)
         this.#awaiting = touched
         this.#awaitingJournal = b.journalSlab
         stats.keysWritten = puts.length
       } else {
-        const w = cache.puts(touched, slab, true, this.#o.maxCachedEntries)
-        await this.#write(w, cache.guards(touched))
-        cache.committed(touched, true)
+        const w = this.#writer.encode(touched, slab)
+        await this.#writer.write(w, guards(cache.keyPrefix, touched))
+        this.#writer.written(touched)
         b.journalSlab?.recycle()
         stats.keysWritten = w.puts.length + w.appends.length
         cache.evict(seq, this.#o.maxCachedEntries)
@@ -396,7 +273,7 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
       cache.abort(touched)
       throw error
     } finally {
-      this.#current = null
+      this.#ctx.part = null
     }
   }
 
@@ -436,14 +313,14 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     this.#awaitingJournal = null
     const cache = this.#cache
     // Guarded by what the store holds before it; memory moves on as if it were written.
-    const guards = cache.guards(touched)
-    cache.committed(touched, false)
-    const seq = this.#seq
-    return this.#write(w, guards).then(
+    const fence = guards(cache.keyPrefix, touched)
+    this.#writer.written(touched)
+    const seq = this.#ctx.seq
+    return this.#writer.write(w, fence).then(
       () => {
         // Values are evicted only once their write is done: a value read back from the store
         // (on another connection than the writes) must never be older than memory was.
-        if (this.#failure === null) cache.evict(Math.max(seq, this.#seq), this.#o.maxCachedEntries)
+        if (this.#failure === null) cache.evict(Math.max(seq, this.#ctx.seq), this.#o.maxCachedEntries)
         return w.puts.length + w.appends.length
       },
       (error: unknown) => {
@@ -476,153 +353,14 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
     if (this.#awaiting !== null && this.#staged === null) this.#staged = this.#encodeState(this.#awaiting)
   }
 
-  async #write(w: StateWrite, guards: [string, string | null][]): Promise<void> {
-    try {
-      if (w.puts.length + w.deletes.length + w.appends.length === 0) return
-      await this.#o.store.writeBatch(w.puts, w.deletes, guards, w.appends)
-    } finally {
-      // The store keeps no reference to the bytes once the write is done (the port's contract).
-      w.slab.recycle()
-    }
-  }
-
-  /**
-   * Journal mode: replays the journals of the partitions just loaded, after loading every value
-   * their entries touch (one more `getMany`). Returns the keys read.
-   */
-  async #restore(loaded: readonly PartitionState[], seq: number): Promise<number> {
-    const journal = this.#journal!
-    const parts = loaded.filter(p => p.restoring !== null)
-    if (parts.length === 0) return 0
-    const entries = parts.map(p => {
-      try {
-        return readFrames(p.restoring!)
-      } catch (cause) {
-        throw this.#badJournal(p, cause)
-      }
-    })
-    const replay = (each: (p: PartitionState, entry: Buffer) => void): void => {
-      parts.forEach((p, i) => {
-        this.#current = p
-        for (const entry of entries[i]!) {
-          try {
-            each(p, entry)
-          } catch (cause) {
-            throw this.#badJournal(p, cause)
-          }
-        }
-      })
-    }
-    replay((_, entry) => journal.keys(entry, this))
-    const read = await this.#cache.load(this.#o.store, [], seq)
-    replay((_, entry) => journal.apply(entry, this))
-    for (const p of parts) p.restoring = null
-    return read
-  }
-
-  #badJournal(p: PartitionState, cause: unknown): DaroogheError {
-    if (cause instanceof DaroogheError) return cause
-    return new DaroogheError(
-      'CONFIG',
-      `state key '${journalKey(this.#o.keyPrefix, p.topic, p.partition)}' is not in this version's format: clear the state store or use another key prefix`,
-      { cause }
-    )
-  }
-
   #encodeState(touched: readonly PartitionState[]): StateWrite {
     try {
-      return this.#cache.puts(
-        touched,
-        ByteSlab.forBatch(this.#lastBatchSize, 600, this.#pool),
-        false,
-        this.#o.maxCachedEntries
-      )
+      return this.#writer.encode(touched, ByteSlab.forBatch(this.#lastBatchSize, 600, this.#pool))
     } catch (error) {
       this.#cache.abort(touched)
       this.#awaiting = null
       throw error
     }
-  }
-
-  /** One record: re-emit if already processed, else evaluation; then render. */
-  #handle(rec: LogRecord, part: PartitionState, p: P, outputs: OutRecord[], stats: TaskStats): void {
-    const start = outputs.length
-    if (rec.offset <= part.processedOffset) {
-      if (!this.#reemit(rec, part, outputs)) {
-        stats.duplicatesSkipped++
-        return
-      }
-      stats.replayed++
-    } else {
-      part.processedOffset = rec.offset
-      part.dirty = true
-      // Stream time only: lateness is the logic's to judge (the fraud logic: per customer).
-      const t = this.#logic.eventTime(p)
-      if (t > part.streamTimeMs) part.streamTimeMs = t
-      let r: R
-      try {
-        this.#current = part
-        r = this.#logic.process(p, rec, this)
-        stats.processed++
-        if (this.#journal !== null) this.#record(part, r)
-      } catch (error) {
-        // What the record changed in memory before it threw is not journaled: a bug's effects
-        // stay out of the durable state.
-        r = this.#logic.fail(rec, error)
-      }
-      // Processing time is read per record once it is evaluated: latency ends here. A record
-      // whose outputs may have gone out before (emitted times) gets the same time again.
-      let now = part.times.size > 0 ? part.times.timeOf(rec.offset) : Number.NaN
-      if (Number.isNaN(now)) now = this.#o.clock.now()
-      if (this.#outputsFirst) (part.nextTimes ??= new EmittedTimes()).push(rec.offset, now)
-      try {
-        this.#logic.render(r, rec, now, outputs)
-      } catch (error) {
-        outputs.length = start
-        try {
-          this.#logic.render(this.#logic.fail(rec, error), rec, now, outputs)
-        } catch {
-          // Not even its error record renders: nothing is emitted for it, and it is counted,
-          // rather than failing the batch on every redelivery.
-          outputs.length = start
-          stats.unreported++
-        }
-      }
-    }
-    if (!this.#outputsFirst && outputs.length > start) {
-      // Re-emitted outputs count too: the new replay log must cover every record of this batch.
-      const next = (part.next ??= newLog())
-      next.offsets.push(rec.offset)
-      for (let j = start; j < outputs.length; j++) next.records.push(outputs[j]!)
-      next.starts.push(next.records.length)
-    }
-  }
-
-  /** Journal mode: the record's state change, to be appended to its partition's journal. */
-  #record(part: PartitionState, r: R): void {
-    const journal = this.#journal!
-    const entry = writeFrame(this.#journalSlab!, journal, r)
-    if (entry === null) return
-    part.entries.push(entry)
-    part.entryBytes += entry.length
-  }
-
-  /** Pushes the stored outputs of an already processed record; false if they are not stored. */
-  #reemit(rec: LogRecord, part: PartitionState, outputs: OutRecord[]): boolean {
-    const log = part.log
-    const at = findOffset(log, rec.offset)
-    if (at < 0) return false
-    for (let j = log.starts[at]!; j < log.starts[at + 1]!; j++) {
-      const out = expand(log.records[j]!, rec.value)
-      if (out === null) {
-        throw new DaroogheError(
-          'CONFIG',
-          `record ${rec.topic}:${rec.partition}@${rec.offset} is not the one whose outputs are stored (was the topic recreated?): clear the state store`
-        )
-      }
-      outputs.push(out)
-    }
-    return true
   }
 
   /** Drops every partition of the task's topics that is not in `assigned` (it moved elsewhere). */
@@ -646,17 +384,5 @@ export class StreamTask<P, R> implements KeyRequests, TaskContext {
 
   cachedEntries(): number {
     return this.#cache.size
-  }
-
-  need(store: StoreSpec<unknown>, key: string): void {
-    if (this.#cache.need(this.#current!, store, key, this.#seq)) this.#missing++
-  }
-
-  get<V>(store: StoreSpec<V>, key: string): Entry<V> {
-    return this.#cache.get(this.#current!, store, key, this.#seq)
-  }
-
-  markDirty(entry: Entry<unknown>): void {
-    this.#cache.markDirty(this.#current!, entry)
   }
 }

@@ -10,7 +10,7 @@ import {
   type DerivedOutRecord,
   type ReplayLog
 } from '../../src/stream/replay-log.ts'
-import { ByteSlab } from '../../src/stream/slab.ts'
+import { ByteSlab } from '../../src/bytes/index.ts'
 import { wire } from './driver.ts'
 
 function logOf(entries: [number, OutRecord[]][]): ReplayLog {

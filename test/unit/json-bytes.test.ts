@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { formatRounded, writeRounded } from '../../src/domain/rules/evaluators.ts'
-import { ByteSlab, bytesOf } from '../../src/stream/slab.ts'
+import { ByteSlab, bytesOf } from '../../src/bytes/index.ts'
 
 const written = (write: (w: ReturnType<ByteSlab['begin']>) => void, room = 64): string => {
   const slab = new ByteSlab(256)

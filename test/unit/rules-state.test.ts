@@ -19,7 +19,7 @@ import {
 } from '../../src/domain/rules/state-codec.ts'
 import { MerchantState } from '../../src/domain/rules/customer-state.ts'
 import { TEHRAN, T0 } from '../topology/fixtures.ts'
-import { ByteSlab } from '../../src/stream/slab.ts'
+import { ByteSlab } from '../../src/bytes/index.ts'
 
 const LIMITS = { retentionMs: 150_000, maxRecent: 4, maxLocations: 3, maxMerchants: 2 }
 

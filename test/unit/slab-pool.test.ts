@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ByteSlab, ChunkPool } from '../../src/stream/slab.ts'
+import { ByteSlab, ChunkPool } from '../../src/bytes/index.ts'
 
 test('a recycled slab hands its chunks to the next slab of the pool, which reuses the same memory', () => {
   const pool = new ChunkPool()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { readFrames, writeFrame } from '../../src/stream/journal.ts'
-import { ByteSlab, type ByteWriter } from '../../src/stream/slab.ts'
+import { ByteSlab, type ByteWriter } from '../../src/bytes/index.ts'
 
 const frame = (maxEntryBytes: number, write: (w: ByteWriter) => boolean) => ({
   maxEntryBytes,

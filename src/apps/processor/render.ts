@@ -15,7 +15,7 @@ import { truncatedBase64 } from '../../domain/limits.ts'
 import { issueCodes } from '../../domain/validate.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import type { DerivedOutRecord } from '../../stream/replay-log.ts'
-import { ByteSlab, bytesOf } from '../../stream/slab.ts'
+import { ByteSlab, bytesOf } from '../../bytes/index.ts'
 import type { ProcessorOptions } from './options.ts'
 import { DECIDED, ERROR, LogicStats, type Outcome, type Prepared, type Result } from './records.ts'
 

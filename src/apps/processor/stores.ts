@@ -7,7 +7,7 @@ import {
   encodeMerchantInto
 } from '../../domain/rules/state-codec.ts'
 import { globalKey, type StoreSpec } from '../../stream/keyed-state.ts'
-import type { ByteSlab } from '../../stream/slab.ts'
+import type { ByteSlab } from '../../bytes/index.ts'
 
 /**
  * The processor's keyed stores. Key layout (before the StateStore adapter's own prefix and the

@@ -1,6 +1,6 @@
 import { compileRule, countInWindow, type CompiledRule, type RuleContext } from './evaluators.ts'
 import type { RuleSet, RuleTrace } from './types.ts'
-import { bytesOf, type ByteWriter } from '../../stream/slab.ts'
+import { bytesOf, type ByteWriter } from '../../bytes/index.ts'
 
 /** The outcome of every rule of a set on one event, plus the features the risk score uses. */
 export interface Evaluation {

@@ -1,4 +1,4 @@
-import { bytesOf, type ByteWriter } from '../../stream/slab.ts'
+import { bytesOf, type ByteWriter } from '../../bytes/index.ts'
 import { haversineKm } from '../geo.ts'
 import { nearestKnownKm, type CustomerState } from './customer-state.ts'
 import type { RuleSpec, RuleTrace } from './types.ts'

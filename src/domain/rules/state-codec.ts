@@ -1,4 +1,4 @@
-import { ByteReader, ByteSlab } from '../../stream/slab.ts'
+import { ByteReader, ByteSlab } from '../../bytes/index.ts'
 import { MAX_ID_LENGTH } from '../validate.ts'
 import { CustomerState, KnownLocation, MerchantState, RecentTxn, transactionKey } from './customer-state.ts'
 

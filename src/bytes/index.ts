@@ -1,0 +1,1 @@
+export { ByteReader, ByteSlab, ByteWriter, bytesOf, ChunkPool } from './slab.ts'
