@@ -23,11 +23,22 @@ import type { Report } from './lib/types.ts'
 import { clientsSuite } from './suites/clients.ts'
 import { detectorSuite, prefill, type Prefilled } from './suites/detector.ts'
 import { liveMaxSuite, liveSuite } from './suites/live.ts'
+import { httpSuite } from './suites/http.ts'
 import { stagesSuite } from './suites/stages.ts'
 import { sinkSuite } from './suites/sink.ts'
 import { analyzeSuite } from './suites/analyze.ts'
 
-const SUITES = ['detector', 'embedded', 'stages', 'latency', 'max', 'clients', 'sink', 'analyze'] as const
+const SUITES = [
+  'detector',
+  'embedded',
+  'stages',
+  'latency',
+  'max',
+  'http',
+  'clients',
+  'sink',
+  'analyze'
+] as const
 type Suite = (typeof SUITES)[number]
 /** Each runs in its own child process. */
 const GROUPS: readonly (readonly Suite[])[] = [
@@ -36,6 +47,7 @@ const GROUPS: readonly (readonly Suite[])[] = [
   ['stages'],
   ['latency'],
   ['max'],
+  ['http'],
   // Spawns one more process per client (benchmarks/harness/client-child.ts).
   ['clients'],
   ['sink'],
@@ -79,6 +91,7 @@ const plan = quick
       clientRuns: 1,
       live: { rates: [1_000, 5_000], windowMs: 10_000, warmupMs: 5_000 },
       liveMax: { rates: [10_000, 20_000], windowMs: 10_000, warmupMs: 5_000 },
+      http: { rates: [500, 2_000], windowMs: 10_000, warmupMs: 5_000 },
       stageEvents: 30_000,
       sinkEvents: 20_000,
       analyzeEvents: 200_000
@@ -93,6 +106,7 @@ const plan = quick
       // The rates of issue 16, 60 s each after a 15 s warm-up; 20,000/s is in suite 2.
       live: { rates: [1_000, 5_000, 10_000, 20_000], windowMs: 60_000, warmupMs: 15_000 },
       liveMax: { rates: [30_000, 40_000], windowMs: 60_000, warmupMs: 15_000 },
+      http: { rates: [500, 2_000], windowMs: 60_000, warmupMs: 10_000 },
       stageEvents: 200_000,
       // mongo-java-server (H2) writes a few thousand documents per second: 1M would take ten minutes.
       sinkEvents: 100_000,
@@ -112,6 +126,7 @@ const NEEDS: Record<Suite, readonly ('kafka' | 'redis' | 'mongo')[]> = {
   stages: ['kafka', 'redis'],
   latency: ['kafka', 'redis'],
   max: ['kafka', 'redis'],
+  http: ['kafka', 'redis'],
   clients: ['kafka'],
   sink: ['mongo'],
   analyze: []
@@ -206,6 +221,10 @@ async function runGroup(suites: readonly Suite[]): Promise<GroupResult> {
     if (suites.includes('max')) {
       log('3. the highest rate the detector holds')
       r.liveMax = await suite('max', () => liveMaxSuite(env, plan.liveMax, log))
+    }
+    if (suites.includes('http')) {
+      log('9. POST /v1/decisions: serve, detect and the HTTP load in processes of their own')
+      r.http = await suite('http', () => httpSuite(env, plan.http, log))
     }
     if (suites.includes('clients')) {
       log(`5. Kafka client comparison, ${plan.clientRuns} run(s) per client`)

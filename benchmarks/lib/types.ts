@@ -131,6 +131,24 @@ export interface LiveMaxResult {
   readonly maxSustainableRate: number | null
 }
 
+/** One rate of suite 9 (POST /v1/decisions), latency from each request's due time, ms. */
+export interface HttpWindowResult {
+  readonly rate: number
+  readonly sent: number
+  readonly statuses: Readonly<Record<string, number>>
+  readonly errors: number
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+  readonly max: number
+}
+
+export interface HttpSuiteResult {
+  readonly windowS: number
+  readonly warmupS: number
+  readonly windows: readonly HttpWindowResult[]
+}
+
 export interface Report {
   readonly conditions: Conditions
   readonly suites: readonly string[]
@@ -140,6 +158,7 @@ export interface Report {
   readonly maxThroughput?: MaxThroughputResult
   readonly live?: LiveSuiteResult
   readonly liveMax?: LiveMaxResult
+  readonly http?: HttpSuiteResult
   readonly stages?: readonly StageResult[]
   readonly clients?: ClientsSuiteResult
   readonly sink?: SinkResult

@@ -17,7 +17,7 @@ import type { BenchEnv } from '../harness/env.ts'
 import type { ProducedWindow, ReadWindow, Schedule } from './protocol.ts'
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
-const BIN = fileURLToPath(new URL('../../bin/darooghe.js', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../bin/darooghe.js', import.meta.url))
 const PARTITIONS = 6
 
 export type LiveTarget = 'floor' | 'detector'
@@ -47,7 +47,7 @@ export interface LiveOptions {
 }
 
 /** A child process whose stdout lines are JSON messages. */
-class Child {
+export class Child {
   readonly proc: ChildProcess
   readonly #lines: unknown[] = []
   readonly #waiters: (() => void)[] = []
@@ -109,7 +109,7 @@ class Child {
   }
 }
 
-const tsx = (file: string, arg: unknown): string[] => [
+export const tsx = (file: string, arg: unknown): string[] => [
   '--max-semi-space-size=64',
   '--import',
   'tsx',
