@@ -162,8 +162,9 @@ async function runTarget(
         )
       : new Child(
           [
-            // As `bin/darooghe.js` runs itself (its shebang line), which `node bin/…` skips.
-            '--max-semi-space-size=64',
+            // As `bin/darooghe.js` runs itself (its shebang line), which `node bin/…` skips;
+            // DAROOGHE_BENCH_SEMI_SPACE overrides it for experiments.
+            `--max-semi-space-size=${process.env.DAROOGHE_BENCH_SEMI_SPACE ?? '64'}`,
             BIN,
             'detect',
             '--brokers',
