@@ -250,13 +250,14 @@ export function renderMarkdown(r: Report): string {
       `\`darooghe serve --brokers --redis\` and \`darooghe detect\` as processes of their own on Kafka and Redis; a separate process (\`benchmarks/live/http-load.ts\`) sends unique valid events at a fixed rate over keep-alive connections, open loop; latency from each request's due time to its response (the decision, read back through the reply topic). ${h.windowS} s per rate after a ${h.warmupS} s warm-up.`,
       '',
       table(
-        ['requests/s', 'p50', 'p90', 'p99', 'max', 'responses', 'errors'],
+        ['requests/s', 'p50', 'p90', 'p99', 'max', 'received → decided p50 / p99', 'responses', 'errors'],
         h.windows.map(w => [
           fmt(w.rate),
           `${fmt(w.p50, 2)} ms`,
           `${fmt(w.p90, 2)} ms`,
           `${fmt(w.p99, 2)} ms`,
           `${fmt(w.max, 2)} ms`,
+          w.decidedP50 === undefined ? '–' : `${fmt(w.decidedP50, 2)} / ${fmt(w.decidedP99 ?? 0, 2)} ms`,
           Object.entries(w.statuses)
             .map(([k, v]) => `${k}: ${fmt(v)}`)
             .join(', '),

@@ -141,6 +141,9 @@ export interface HttpWindowResult {
   readonly p90: number
   readonly p99: number
   readonly max: number
+  /** The decisions' processing_latency_ms (request received by the API → decided by the detector). */
+  readonly decidedP50?: number
+  readonly decidedP99?: number
 }
 
 export interface HttpSuiteResult {

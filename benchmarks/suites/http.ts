@@ -103,10 +103,13 @@ export async function httpSuite(
         p50: r.latencyFromDueMs.p50,
         p90: r.latencyFromDueMs.p90,
         p99: r.latencyFromDueMs.p99,
-        max: r.latencyFromDueMs.max
+        max: r.latencyFromDueMs.max,
+        ...(r.processingLatencyMs
+          ? { decidedP50: r.processingLatencyMs.p50, decidedP99: r.processingLatencyMs.p99 }
+          : {})
       }
       log(
-        `  ${rate}/s: p50 ${w.p50} ms, p90 ${w.p90} ms, p99 ${w.p99} ms, max ${w.max} ms, ${JSON.stringify(w.statuses)}`
+        `  ${rate}/s: p50 ${w.p50} ms, p90 ${w.p90} ms, p99 ${w.p99} ms, max ${w.max} ms, ${JSON.stringify(w.statuses)}; received → decided p50 ${w.decidedP50} ms, p99 ${w.decidedP99} ms`
       )
       windows.push(w)
     }
@@ -127,4 +130,6 @@ interface HttpLoadLine {
   statuses: Record<string, number>
   errors: number
   latencyFromDueMs: { p50: number; p90: number; p99: number; max: number }
+  /** The decisions' processing_latency_ms: from the API receiving the request to the detector deciding it. */
+  processingLatencyMs?: { p50: number; p99: number }
 }
