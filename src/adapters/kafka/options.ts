@@ -1,3 +1,33 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls'
+
+/** The SASL mechanisms Darooghe speaks (those of @platformatic/kafka). */
+export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER'
+
+export interface KafkaSasl {
+  readonly mechanism: SaslMechanism
+  readonly username?: string
+  readonly password?: string
+  /** OAUTHBEARER: the bearer token. */
+  readonly token?: string
+}
+
+/**
+ * TLS towards the brokers. Certificates are PEM text, read from the files the properties
+ * name (`ssl.ca.location`, ...) by the configuration layer, never paths.
+ */
+export interface KafkaTls {
+  readonly ca?: string
+  readonly cert?: string
+  readonly key?: string
+  /** `ssl.endpoint.identification.algorithm=` (empty): do not check the host name. */
+  readonly checkHostname?: boolean
+}
+
+export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+/** Who carries the records: our own fetch/produce code (default) or the library's clients. */
+export type KafkaDataPath = 'direct' | 'library'
+
 /** Connection options shared by the Kafka producer, consumer and admin adapters. */
 export interface KafkaConnection {
   /** Bootstrap brokers, e.g. ['127.0.0.1:9092']. */
@@ -10,6 +40,14 @@ export interface KafkaConnection {
   readonly retries?: number
   /** Delay between those retries, ms. Default 250. */
   readonly retryDelayMs?: number
+  /** `security.protocol` SSL / SASL_SSL: TLS on every broker connection. */
+  readonly tls?: KafkaTls
+  /** `security.protocol` SASL_PLAINTEXT / SASL_SSL. */
+  readonly sasl?: KafkaSasl
+  /** `compression.type` of every record batch this connection produces. Default none. */
+  readonly compression?: KafkaCompression
+  /** `darooghe.kafka.data.path`. Default direct. */
+  readonly dataPath?: KafkaDataPath
 }
 
 export function baseOptions(conn: KafkaConnection, role: string) {
