@@ -8,12 +8,23 @@
 # Environment (all optional):
 #   KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 REDIS_PORT=6379 MONGO_PORT=27017
 #   KAFKA_ADVERTISED_PORT=$KAFKA_PORT (the port clients are told to use: a proxy's, in tests)
+#   KAFKA_SASL_SSL_PORT=9094 with the default KAFKA_PORT, else off (set a port to add it)
 #   MONGO_BACKEND=h2|memory (h2 keeps data on disk)   SERVICES_HOST=127.0.0.1
 #   DAROOGHE_SERVICES_DIR=<repo>/.services  (pids, logs, data; git-ignored)
 #   DAROOGHE_CACHE_DIR=~/.cache/darooghe    (downloaded jars, compiled launchers)
 #
 # `up` is idempotent and reuses a service that already answers on its port with the right
 # protocol; `down` stops only the processes that `up` started (tracked by pid files).
+#
+# Kafka's second listener, SASL_SSL on $KAFKA_SASL_SSL_PORT, takes SCRAM-SHA-512 and PLAIN
+# for the user `darooghe`; inter-broker and controller traffic stay PLAINTEXT. The first `up`
+# makes, under $DAROOGHE_SERVICES_DIR/kafka/:
+#   tls/ca.pem (the CA to trust), tls/server*.pem (the broker's key and certificate, SAN
+#   127.0.0.1 and localhost), sasl-password (generated once), and on every `up`
+#   client-sasl-ssl.properties: one file for `darooghe --kafka-config`, `kcat -F` and the Java
+#   client (see kafka_client_file for why its Java-only lines hide behind a carriage return).
+# The SCRAM credential is stored in the cluster's metadata through the admin API once per
+# cluster, so a storage formatted before the listener existed gets it too.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,6 +34,12 @@ KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 # Clients connect to the advertised address after bootstrap: the chaos tests put a TCP proxy
 # there to cut and delay the broker's connections without stopping it.
 KAFKA_ADVERTISED_PORT=${KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}
+# A broker on other ports (tests' private ones) gets no SASL_SSL listener unless asked: the
+# default 9094 belongs to the main broker.
+if [ -z "${KAFKA_SASL_SSL_PORT:-}" ]; then
+  if [ "$KAFKA_PORT" = 9092 ]; then KAFKA_SASL_SSL_PORT=9094; else KAFKA_SASL_SSL_PORT=off; fi
+fi
+KAFKA_SASL_USER=darooghe
 REDIS_PORT=${REDIS_PORT:-6379}
 MONGO_PORT=${MONGO_PORT:-27017}
 MONGO_BACKEND=${MONGO_BACKEND:-h2}
@@ -109,10 +126,12 @@ prepare_java() {
   ensure_launchers
 }
 
-# probe KIND PORT [WAIT_SECONDS] [PID] -> exit code of DaroogheProbe
+# probe KIND PORT [WAIT_SECONDS] [PID] -> exit code of DaroogheProbe. KIND kafka-client reads
+# the client file; its last failure goes to $LOGS/probe.log.
 probe() {
   "$JAVA" -Xshare:auto -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=off \
-    -Dlog4j2.level=OFF -cp "$CP" DaroogheProbe "$1" "$HOST:$2" "${3:-0}" "${4:-}" >/dev/null 2>&1
+    -Dlog4j2.level=OFF -cp "$CP" DaroogheProbe "$1" "$HOST:$2" "${3:-0}" "${4:-}" \
+    "$STATE/kafka/client-sasl-ssl.properties" >/dev/null 2>"$LOGS/probe.log"
 }
 
 # Decides what to do with a port before starting: 0 = free, 10 = ours/compatible and healthy.
@@ -154,18 +173,150 @@ report_running() {
 }
 
 # ---------------------------------------------------------------- Kafka
+sasl_ssl_on() { [ "$KAFKA_SASL_SSL_PORT" != off ]; }
+
+# A CA and the broker's certificate, made once and kept: clients keep trusting tls/ca.pem
+# across restarts. The server certificate is remade when the host it must name changes.
+kafka_tls() {
+  local tls=$STATE/kafka/tls san="IP:127.0.0.1,DNS:localhost"
+  command -v openssl >/dev/null 2>&1 ||
+    fail "openssl not found: it makes the SASL_SSL listener's certificates; install it (apt-get install openssl) or set KAFKA_SASL_SSL_PORT=off"
+  case $HOST in
+  127.0.0.1 | localhost) ;;
+  *[!0-9.]*) san="$san,DNS:$HOST" ;;
+  *) san="$san,IP:$HOST" ;;
+  esac
+  mkdir -p "$tls"
+  if [ ! -f "$tls/ca.pem" ] || [ ! -f "$tls/ca.key" ]; then
+    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+      -subj "/CN=Darooghe local CA" -keyout "$tls/ca.key" -out "$tls/ca.pem" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign") \
+      >"$LOGS/openssl.log" 2>&1 || fail "openssl could not make the CA (log: $LOGS/openssl.log)"
+    chmod 644 "$tls/ca.pem"
+    rm -f "$tls/san"
+  fi
+  if [ "$(cat "$tls/san" 2>/dev/null)" != "$san" ] || [ ! -f "$tls/server-keystore.pem" ]; then
+    (umask 077 && openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
+      -keyout "$tls/server.key" -out "$tls/server.csr" &&
+      printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' \
+        "$san" >"$tls/server.ext" &&
+      openssl x509 -req -sha256 -days 3650 -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+        -CAcreateserial -extfile "$tls/server.ext" -out "$tls/server.pem") \
+      >"$LOGS/openssl.log" 2>&1 || fail "openssl could not make the broker certificate (log: $LOGS/openssl.log)"
+    # Kafka's PEM key store: the (unencrypted PKCS#8) key, then the chain.
+    (umask 077 && cat "$tls/server.key" "$tls/server.pem" "$tls/ca.pem" >"$tls/server-keystore.pem")
+    rm -f "$tls/server.csr" "$tls/server.ext"
+    echo "$san" >"$tls/san"
+  fi
+}
+
+kafka_sasl_password() {
+  local f=$STATE/kafka/sasl-password
+  if [ ! -s "$f" ]; then
+    mkdir -p "$STATE/kafka"
+    # Hex: nothing in it needs quoting in a properties file or a JAAS line.
+    (umask 077 && openssl rand -hex 24 >"$f")
+  fi
+  SASL_PASSWORD=$(cat "$f")
+}
+
+# One file that `darooghe --kafka-config`, `kcat -F` and the Java client each read as is.
+# No set of keys satisfies all three: the Java client needs sasl.jaas.config and
+# ssl.truststore.* (it ignores librdkafka's sasl.username/password and ssl.ca.location with a
+# warning), while kcat stops at the first key librdkafka refuses, and librdkafka refuses
+# ssl.truststore.* and sasl.jaas.config (kcat converts only a PlainLoginModule line).
+# Java's Properties ends a line at a lone carriage return, kcat only at a newline: the
+# Java-only keys follow "#<CR>", a comment to kcat and to line-based readers, a comment line
+# and then a key to Java.
+kafka_client_file() {
+  local tls=$STATE/kafka/tls cr=$'\r'
+  (
+    umask 077
+    cat >"$STATE/kafka/client-sasl-ssl.properties" <<EOF
+# Darooghe's local Kafka, SASL_SSL listener: written by scripts/services.sh on every up.
+# For darooghe --kafka-config FILE, kcat -F FILE and the Java client (Properties.load).
+# The last three lines carry the Java client's keys after a carriage return, hidden from
+# kcat, which refuses them (see scripts/services.sh, kafka_client_file).
+bootstrap.servers=$HOST:$KAFKA_SASL_SSL_PORT
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.username=$KAFKA_SASL_USER
+sasl.password=$SASL_PASSWORD
+ssl.ca.location=$tls/ca.pem
+ssl.endpoint.identification.algorithm=https
+client.id=darooghe
+compression.type=none
+#${cr}sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_SASL_USER" password="$SASL_PASSWORD";
+#${cr}ssl.truststore.type=PEM
+#${cr}ssl.truststore.location=$tls/ca.pem
+EOF
+  )
+}
+
+kafka_sasl_prepare() {
+  sasl_ssl_on || return 0
+  kafka_tls
+  kafka_sasl_password
+  kafka_client_file
+}
+
+# The SCRAM credential lives in the cluster metadata: added through the admin API on the
+# PLAINTEXT listener once per cluster and password (a marker remembers which), which also
+# covers a storage formatted before this listener existed.
+kafka_scram_user() {
+  local dir=$STATE/kafka cluster want
+  cluster=$(sed -n 's/^cluster.id=//p' "$dir/data/meta.properties" 2>/dev/null || true)
+  want="$cluster $KAFKA_SASL_USER $(printf '%s' "$SASL_PASSWORD" | sha256sum | cut -c1-16)"
+  [ "$(cat "$dir/scram-user" 2>/dev/null)" = "$want" ] && return 0
+  # (--add-config-file would keep the password off the command line, but Kafka 4.1 reads
+  # SCRAM-SHA-512 there as SCRAM_SHA_512 and refuses it.)
+  "$JAVA" -Xshare:auto -XX:TieredStopAtLevel=1 "-Dlog4j2.configurationFile=$dir/log4j2-tools.properties" \
+    -cp "$CP" kafka.admin.ConfigCommand --bootstrap-server "$HOST:$KAFKA_PORT" --alter \
+    --entity-type users --entity-name "$KAFKA_SASL_USER" \
+    --add-config "SCRAM-SHA-512=[iterations=4096,password=$SASL_PASSWORD]" >"$LOGS/kafka-scram.log" 2>&1 ||
+    fail "could not add the SCRAM user $KAFKA_SASL_USER (log: $LOGS/kafka-scram.log)"
+  echo "$want" >"$dir/scram-user"
+}
+
+# The SASL_SSL listener answers a metadata request made with the client file (TLS and SCRAM
+# included); the credential takes a moment to reach the broker after it is added.
+kafka_sasl_ready() {
+  if ! probe kafka-client "$KAFKA_SASL_SSL_PORT" 60 "${1:-}"; then
+    fail "kafka SASL_SSL listener $HOST:$KAFKA_SASL_SSL_PORT refuses $STATE/kafka/client-sasl-ssl.properties: $(tail -n 1 "$LOGS/probe.log") (broker log: $LOGS/kafka.log)"
+  fi
+  say "kafka   $HOST:$KAFKA_SASL_SSL_PORT SASL_SSL ready (SCRAM-SHA-512, PLAIN; client file $STATE/kafka/client-sasl-ssl.properties)"
+}
+
 kafka_config() {
-  local dir=$STATE/kafka
+  local dir=$STATE/kafka listeners advertised protocols sasl=""
   mkdir -p "$dir/data"
-  cat >"$dir/server.properties" <<EOF
+  listeners="PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT"
+  advertised="PLAINTEXT://$HOST:$KAFKA_ADVERTISED_PORT"
+  protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if sasl_ssl_on; then
+    listeners="$listeners,SASL_SSL://$HOST:$KAFKA_SASL_SSL_PORT"
+    advertised="$advertised,SASL_SSL://$HOST:$KAFKA_SASL_SSL_PORT"
+    protocols="$protocols,SASL_SSL:SASL_SSL"
+    # PLAIN's user sits in the broker's JAAS line, SCRAM's in the cluster metadata.
+    sasl="sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER=\"$SASL_PASSWORD\";
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/tls/server-keystore.pem
+ssl.client.auth=none"
+  fi
+  (
+    umask 077
+    cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_ADVERTISED_PORT
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
+$sasl
 log.dirs=$dir/data
 num.partitions=6
 num.network.threads=3
@@ -183,6 +334,18 @@ delete.topic.enable=true
 # History backfill carries event times up to days old; retention is by record time.
 log.retention.hours=720
 log.segment.bytes=268435456
+EOF
+  )
+  # The admin tool run by `up` prints warnings only.
+  cat >"$dir/log4j2-tools.properties" <<EOF
+status = error
+appender.console.type = Console
+appender.console.name = STDERR
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %p %m%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stderr.ref = STDERR
 EOF
   cat >"$dir/log4j2.properties" <<EOF
 status = error
@@ -204,11 +367,23 @@ EOF
 kafka_up() {
   local rc=0
   check_port kafka "$KAFKA_PORT" || rc=$?
+  kafka_sasl_prepare
   if [ "$rc" -eq 10 ]; then
     report_running kafka "$KAFKA_PORT"
+    if sasl_ssl_on; then
+      if port_open "$KAFKA_SASL_SSL_PORT"; then
+        kafka_scram_user
+        kafka_sasl_ready
+      else
+        say "kafka   $HOST:$KAFKA_SASL_SSL_PORT no SASL_SSL listener: this broker was started without it; restart it to add it (scripts/services.sh down kafka && scripts/services.sh up kafka)"
+      fi
+    fi
     return
   fi
   port_open "$KAFKA_CONTROLLER_PORT" && fail "controller port $KAFKA_CONTROLLER_PORT is in use; free it or set KAFKA_CONTROLLER_PORT"
+  if sasl_ssl_on && port_open "$KAFKA_SASL_SSL_PORT"; then
+    fail "SASL_SSL port $KAFKA_SASL_SSL_PORT is in use; free it or set KAFKA_SASL_SSL_PORT (a port, or off)"
+  fi
   kafka_config
   local dir=$STATE/kafka
   local jvm=(-Xms512m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
@@ -228,6 +403,10 @@ kafka_up() {
   echo "$pid" >"$PIDS/kafka.pid"
   wait_ready kafka kafka "$KAFKA_PORT" "$KAFKA_WAIT" "$pid"
   say "kafka   $HOST:$KAFKA_PORT started (pid $pid)"
+  if sasl_ssl_on; then
+    kafka_scram_user
+    kafka_sasl_ready "$pid"
+  fi
 }
 
 # ---------------------------------------------------------------- Redis
@@ -317,7 +496,7 @@ stop_one() {
 
 status_one() {
   local name=$1 kind=$2 port=$3 pid owner rc=0
-  pid=$(read_pid "$name")
+  pid=$(read_pid "${name%% *}")
   if pid_alive "$pid"; then owner="pid $pid, ours"; else owner="not ours"; fi
   if ! port_open "$port"; then
     say "$name $HOST:$port down"
@@ -360,7 +539,10 @@ status)
   bad=0
   for s in $(services_for "$@"); do
     case $s in
-    kafka) status_one kafka kafka "$KAFKA_PORT" || bad=1 ;;
+    kafka)
+      status_one kafka kafka "$KAFKA_PORT" || bad=1
+      if sasl_ssl_on; then status_one "kafka SASL_SSL" kafka-client "$KAFKA_SASL_SSL_PORT" || bad=1; fi
+      ;;
     redis) status_one redis redis "$REDIS_PORT" || bad=1 ;;
     mongo) status_one mongo mongo "$MONGO_PORT" || bad=1 ;;
     esac
@@ -378,7 +560,7 @@ logs)
   done
   ;;
 -h | --help | help | "")
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
   [ -n "$cmd" ] || exit 2
   ;;
 *)

@@ -19,9 +19,13 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
  * Readiness probe for the local services: speaks each service's own protocol, so a port
  * held by something else is told apart from the service we expect.
  *
- * Usage: DaroogheProbe kafka|mongo|redis HOST:PORT [WAIT_SECONDS] [PID]
+ * Usage: DaroogheProbe kafka|kafka-client|mongo|redis HOST:PORT [WAIT_SECONDS] [PID] [FILE]
  * Exit 0 = the service answered; 1 = nothing answered; 3 = something answered that is not
  * the expected service; 4 = the watched PID exited while waiting.
+ *
+ * kafka-client reads a Java client properties FILE (security protocol, SASL, trust store) and
+ * asks the broker at HOST:PORT through it: the secured listeners are probed with the very file
+ * the clients are given. Its last failure is printed on stderr.
  */
 public final class DaroogheProbe {
   public static void main(String[] args) throws Exception {
@@ -30,7 +34,8 @@ public final class DaroogheProbe {
     String host = hp[0];
     int port = Integer.parseInt(hp[1]);
     long waitMs = args.length > 2 ? Long.parseLong(args[2]) * 1000 : 0;
-    String pid = args.length > 3 ? args[3] : null;
+    String pid = args.length > 3 && !args[3].isEmpty() ? args[3] : null;
+    clientFile = args.length > 4 ? args[4] : null;
     long deadline = System.currentTimeMillis() + waitMs;
     int last = 1;
     while (true) {
@@ -43,15 +48,21 @@ public final class DaroogheProbe {
       if (System.currentTimeMillis() >= deadline) break;
       Thread.sleep(250);
     }
+    if (last != 0 && lastFailure != null) System.err.println(lastFailure);
     System.exit(last);
   }
+
+  static String clientFile;
+  static String lastFailure;
 
   static int probeOnce(String kind, String host, int port) {
     if (!portOpen(host, port)) return 1;
     try {
       switch (kind) {
         case "kafka":
-          return kafka(host, port);
+          return kafka(host, port, new Properties());
+        case "kafka-client":
+          return kafka(host, port, clientProperties());
         case "mongo":
           return mongo(host, port);
         case "redis":
@@ -75,8 +86,7 @@ public final class DaroogheProbe {
   }
 
   /** A real metadata request: the broker must name its cluster and at least one node. */
-  static int kafka(String host, int port) throws Exception {
-    Properties p = new Properties();
+  static int kafka(String host, int port, Properties p) throws Exception {
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, host + ":" + port);
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
@@ -89,10 +99,21 @@ public final class DaroogheProbe {
       System.out.println("kafka cluster " + id + " nodes=" + nodes);
       return 0;
     } catch (Exception e) {
+      Throwable root = e;
+      while (root.getCause() != null) root = root.getCause();
+      lastFailure = root.getClass().getSimpleName() + ": " + root.getMessage();
       // Kafka answers with its own framing; an HTTP server or the like fails differently,
       // but a broker still starting also fails here, so report "not ready" and keep waiting.
       return 1;
     }
+  }
+
+  static Properties clientProperties() throws Exception {
+    Properties p = new Properties();
+    try (var in = Files.newInputStream(Path.of(clientFile))) {
+      p.load(in);
+    }
+    return p;
   }
 
   /** OP_MSG {isMaster: 1, $db: "admin"}; a MongoDB server answers with maxWireVersion. */
