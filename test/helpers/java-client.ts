@@ -44,3 +44,19 @@ export async function javaProduce(topic: string, records: readonly RawRecord[]):
     await rm(dir, { recursive: true, force: true })
   }
 }
+
+/**
+ * Runs test/helpers/java/SecureClient.java: the Java client configured by nothing but the
+ * client properties `file`. Returns its standard output.
+ */
+export async function javaSecureClient(file: string, args: readonly string[]): Promise<string> {
+  const { stdout } = await run(
+    'java',
+    ['-cp', await javaClasspath(), join(SOURCES, 'SecureClient.java'), file, ...args],
+    {
+      maxBuffer: 1 << 20,
+      timeout: 120_000
+    }
+  )
+  return stdout
+}

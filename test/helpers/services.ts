@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { KafkaLogAdmin } from '../../src/adapters/kafka/index.ts'
 
 /**
@@ -12,6 +14,16 @@ export const KAFKA_BROKERS = (
 export const REDIS_URL = process.env.DAROOGHE_REDIS ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`
 export const MONGO_URL =
   process.env.DAROOGHE_MONGO ?? `mongodb://127.0.0.1:${process.env.MONGO_PORT ?? 27017}`
+
+const SERVICES_DIR =
+  process.env.DAROOGHE_SERVICES_DIR ?? join(fileURLToPath(new URL('../..', import.meta.url)), '.services')
+
+/** The broker's SASL_SSL listener (SCRAM-SHA-512 and PLAIN, TLS with services.sh's own CA). */
+export const KAFKA_SASL_SSL =
+  process.env.KAFKA_SASL_SSL ?? `127.0.0.1:${process.env.KAFKA_SASL_SSL_PORT ?? 9094}`
+/** The client file services.sh writes for that listener (darooghe, kcat -F, the Java client). */
+export const KAFKA_SASL_SSL_CLIENT_FILE =
+  process.env.KAFKA_SASL_SSL_CLIENT_FILE ?? join(SERVICES_DIR, 'kafka', 'client-sasl-ssl.properties')
 
 /** A name no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {

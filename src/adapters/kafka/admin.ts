@@ -1,14 +1,16 @@
 import { Admin, ListOffsetTimestamps } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 import type { LogAdmin, TopicInfo } from '../../ports/log.ts'
-import { kafkaError } from './errors.ts'
+import { kafkaFailure } from './errors.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 
 /** LogAdmin on @platformatic/kafka's Admin client. */
 export class KafkaLogAdmin implements LogAdmin {
   readonly #admin: Admin
+  readonly #conn: KafkaConnection
 
   constructor(options: KafkaConnection) {
+    this.#conn = options
     this.#admin = new Admin(baseOptions(options, 'admin'))
   }
 
@@ -17,7 +19,7 @@ export class KafkaLogAdmin implements LogAdmin {
     try {
       existing = new Set(await this.#admin.listTopics())
     } catch (cause) {
-      throw kafkaError('listing the topics', cause)
+      throw await kafkaFailure('listing the topics', cause, this.#conn)
     }
     for (const t of topics) {
       if (existing.has(t.name)) continue
@@ -26,7 +28,7 @@ export class KafkaLogAdmin implements LogAdmin {
       } catch (cause) {
         if (/TOPIC_ALREADY_EXISTS|already exists/i.test(JSON.stringify(cause) + String(cause))) continue
         // Authorization, a policy or an invalid name stop the command; an outage is retried.
-        throw kafkaError(`creating topic '${t.name}'`, cause)
+        throw await kafkaFailure(`creating topic '${t.name}'`, cause, this.#conn)
       }
     }
     // Metadata propagates asynchronously; wait until every topic has a leader per partition.

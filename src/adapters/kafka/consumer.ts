@@ -9,7 +9,7 @@ import type {
   LogRecord,
   TopicPartition
 } from '../../ports/log.ts'
-import { kafkaError, timedOut } from './errors.ts'
+import { kafkaFailure, timedOut } from './errors.ts'
 import { KafkaFetcher } from './fetcher.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import type { KafkaLogProducer, TransactionOffset } from './producer.ts'
@@ -388,7 +388,7 @@ export class KafkaLogConsumer implements LogConsumer {
           // the client keeps it): a new client looks up the coordinator and dials again.
           if ((hasCode(cause, COORDINATOR_MOVED) || timedOut(cause)) && client === this.#clients)
             this.#replaceClient()
-          const error = kafkaError(what, cause)
+          const error = await kafkaFailure(what, cause, this.#options)
           await outage.failed(error, error.retriable)
         }
       }

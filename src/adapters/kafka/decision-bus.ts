@@ -6,7 +6,7 @@ import type { DecisionBus } from '../../ports/decision-bus.ts'
 import type { LogRecord, OutRecord } from '../../ports/log.ts'
 import { Outage, retryOptions, type Resilience } from '../../retry.ts'
 import { KafkaLogAdmin } from './admin.ts'
-import { kafkaError } from './errors.ts'
+import { kafkaFailure } from './errors.ts'
 import { KafkaFetcher } from './fetcher.ts'
 import { murmur2 } from './murmur2.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
@@ -70,7 +70,7 @@ export class KafkaDecisionBus implements DecisionBus {
       const partitions = this.#o.partitions ?? 6
       await admin.createTopics([input, replies].map(name => ({ name, partitions })))
     } catch (cause) {
-      throw kafkaError(`cannot create the topics '${input}' and '${replies}'`, cause)
+      throw await kafkaFailure(`cannot create the topics '${input}' and '${replies}'`, cause, this.#o)
     } finally {
       await admin.close().catch(() => {})
     }
@@ -101,7 +101,9 @@ export class KafkaDecisionBus implements DecisionBus {
       this.#consumer = null
       await fetcher.close()
       await new Promise<void>(resolve => consumer.close(true, () => resolve()))
-      throw cause instanceof DaroogheError ? cause : kafkaError(`cannot read the end of '${replies}'`, cause)
+      throw cause instanceof DaroogheError
+        ? cause
+        : await kafkaFailure(`cannot read the end of '${replies}'`, cause, this.#o)
     }
     this.#reading = this.#read(fetcher, onReply)
   }

@@ -1,5 +1,7 @@
 import { TimeoutError } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
+import type { KafkaConnection } from './options.ts'
+import { plaintextOnTlsReason, securityFatalReason } from './security.ts'
 
 /**
  * Kafka error codes that no retry gets past: the permissions, the credentials, the
@@ -54,8 +56,14 @@ export function fatalCodeReason(code: number): string | null {
   return f ? `Kafka refused: ${f.name}: ${f.fix}` : null
 }
 
-/** What makes an error fatal, if anything does: one line naming the problem and the fix. */
-export function kafkaFatalReason(error: unknown): string | null {
+/**
+ * What makes an error fatal, if anything does: one line naming the problem and the fix. With
+ * the connection, TLS and SASL failures also name the mechanism and protocol it was set to.
+ */
+export function kafkaFatalReason(error: unknown, conn?: KafkaConnection): string | null {
+  if (error instanceof DaroogheError && error.kind === 'KAFKA_FATAL') return error.message
+  const security = securityFatalReason(error, conn)
+  if (security !== null) return security
   const seen = new Set<unknown>()
   const visit = (e: unknown, depth: number): string | null => {
     if (e === null || typeof e !== 'object' || seen.has(e) || depth > 12) return null
@@ -88,13 +96,29 @@ export function kafkaRetriable(error: unknown): boolean {
  * A failure of `what` as a Darooghe error: KAFKA_FATAL with the reason and the fix when no
  * retry can pass it, KAFKA (retriable) otherwise. Darooghe errors pass through.
  */
-export function kafkaError(what: string, cause: unknown): DaroogheError {
+export function kafkaError(what: string, cause: unknown, conn?: KafkaConnection): DaroogheError {
   if (cause instanceof DaroogheError && cause.kind === 'KAFKA_FATAL') return cause
-  const fatal = kafkaFatalReason(cause)
+  const fatal = kafkaFatalReason(cause, conn)
   if (fatal !== null) return new DaroogheError('KAFKA_FATAL', `${what}: ${fatal}`, { cause })
   if (cause instanceof DaroogheError && !cause.retriable) return cause
   if (cause instanceof DaroogheError && cause.kind === 'KAFKA') return cause
   return new DaroogheError('KAFKA', `${what} failed`, { cause })
+}
+
+/**
+ * `kafkaError`, and for a plaintext connection dropped at once, a look at whether the broker
+ * speaks TLS: such a broker closes the connection at the first request, which otherwise reads
+ * as an outage and would be retried for ever.
+ */
+export async function kafkaFailure(
+  what: string,
+  cause: unknown,
+  conn: KafkaConnection
+): Promise<DaroogheError> {
+  const error = kafkaError(what, cause, conn)
+  if (!error.retriable) return error
+  const tls = await plaintextOnTlsReason(cause, conn)
+  return tls === null ? error : new DaroogheError('KAFKA_FATAL', `${what}: ${tls}`, { cause })
 }
 
 /**

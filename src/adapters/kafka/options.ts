@@ -1,4 +1,4 @@
-import type { ConnectionOptions as TlsOptions } from 'node:tls'
+import { saslOptions, tlsOptions } from './security.ts'
 
 /** The SASL mechanisms Darooghe speaks (those of @platformatic/kafka). */
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER'
@@ -50,13 +50,19 @@ export interface KafkaConnection {
   readonly dataPath?: KafkaDataPath
 }
 
+/**
+ * The options every @platformatic/kafka client of a connection shares: producer, consumer,
+ * admin, and the pools copied from them (the fetcher's), so TLS and SASL reach every socket.
+ */
 export function baseOptions(conn: KafkaConnection, role: string) {
   return {
     clientId: `${conn.clientId ?? 'darooghe'}-${role}`,
     bootstrapBrokers: [...conn.brokers],
     timeout: conn.timeoutMs ?? 30_000,
     retries: conn.retries ?? 5,
-    retryDelay: conn.retryDelayMs ?? 250
+    retryDelay: conn.retryDelayMs ?? 250,
+    ...(conn.tls ? { tls: tlsOptions(conn.tls) } : {}),
+    ...(conn.sasl ? { sasl: saslOptions(conn.sasl) } : {})
   }
 }
 

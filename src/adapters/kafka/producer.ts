@@ -12,7 +12,7 @@ import {
 import { DaroogheError } from '../../errors.ts'
 import { silentLogger } from '../../logger.ts'
 import { Outage, retryOptions, type Resilience } from '../../retry.ts'
-import { fatalCodeReason, kafkaError, timedOut } from './errors.ts'
+import { fatalCodeReason, kafkaFailure, timedOut } from './errors.ts'
 import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
 import { murmur2 } from './murmur2.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
@@ -91,8 +91,10 @@ export class KafkaLogProducer implements LogProducer {
   #identityPromise: Promise<ProducerIdentity> | null = null
   #version: Promise<number> | null = null
   #closed = false
+  readonly #conn: KafkaConnection
 
   constructor(options: KafkaProducerOptions) {
+    this.#conn = options
     const idempotent = options.idempotent ?? true
     this.#idempotent = idempotent
     this.#resilience = options.resilience
@@ -180,7 +182,7 @@ export class KafkaLogProducer implements LogProducer {
         true
       )
       if (fenced) throw new DaroogheError('KAFKA_FATAL', `${what}: this producer was fenced`, { cause })
-      throw kafkaError(what, cause)
+      throw await kafkaFailure(what, cause, this.#conn)
     }
   }
 
@@ -221,7 +223,7 @@ export class KafkaLogProducer implements LogProducer {
           outage.succeeded()
           return acks
         } catch (cause) {
-          const error = cause instanceof DaroogheError ? cause : kafkaError(what, cause)
+          const error = cause instanceof DaroogheError ? cause : await kafkaFailure(what, cause, this.#conn)
           if (this.#closed || this.#transactional || error.kind === 'CLOSED') throw error
           // A request timed out: its connection may be half-open, and the client keeps it.
           if (timedOut(error)) this.#reconnect()

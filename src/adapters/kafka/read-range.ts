@@ -10,6 +10,7 @@ import {
 } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord } from '../../ports/log.ts'
+import { kafkaFailure } from './errors.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import { toLogRecord } from './records.ts'
 
@@ -50,11 +51,10 @@ export async function offsetRange(options: ReadRangeOptions): Promise<{ start: n
     const start = (await list(from)).map((o, i) => (o < 0 ? end[i]! : o))
     return { start, end }
   } catch (cause) {
-    throw new DaroogheError(
-      'KAFKA',
-      `cannot read the offsets of topic '${options.topic}': check --brokers and --topic`,
-      { cause }
-    )
+    const what = `cannot read the offsets of topic '${options.topic}'`
+    const error = await kafkaFailure(what, cause, options)
+    if (!error.retriable) throw error
+    throw new DaroogheError('KAFKA', `${what}: check --brokers and --topic`, { cause })
   } finally {
     await admin.close()
   }
