@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { connect as tlsConnect, rootCertificates } from 'node:tls'
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
@@ -29,6 +29,12 @@ const run = promisify(execFile)
 
 /** The client file as Java's Properties reads it (a lone CR ends a line too). */
 function clientFile(): Map<string, string> {
+  if (!existsSync(KAFKA_SASL_SSL_CLIENT_FILE)) {
+    throw new Error(
+      `no ${KAFKA_SASL_SSL_CLIENT_FILE}: run scripts/services.sh up (it adds the SASL_SSL listener), ` +
+        'or point KAFKA_SASL_SSL and KAFKA_SASL_SSL_CLIENT_FILE at another one'
+    )
+  }
   const props = new Map<string, string>()
   for (const line of readFileSync(KAFKA_SASL_SSL_CLIENT_FILE, 'utf8').split(/\r\n|\r|\n/)) {
     const m = /^\s*([^#!\s=][^=]*)=(.*)$/.exec(line)
