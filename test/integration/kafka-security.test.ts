@@ -241,3 +241,30 @@ for (const w of WRONG) {
     assert.ok(Date.now() - started < 20_000)
   })
 }
+
+test('the consumer group ends on a refused password too, with the same line', async t => {
+  const consumer = new KafkaLogConsumer({
+    ...SECURE,
+    sasl: { ...SECURE.sasl!, password: 'not-the-password' },
+    groupId: uniqueName('g-sec-wrong'),
+    topics: [uniqueName('t-sec-wrong')],
+    resilience: { policy: { retryForMs: Number.POSITIVE_INFINITY }, log: silentLogger }
+  })
+  t.after(() => consumer.close())
+  const outcome = await Promise.race([
+    consumer.run({ onBatch: async () => {} }).then(
+      () => new Error('the consumer ended without an error'),
+      (e: unknown) => e
+    ),
+    new Promise<Error>(resolve =>
+      setTimeout(() => resolve(new Error('still retrying after 20 s')), 20_000).unref()
+    )
+  ])
+  assert.ok(outcome instanceof DaroogheError, String(outcome))
+  assert.equal(outcome.kind, 'KAFKA_FATAL')
+  assert.match(
+    outcome.message,
+    new RegExp(`SASL authentication failed at ${KAFKA_SASL_SSL} \\(SCRAM-SHA-512`)
+  )
+  assert.ok(!outcome.message.includes(PASSWORD))
+})
