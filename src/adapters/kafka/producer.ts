@@ -5,7 +5,9 @@ import {
   kGetApi,
   kGetConnection,
   type Message,
+  type MessageToProduce,
   ProduceAcks,
+  type ProduceResult,
   Producer,
   stringSerializer
 } from '@platformatic/kafka'
@@ -112,7 +114,23 @@ export class KafkaLogProducer implements LogProducer {
     this.#producer = this.#makeProducer()
     this.#transactional = options.transactionalId !== undefined
     this.#timeoutMs = options.timeoutMs ?? 30_000
+    // The data path is chosen once: transactions always go through the library's transaction
+    // API; otherwise our own Produce requests (direct) or the library's send (library).
+    this.#sendRecords = this.#transactional
+      ? (records, partitions) =>
+          this.#sendInChunks(records, partitions, async messages => {
+            this.#tx ??= await this.#begin()
+            return this.#tx.send({ messages, acks: this.#acks })
+          })
+      : options.dataPath === 'library'
+        ? (records, partitions) =>
+            this.#sendInChunks(records, partitions, messages =>
+              this.#producer.send({ messages, acks: this.#acks })
+            )
+        : (records, partitions) => this.#sendDirect(records, partitions)
   }
+
+  readonly #sendRecords: (records: readonly OutRecord[], partitions: readonly number[]) => Promise<RecordAck[]>
 
   readonly #transactional: boolean
   readonly #timeoutMs: number
@@ -215,9 +233,7 @@ export class KafkaLogProducer implements LogProducer {
       for (;;) {
         try {
           const partitions = await this.#partitionsOf(records)
-          const acks = this.#transactional
-            ? await this.#sendInTransaction(records, partitions)
-            : await this.#sendDirect(records, partitions)
+          const acks = await this.#sendRecords(records, partitions)
           outage.succeeded()
           return acks
         } catch (cause) {
@@ -258,14 +274,19 @@ export class KafkaLogProducer implements LogProducer {
   }
 
   /**
-   * Exactly-once mode: the client library's transactional send (its batches join the open
-   * transaction). A broker refuses record batches above message.max.bytes (1 MiB by default),
-   * so a large send goes out in chunks; progress is remembered per records array, and a retry
-   * with the same array sends only the chunks not yet acknowledged.
+   * Through the client library's send: its transactional send in exactly-once mode (the
+   * batches join the open transaction), else its producer's (the `library` data path, where
+   * the library keeps the idempotent sequence numbers). A broker refuses record batches above
+   * message.max.bytes (1 MiB by default), so a large send goes out in chunks; progress is
+   * remembered per records array, and a retry with the same array sends only the chunks not yet
+   * acknowledged. (A chunk that failed is sent again by the library under new sequence
+   * numbers: unlike the direct path, a chunk written before its acknowledgement was lost may
+   * be written twice. The library's public API has no way to resend with the same numbers.)
    */
-  async #sendInTransaction(
+  async #sendInChunks(
     records: readonly OutRecord[],
-    partitions: readonly number[]
+    partitions: readonly number[],
+    sendChunk: (messages: MessageToProduce<Buffer, Buffer, string, string>[]) => Promise<ProduceResult>
   ): Promise<RecordAck[]> {
     const messages = records.map((r, i) => {
       const m = toKafkaMessage(r)
@@ -276,11 +297,7 @@ export class KafkaLogProducer implements LogProducer {
     const progress = this.#progress.get(records) ?? { done: 0, offsets: [] }
     this.#progress.set(records, progress)
     for (let c = progress.done; c < chunks.length - 1; c++) {
-      this.#tx ??= await this.#begin()
-      const result = await this.#tx.send({
-        messages: messages.slice(chunks[c], chunks[c + 1]),
-        acks: this.#acks
-      })
+      const result = await sendChunk(messages.slice(chunks[c], chunks[c + 1]))
       progress.offsets.push(...(result.offsets ?? []))
       progress.done = c + 1
     }
