@@ -50,7 +50,11 @@ test('the installed @platformatic/kafka is the exact version package.json pins',
   )
   const entry = fileURLToPath(import.meta.resolve('@platformatic/kafka'))
   const installed = packageJson(new URL('../package.json', `file://${entry}`).pathname).version
-  assert.equal(installed, PINNED, `installed @platformatic/kafka ${installed} is not the pinned ${PINNED}: run npm ci`)
+  assert.equal(
+    installed,
+    PINNED,
+    `installed @platformatic/kafka ${installed} is not the pinned ${PINNED}: run npm ci`
+  )
 })
 
 test('the internal symbols are exported and the clients implement them', () => {
@@ -94,7 +98,10 @@ test('Connection.send takes (apiKey, version, payload, parser, reqTags, resTags,
 
 test('the fetch request builders v12..v17 take the nine arguments the fetcher passes', () => {
   const builders = { 12: fetchV12, 13: fetchV13, 14: fetchV14, 15: fetchV15, 16: fetchV16, 17: fetchV17 }
-  const topicId = '0123456789abcdef0123456789abcdef'.replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, '$1-$2-$3-$4-$5')
+  const topicId = '0123456789abcdef0123456789abcdef'.replace(
+    /(.{8})(.{4})(.{4})(.{4})(.{12})/,
+    '$1-$2-$3-$4-$5'
+  )
   for (const [version, api] of Object.entries(builders)) {
     const v = Number(version)
     assert.equal(api.createRequest.length, 9, `fetchV${v}.createRequest arity; ${BUMP}`)
@@ -102,7 +109,13 @@ test('the fetch request builders v12..v17 take the nine arguments the fetcher pa
       {
         topicId: v >= 13 ? topicId : 'payments',
         partitions: [
-          { partition: 3, currentLeaderEpoch: -1, fetchOffset: 42n, lastFetchedEpoch: -1, partitionMaxBytes: 512 }
+          {
+            partition: 3,
+            currentLeaderEpoch: -1,
+            fetchOffset: 42n,
+            lastFetchedEpoch: -1,
+            partitionMaxBytes: 512
+          }
         ]
       }
     ]
@@ -115,7 +128,10 @@ test('the fetch request builders v12..v17 take the nine arguments the fetcher pa
     assert.equal(bytes.readInt32BE(maxWaitAt), 777, `fetchV${v} max_wait_ms position; ${BUMP}`)
     assert.equal(bytes.readInt32BE(maxWaitAt + 8), 4096, `fetchV${v} max_bytes position; ${BUMP}`)
     assert.equal(bytes.readInt8(maxWaitAt + 12), 1, `fetchV${v} isolation_level position; ${BUMP}`)
-    assert.ok(bytes.includes(Buffer.from([0, 0, 0, 0, 0, 0, 0, 42])), `fetchV${v} carries fetch_offset; ${BUMP}`)
+    assert.ok(
+      bytes.includes(Buffer.from([0, 0, 0, 0, 0, 0, 0, 42])),
+      `fetchV${v} carries fetch_offset; ${BUMP}`
+    )
   }
 })
 
@@ -128,7 +144,11 @@ test('Writer, Reader and crc32c behave as produce-request.ts and fetcher.ts assu
   reader.position = 2
   // The parsers read reader.buffer.buffer from reader.position as one contiguous Buffer.
   assert.ok(Buffer.isBuffer(reader.buffer.buffer), `Reader.buffer.buffer is a Buffer; ${BUMP}`)
-  assert.equal(reader.buffer.buffer[reader.position], 7, `Reader.position indexes Reader.buffer.buffer; ${BUMP}`)
+  assert.equal(
+    reader.buffer.buffer[reader.position],
+    7,
+    `Reader.position indexes Reader.buffer.buffer; ${BUMP}`
+  )
   assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283, `crc32c check value; ${BUMP}`)
 })
 
@@ -138,6 +158,8 @@ test('compressionsAlgorithmsByBitmask maps the record-batch codec bits to decomp
     assert.equal(typeof algorithm?.decompressSync, 'function', `codec ${codec}; ${BUMP}`)
   }
   const gzip = compressionsAlgorithmsByBitmask[1]!
-  const packed = (gzip as unknown as { compressSync(b: Buffer): Buffer }).compressSync(Buffer.from('darooghe'))
+  const packed = (gzip as unknown as { compressSync(b: Buffer): Buffer }).compressSync(
+    Buffer.from('darooghe')
+  )
   assert.equal(gzip.decompressSync(packed).toString(), 'darooghe', `gzip round trip; ${BUMP}`)
 })

@@ -118,7 +118,12 @@ export class Delivery {
   readonly #retries: number
   readonly #retryDelayMs: number
 
-  constructor(batches: readonly SequencedBatch[], sequencer: Sequencer, retries: number, retryDelayMs: number) {
+  constructor(
+    batches: readonly SequencedBatch[],
+    sequencer: Sequencer,
+    retries: number,
+    retryDelayMs: number
+  ) {
     this.#batches = batches
     this.#sequencer = sequencer
     this.#retries = retries
@@ -179,7 +184,13 @@ export class Delivery {
    * concurrent round of a multi-request send leaves that to the retries, which go in order).
    * Throws DaroogheError KAFKA_FATAL for a code no retry passes.
    */
-  result(batch: SequencedBatch, code: number, baseOffset: number, error: () => Error, renumber: boolean): ResultKind {
+  result(
+    batch: SequencedBatch,
+    code: number,
+    baseOffset: number,
+    error: () => Error,
+    renumber: boolean
+  ): ResultKind {
     const kind = classifyResult(code)
     if (kind === 'written') {
       batch.done = true
@@ -189,9 +200,13 @@ export class Delivery {
       if (renumber) this.#sequencer.lose()
     } else if (kind === 'fatal') {
       const reason = fatalCodeReason(code) ?? `Kafka error code ${code}`
-      throw new DaroogheError('KAFKA_FATAL', `produce to ${batch.topic}:${batch.partition} refused: ${reason}`, {
-        cause: error()
-      })
+      throw new DaroogheError(
+        'KAFKA_FATAL',
+        `produce to ${batch.topic}:${batch.partition} refused: ${reason}`,
+        {
+          cause: error()
+        }
+      )
     } else {
       this.error = error()
       this.stale = true
@@ -208,7 +223,8 @@ export class Throttle {
   readonly #until = new Map<number, number>()
 
   note(broker: number, throttleTimeMs: number, now: number): void {
-    if (throttleTimeMs > 0) this.#until.set(broker, Math.max(this.#until.get(broker) ?? 0, now + throttleTimeMs))
+    if (throttleTimeMs > 0)
+      this.#until.set(broker, Math.max(this.#until.get(broker) ?? 0, now + throttleTimeMs))
   }
 
   /** How long to wait before the next request to `broker`, ms. */

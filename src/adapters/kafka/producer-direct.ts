@@ -180,7 +180,13 @@ export class DirectSender {
       // acks=none: the broker answers nothing; the records count as written, offsets unknown.
       return batches.map(batch => ({
         batch,
-        result: { topic: batch.topic, partition: batch.partition, errorCode: 0, baseOffset: -1, errorMessage: null }
+        result: {
+          topic: batch.topic,
+          partition: batch.partition,
+          errorCode: 0,
+          baseOffset: -1,
+          errorMessage: null
+        }
       }))
     }
     this.#throttle.note(leader, results.throttleTimeMs ?? 0, Date.now())
@@ -192,14 +198,17 @@ export class DirectSender {
   }
 
   #produceVersion(): Promise<number> {
-    return (this.#version ??= callback<{ version: number }>(cb => this.#o.client()[kGetApi]('Produce', cb)).then(
-      api => {
-        if (api.version < 9) {
-          throw new DaroogheError('KAFKA_FATAL', `the broker offers Produce v${api.version}; Kafka >= 2.8 is needed`)
-        }
-        return api.version
+    return (this.#version ??= callback<{ version: number }>(cb =>
+      this.#o.client()[kGetApi]('Produce', cb)
+    ).then(api => {
+      if (api.version < 9) {
+        throw new DaroogheError(
+          'KAFKA_FATAL',
+          `the broker offers Produce v${api.version}; Kafka >= 2.8 is needed`
+        )
       }
-    ))
+      return api.version
+    }))
   }
 
   /** The idempotent producer's id and epoch, asked of the broker once (and again after a loss). */
@@ -257,5 +266,7 @@ function produceError(b: PartitionBatch, r: PartitionResult): Error {
 }
 
 function callback<T>(call: (cb: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value as T))))
+  return new Promise((resolve, reject) =>
+    call((error, value) => (error ? reject(error) : resolve(value as T)))
+  )
 }

@@ -129,7 +129,10 @@ export class KafkaLogProducer implements LogProducer {
     return (records, partitions) => sender.send(records, partitions)
   }
 
-  readonly #sendRecords: (records: readonly OutRecord[], partitions: readonly number[]) => Promise<RecordAck[]>
+  readonly #sendRecords: (
+    records: readonly OutRecord[],
+    partitions: readonly number[]
+  ) => Promise<RecordAck[]>
 
   readonly #transactional: boolean
   readonly #timeoutMs: number
