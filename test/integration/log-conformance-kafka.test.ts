@@ -33,6 +33,27 @@ for (const dataPath of DATA_PATHS) {
     }
   })
 
+  test(`kafka (${dataPath} data path): gzip-compressed batches read back whole`, async t => {
+    const connection = { brokers: KAFKA_BROKERS, clientId: `conformance-${dataPath}`, dataPath }
+    const topic = await createTopic(t, 'gzip', 2)
+    const producer = new KafkaLogProducer({ ...connection, compression: 'gzip' })
+    t.after(() => producer.close())
+    const sent = Array.from({ length: 500 }, (_, i) => ({
+      topic,
+      key: `k${i % 9}`,
+      value: `v-${i}`.repeat(20)
+    }))
+    await producer.send(sent)
+    const consumer = new KafkaLogConsumer({ ...connection, groupId: uniqueName('g-gzip'), topics: [topic] })
+    t.after(() => consumer.close())
+    const seen: LogRecord[] = []
+    const running = consumer.run({ onBatch: async records => void seen.push(...records) })
+    await waitFor(() => seen.length >= sent.length, { what: 'all records' })
+    await consumer.close()
+    await running
+    assert.deepEqual(seen.map(r => r.value!.toString()).sort(), sent.map(r => r.value).sort())
+  })
+
   describe(`kafka transactions (${dataPath} data path)`, () => {
     test('read_committed skips an aborted transaction and its markers; read_uncommitted sees it', async t => {
       const connection = { brokers: KAFKA_BROKERS, clientId: `conformance-${dataPath}`, dataPath }

@@ -92,7 +92,8 @@ export class KafkaLogProducer implements LogProducer {
         ...baseOptions(options, 'producer'),
         idempotent,
         acks: this.#acks,
-        compression: 'none',
+        // The library's own sends (library path, transactions) compress as the connection says.
+        compression: options.compression ?? 'none',
         autocreateTopics: true,
         serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
         ...(options.transactionalId ? { transactionalId: options.transactionalId } : {})
