@@ -16,6 +16,7 @@ type KafkaConsumer = Consumer<Buffer, Buffer, string, string>
 type FetchResponse = Awaited<ReturnType<KafkaConsumer['fetch']>>
 type FetchTopic = FetchResponse['responses'][number]
 type FetchPartition = FetchTopic['partitions'][number]
+type FetchBatch = NonNullable<FetchPartition['records']>[number]
 
 interface Position {
   readonly topic: string
@@ -190,12 +191,12 @@ export class LibraryFetcher {
     }
     // What a reader of this isolation level can reach, as KafkaFetcher computes it.
     this.#ends.set(key, Number(part.lastStableOffset >= 0n ? part.lastStableOffset : part.highWatermark))
+    const skip = this.#options.readCommitted ? abortedBatches(part) : null
     for (const batch of part.records ?? []) {
       const base = Number(batch.firstOffset)
       const last = base + batch.lastOffsetDelta
-      // Aborted batches are gone from the list already; control batches are skipped here, but
-      // the position moves past both (the next batch's offset is after them).
-      if ((batch.attributes & CONTROL) === 0) {
+      // Control batches and aborted ones are skipped, but the position moves past them.
+      if ((batch.attributes & CONTROL) === 0 && !skip?.has(batch)) {
         const timestamp = Number(batch.firstTimestamp)
         for (const r of batch.records) {
           const offset = base + r.offsetDelta
@@ -234,4 +235,30 @@ export class LibraryFetcher {
     this.#closed = true
     return Promise.resolve()
   }
+}
+
+const TRANSACTIONAL = 1 << 4
+
+/**
+ * The batches of aborted transactions in a partition's response, as the Java client finds them.
+ * The library filters these too, but only when the abort marker is in the same response: a
+ * response that ends between an aborted transaction's records and its marker (brokers do cut
+ * there) would hand them out under read_committed. So: a producer's transactional batches are
+ * aborted from the first offset the response lists for it until its abort marker.
+ */
+function abortedBatches(part: FetchPartition): Set<FetchBatch> {
+  const skip = new Set<FetchBatch>()
+  if (part.abortedTransactions.length === 0 || part.records === undefined) return skip
+  const pending = [...part.abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1))
+  const open = new Set<bigint>()
+  let next = 0
+  for (const batch of part.records) {
+    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta)
+    while (next < pending.length && pending[next]!.firstOffset <= last) open.add(pending[next++]!.producerId)
+    if ((batch.attributes & CONTROL) !== 0) {
+      // Control record key: version i16 | type i16 (0 = abort, 1 = commit).
+      if (batch.records[0]?.key?.readInt16BE(2) === 0) open.delete(batch.producerId)
+    } else if ((batch.attributes & TRANSACTIONAL) !== 0 && open.has(batch.producerId)) skip.add(batch)
+  }
+  return skip
 }
