@@ -30,15 +30,16 @@ const REFRESH_METADATA = new Set([3, 5, 6, 13, 56, 74, 75, 100, 103])
 const OFFSET_OUT_OF_RANGE = 1
 /** Attribute bit of a control batch (transaction markers): never handed to the caller. */
 const CONTROL = 1 << 5
+const TRANSACTIONAL = 1 << 4
 const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>
 
 /**
  * The `library` data path of the consumer: the same contract as KafkaFetcher, through the
  * client library's public API only. Each round is one `Consumer.fetch()` per partition leader;
- * the library builds the request, parses the response into record batches and, under
- * read_committed, drops the batches of aborted transactions. This class skips control
- * batches and records before the requested offset (a batch starts before it), and keeps the
- * positions. The fetches share the consumer's connections (a private pool is not public API),
+ * the library builds the request and parses the response into record batches. This class
+ * skips control batches, the batches of aborted transactions the library left in (see
+ * `abortedBatches`) and records before the requested offset (a batch starts before it), and
+ * keeps the positions. The fetches share the consumer's connections (a private pool is not public API),
  * so a heartbeat or commit may wait behind a fetch held up to `maxWaitMs` on the broker.
  */
 export class LibraryFetcher {
@@ -236,8 +237,6 @@ export class LibraryFetcher {
     return Promise.resolve()
   }
 }
-
-const TRANSACTIONAL = 1 << 4
 
 /**
  * The batches of aborted transactions in a partition's response, as the Java client finds them.
