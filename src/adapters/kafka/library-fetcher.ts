@@ -245,7 +245,7 @@ export class LibraryFetcher {
  * there) would hand them out under read_committed. So: a producer's transactional batches are
  * aborted from the first offset the response lists for it until its abort marker.
  */
-function abortedBatches(part: FetchPartition): Set<FetchBatch> {
+export function abortedBatches(part: FetchPartition): Set<FetchBatch> {
   const skip = new Set<FetchBatch>()
   if (part.abortedTransactions.length === 0 || part.records === undefined) return skip
   const pending = [...part.abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1))
