@@ -182,6 +182,38 @@ export function logConformance(name: string, factory: LogFactory): void {
       records.forEach((r, i) => assert.equal(at.get(`${acks[i]!.partition}:${acks[i]!.offset}`), r.value))
     })
 
+    test('records come back as sent: null key and value, headers, timestamps, a large value', async t => {
+      const log = await open(t, factory)
+      const topic = await log.createTopic(1)
+      const large = Buffer.alloc(200_000, 'x')
+      const records: OutRecord[] = [
+        { topic, key: null, value: 'no key', timestamp: 1_700_000_000_123 },
+        { topic, key: 'tombstone', value: null, timestamp: 1_700_000_000_456 },
+        { topic, key: 'h', value: 'with headers', headers: { trace: 'abc', empty: '', ü: 'ß' } },
+        { topic, key: Buffer.from([0, 255, 1]), value: large }
+      ]
+      const before = Date.now()
+      await log.producer.send(records)
+      const probe = start(log, uniqueName('g-roundtrip'), [topic])
+      await waitFor(() => probe.seen.length >= records.length || probe.failure, { what: 'all records' })
+      assert.equal(probe.failure, null)
+      const [noKey, tombstone, withHeaders, big] = probe.seen
+      assert.equal(noKey!.key, null)
+      assert.equal(text(noKey!.value), 'no key')
+      assert.equal(noKey!.timestamp, 1_700_000_000_123)
+      assert.equal(text(tombstone!.key), 'tombstone')
+      assert.equal(tombstone!.value, null)
+      assert.equal(tombstone!.timestamp, 1_700_000_000_456)
+      assert.deepEqual({ ...withHeaders!.headers }, { trace: 'abc', empty: '', ü: 'ß' })
+      assert.ok(withHeaders!.timestamp >= before - 1_000, 'default timestamp is the time of sending')
+      assert.deepEqual([...big!.key!], [0, 255, 1])
+      assert.ok(big!.value!.equals(large), 'large value intact')
+      assert.deepEqual(
+        probe.seen.map(r => r.offset),
+        [0, 1, 2, 3]
+      )
+    })
+
     test('a group resumes after the last committed offset', async t => {
       const log = await open(t, factory)
       const topic = await log.createTopic(2)

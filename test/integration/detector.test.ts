@@ -9,6 +9,7 @@ import { createProcessor, loadRuleSet, processorOptions } from '../../src/apps/p
 import { silentLogger } from '../../src/logger.ts'
 import type { LogRecord } from '../../src/ports/log.ts'
 import { start, type Running } from '../helpers/cli.ts'
+import { DATA_PATHS } from '../helpers/data-paths.ts'
 import { KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
 import {
   clearStateAfter,
@@ -37,76 +38,146 @@ const ERROR_CODE: Record<string, string> = {
   malformed_json: 'ERR_SCHEMA'
 }
 
-test('generator → Kafka → detector → topics: scenarios flagged by the right rule, errors coded, no false positives', async t => {
-  const topics = await makeTopics(t)
-  const records = generate(12_000, 'detector-e2e')
-  await produceAll(topics.input, records)
+for (const dataPath of DATA_PATHS) {
+  test(`generator → Kafka → detector → topics (${dataPath} data path): scenarios flagged by the right rule, errors coded, no false positives`, async t => {
+    const topics = await makeTopics(t)
+    const records = generate(12_000, 'detector-e2e')
+    await produceAll(topics.input, records)
 
-  const group = uniqueName('g-detect')
-  const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `${group}:` })
-  t.after(async () => {
-    await store.clear()
-    await store.close()
-  })
-  const processor = createProcessor({
-    store,
-    ruleSet: loadRuleSet('default'),
-    options: processorOptions({ topics })
-  })
-  const consumer = new KafkaLogConsumer({ brokers: KAFKA_BROKERS, groupId: group, topics: [topics.input] })
-  const producer = new KafkaLogProducer({ brokers: KAFKA_BROKERS })
-  t.after(() => producer.close())
-  const running = runDetector({ consumer, producer, processor, log: silentLogger })
-  await waitCommitted(group, topics.input)
-  await consumer.close()
-  await running
+    const group = uniqueName('g-detect')
+    const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `${group}:` })
+    t.after(async () => {
+      await store.clear()
+      await store.close()
+    })
+    const processor = createProcessor({
+      store,
+      ruleSet: loadRuleSet('default'),
+      options: processorOptions({ topics })
+    })
+    const consumer = new KafkaLogConsumer({
+      brokers: KAFKA_BROKERS,
+      dataPath,
+      groupId: group,
+      topics: [topics.input]
+    })
+    const producer = new KafkaLogProducer({ brokers: KAFKA_BROKERS, dataPath })
+    t.after(() => producer.close())
+    const running = runDetector({ consumer, producer, processor, log: silentLogger })
+    await waitCommitted(group, topics.input)
+    await consumer.close()
+    await running
 
-  const valid = records.filter(r => !(r.label in ERROR_CODE))
-  const outputs = await readTopics([topics.approved, topics.fraud, topics.errors, topics.alerts], recs => {
-    const decided = recs.filter(r => r.topic === topics.approved || r.topic === topics.fraud).length
-    const errors = recs.filter(r => r.topic === topics.errors).length
-    return decided >= valid.length && errors >= records.length - valid.length
+    const valid = records.filter(r => !(r.label in ERROR_CODE))
+    const outputs = await readTopics([topics.approved, topics.fraud, topics.errors, topics.alerts], recs => {
+      const decided = recs.filter(r => r.topic === topics.approved || r.topic === topics.fraud).length
+      const errors = recs.filter(r => r.topic === topics.errors).length
+      return decided >= valid.length && errors >= records.length - valid.length
+    })
+    const decisions = new Map<string, Json>()
+    const errors = new Map<string, Json>()
+    const alerts = new Set<string>()
+    for (const r of outputs) {
+      const v = parse(r)
+      if (r.topic === topics.errors) {
+        // Undecodable payloads keep their bytes (base64); the id may not be readable from them.
+        const raw = v.original_base64 ? Buffer.from(v.original_base64 as string, 'base64').toString() : null
+        errors.set(raw ?? (v.transaction_id as string), v)
+        if (v.transaction_id) errors.set(v.transaction_id as string, v)
+      } else if (r.topic === topics.alerts) alerts.add(v.transaction_id as string)
+      else decisions.set(v.transaction_id as string, v)
+    }
+    let scenarios = 0
+    for (const r of records) {
+      const code = ERROR_CODE[r.label]
+      if (code !== undefined) {
+        const e = errors.get(r.transactionId) ?? errors.get(r.raw)
+        assert.ok(e, `${r.label} ${r.transactionId} is in the error topic`)
+        assert.ok((e.error_codes as string[]).includes(code), `${r.label} carries ${code}`)
+        continue
+      }
+      const d = decisions.get(r.transactionId)
+      assert.ok(d, `${r.transactionId} (${r.label}) has a decision`)
+      const rule = FRAUD_RULE[r.label]
+      if (rule !== undefined) {
+        scenarios++
+        assert.equal(d.decision, 'fraud', `${r.label} ${r.transactionId} is fraud`)
+        assert.ok((d.rules_fired as string[]).includes(rule), `${r.label} fired ${rule}`)
+        assert.ok(alerts.has(r.transactionId), 'fraud raises an alert')
+      } else if (r.label === 'legit') {
+        assert.equal(
+          d.decision,
+          'approved',
+          `legit ${r.transactionId} is not flagged (rules ${String(d.rules_fired)})`
+        )
+      }
+    }
+    assert.ok(scenarios > 50, `the stream had injected fraud (${scenarios})`)
   })
-  const decisions = new Map<string, Json>()
-  const errors = new Map<string, Json>()
-  const alerts = new Set<string>()
-  for (const r of outputs) {
-    const v = parse(r)
-    if (r.topic === topics.errors) {
-      // Undecodable payloads keep their bytes (base64); the id may not be readable from them.
-      const raw = v.original_base64 ? Buffer.from(v.original_base64 as string, 'base64').toString() : null
-      errors.set(raw ?? (v.transaction_id as string), v)
-      if (v.transaction_id) errors.set(v.transaction_id as string, v)
-    } else if (r.topic === topics.alerts) alerts.add(v.transaction_id as string)
-    else decisions.set(v.transaction_id as string, v)
-  }
-  let scenarios = 0
-  for (const r of records) {
-    const code = ERROR_CODE[r.label]
-    if (code !== undefined) {
-      const e = errors.get(r.transactionId) ?? errors.get(r.raw)
-      assert.ok(e, `${r.label} ${r.transactionId} is in the error topic`)
-      assert.ok((e.error_codes as string[]).includes(code), `${r.label} carries ${code}`)
-      continue
+
+  test(`exactly-once in process (${dataPath} data path): two instances in turn, a read_committed reader sees each decision once`, async t => {
+    const topics = await makeTopics(t)
+    const records = generate(6_000, `detector-eos-${dataPath}`)
+    await produceAll(topics.input, records)
+    const group = uniqueName('g-eos-inproc')
+    const store = await RedisStateStore.connect({ url: REDIS_URL, keyPrefix: `${group}:` })
+    t.after(async () => {
+      await store.clear()
+      await store.close()
+    })
+    const instance = (name: string) => {
+      const producer = new KafkaLogProducer({
+        brokers: KAFKA_BROKERS,
+        dataPath,
+        transactionalId: uniqueName(`tx-${name}`),
+        timeoutMs: 10_000
+      })
+      const consumer = new KafkaLogConsumer({
+        brokers: KAFKA_BROKERS,
+        dataPath,
+        groupId: group,
+        topics: [topics.input],
+        maxBatchRecords: 500,
+        transactionalProducer: producer
+      })
+      const processor = createProcessor({
+        store,
+        ruleSet: loadRuleSet('default'),
+        options: processorOptions({ topics })
+      })
+      t.after(async () => {
+        await consumer.close()
+        await producer.close()
+      })
+      return {
+        consumer,
+        producer,
+        running: runDetector({ consumer, producer, processor, log: silentLogger })
+      }
     }
-    const d = decisions.get(r.transactionId)
-    assert.ok(d, `${r.transactionId} (${r.label}) has a decision`)
-    const rule = FRAUD_RULE[r.label]
-    if (rule !== undefined) {
-      scenarios++
-      assert.equal(d.decision, 'fraud', `${r.label} ${r.transactionId} is fraud`)
-      assert.ok((d.rules_fired as string[]).includes(rule), `${r.label} fired ${rule}`)
-      assert.ok(alerts.has(r.transactionId), 'fraud raises an alert')
-    } else if (r.label === 'legit') {
-      assert.equal(
-        d.decision,
-        'approved',
-        `legit ${r.transactionId} is not flagged (rules ${String(d.rules_fired)})`
-      )
-    }
-  }
-  assert.ok(scenarios > 50, `the stream had injected fraud (${scenarios})`)
-})
+    // The first instance stops part-way (its open transaction, if any, is aborted); the second
+    // takes over from the offsets the transactions committed.
+    const first = instance('first')
+    await waitFor(async () => (await committedTotal(group, topics.input)) >= 1_500, {
+      what: 'transactional commits past 1500',
+      timeoutMs: 90_000,
+      intervalMs: 100
+    })
+    await first.consumer.close()
+    await first.running
+    await first.producer.close()
+    const second = instance('second')
+    await waitCommitted(group, topics.input)
+    await second.consumer.close()
+    await second.running
+
+    const valid = records.filter(r => !(r.label in ERROR_CODE))
+    const outputs = await readTopics([topics.approved, topics.fraud], recs => recs.length >= valid.length)
+    const ids = outputs.map(r => parse(r).transaction_id as string)
+    assert.equal(new Set(ids).size, valid.length, 'every valid event decided')
+    assert.equal(ids.length, valid.length, 'and none twice')
+  })
+}
 
 /** The decision content that depends on state (not on processing time). */
 function content(v: Json): string {

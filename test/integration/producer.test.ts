@@ -8,6 +8,7 @@ import { KafkaLogAdmin, KafkaLogConsumer } from '../../src/adapters/kafka/index.
 import { LABEL_HEADER } from '../../src/domain/event.ts'
 import type { LogRecord } from '../../src/ports/log.ts'
 import { runCli, start } from '../helpers/cli.ts'
+import { DATA_PATHS } from '../helpers/data-paths.ts'
 import { createTopic, KAFKA_BROKERS, uniqueName, waitFor } from '../helpers/services.ts'
 
 interface Sent {
@@ -218,34 +219,35 @@ test('produce: broker restarted mid-run → nothing lost, nothing duplicated', a
   assert.equal(new Set(records.map(r => r.value!.toString())).size, 6_000)
 })
 
-test('produce: a send of several requests (one partition past its per-request cap) lands whole and in order', async t => {
-  const { KafkaLogProducer } = await import('../../src/adapters/kafka/index.ts')
-  const topic = await createTopic(t, 'chunks', 2)
-  const producer = new KafkaLogProducer({ brokers: KAFKA_BROKERS })
-  t.after(() => producer.close())
-  // 2.4 MB for partition 0: four requests in flight at once; a little for partition 1.
-  const records = Array.from({ length: 1_300 }, (_, i) => ({
-    topic,
-    partition: i % 13 === 0 ? 1 : 0,
-    key: `k-${i}`,
-    value: `${String(i).padStart(6, '0')}:${'x'.repeat(2_000)}`
-  }))
-  for (let round = 0; round < 2; round++) {
-    const acks = await producer.send(records)
-    for (let p = 0; p < 2; p++) {
-      const offsets = acks.filter((_, i) => records[i]!.partition === p).map(a => a.offset)
-      const first = offsets[0]!
-      assert.deepEqual(
-        offsets,
-        offsets.map((_, j) => first + j),
-        `partition ${p}: consecutive offsets in send order`
-      )
+for (const dataPath of DATA_PATHS)
+  test(`produce (${dataPath} data path): a send of several requests (one partition past its per-request cap) lands whole and in order`, async t => {
+    const { KafkaLogProducer } = await import('../../src/adapters/kafka/index.ts')
+    const topic = await createTopic(t, 'chunks', 2)
+    const producer = new KafkaLogProducer({ brokers: KAFKA_BROKERS, dataPath })
+    t.after(() => producer.close())
+    // 2.4 MB for partition 0: four requests in flight at once; a little for partition 1.
+    const records = Array.from({ length: 1_300 }, (_, i) => ({
+      topic,
+      partition: i % 13 === 0 ? 1 : 0,
+      key: `k-${i}`,
+      value: `${String(i).padStart(6, '0')}:${'x'.repeat(2_000)}`
+    }))
+    for (let round = 0; round < 2; round++) {
+      const acks = await producer.send(records)
+      for (let p = 0; p < 2; p++) {
+        const offsets = acks.filter((_, i) => records[i]!.partition === p).map(a => a.offset)
+        const first = offsets[0]!
+        assert.deepEqual(
+          offsets,
+          offsets.map((_, j) => first + j),
+          `partition ${p}: consecutive offsets in send order`
+        )
+      }
     }
-  }
-  const seen = await consumeAll(KAFKA_BROKERS, topic, 2 * records.length)
-  for (let p = 0; p < 2; p++) {
-    const values = seen.filter(r => r.partition === p).map(r => r.value!.toString().slice(0, 6))
-    const sent = records.filter(r => r.partition === p).map(r => r.value.slice(0, 6))
-    assert.deepEqual(values, [...sent, ...sent], `partition ${p}: each record once, in order`)
-  }
-})
+    const seen = await consumeAll(KAFKA_BROKERS, topic, 2 * records.length)
+    for (let p = 0; p < 2; p++) {
+      const values = seen.filter(r => r.partition === p).map(r => r.value!.toString().slice(0, 6))
+      const sent = records.filter(r => r.partition === p).map(r => r.value.slice(0, 6))
+      assert.deepEqual(values, [...sent, ...sent], `partition ${p}: each record once, in order`)
+    }
+  })

@@ -10,7 +10,7 @@ import type {
   TopicPartition
 } from '../../ports/log.ts'
 import { kafkaFailure, timedOut } from './errors.ts'
-import { KafkaFetcher } from './fetcher.ts'
+import { makeFetcher, type RecordFetcher } from './data-path.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import type { KafkaLogProducer, TransactionOffset } from './producer.ts'
 
@@ -36,8 +36,9 @@ const REJOIN = Symbol('rejoin')
 
 /**
  * Batch-shaped consumer. Group membership, heartbeats and offset commits are
- * @platformatic/kafka's Consumer; the records come from our fetcher (fetcher.ts), which
- * decodes fetch responses straight into LogRecords. Each fetch round is cut into batches of
+ * @platformatic/kafka's Consumer; the records come from the fetcher of the data path
+ * (data-path.ts): ours (fetcher.ts), which decodes fetch responses straight into LogRecords,
+ * or the library's public fetch (library-fetcher.ts). Each fetch round is cut into batches of
  * up to `maxBatchRecords` for `onBatch`, and the next round is already in flight while the
  * last batch of a round is processed. A batch's offsets (last + 1 per partition) are
  * committed only once `onBatch` resolved; that commit overlaps the next batch.
@@ -59,7 +60,7 @@ export class KafkaLogConsumer implements LogConsumer {
   #client: Consumer<Buffer, Buffer, string, string>
   readonly #options: KafkaConsumerOptions
   readonly #log: Logger
-  #fetcher: KafkaFetcher | null = null
+  #fetcher: RecordFetcher | null = null
   #assignment: TopicPartition[] = []
   #owned = new Set<string>()
   #assignmentChanged = false
@@ -133,9 +134,9 @@ export class KafkaLogConsumer implements LogConsumer {
     return client
   }
 
-  #makeFetcher(): KafkaFetcher {
+  #makeFetcher(): RecordFetcher {
     const o = this.#options
-    return new KafkaFetcher(this.#client, {
+    return makeFetcher(o.dataPath ?? 'direct', this.#client, {
       maxWaitMs: o.maxWaitMs ?? 100,
       readCommitted: o.readCommitted ?? true,
       fromBeginning: o.fromBeginning ?? true

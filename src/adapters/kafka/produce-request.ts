@@ -237,7 +237,7 @@ export function parseProduceResponse(
   _apiKey: number,
   _apiVersion: number,
   reader: Reader
-): PartitionResult[] {
+): PartitionResult[] & { throttleTimeMs: number } {
   const c = new WireCursor(reader.buffer.buffer, reader.position)
   const out: PartitionResult[] = []
   const topics = c.uvarint() - 1
@@ -263,7 +263,11 @@ export function parseProduceResponse(
     }
     c.skipTags()
   }
-  return out
+  // The broker's quota asks for this long without requests to it (see produce-state.ts Throttle).
+  // (Not enumerable: the result still compares equal to the plain array of partition results.)
+  return Object.defineProperty(out, 'throttleTimeMs', { value: c.i32() }) as PartitionResult[] & {
+    throttleTimeMs: number
+  }
 }
 
 // ---------------------------------------------------------------- wire helpers
