@@ -20,7 +20,8 @@ interface Picked {
 }
 
 function pick(flag: unknown, flagName: string, env: Env, names: readonly string[]): Picked | undefined {
-  if (typeof flag === 'string' && flag !== '') return { value: flag, source: `flag ${flagName}`, label: flagName }
+  if (typeof flag === 'string' && flag !== '')
+    return { value: flag, source: `flag ${flagName}`, label: flagName }
   for (const n of names) {
     const v = env[n]
     if (v !== undefined && v !== '') return { value: v, source: `env ${n}`, label: n }
@@ -29,7 +30,11 @@ function pick(flag: unknown, flagName: string, env: Env, names: readonly string[
 }
 
 function fromProperty(p: Property): Picked {
-  return { value: p.value, source: `${p.file}:${p.line}`, label: `kafka config ${p.file}:${p.line}: bootstrap.servers` }
+  return {
+    value: p.value,
+    source: `${p.file}:${p.line}`,
+    label: `kafka config ${p.file}:${p.line}: bootstrap.servers`
+  }
 }
 
 function splitBrokers({ value, label }: Picked): string[] {
@@ -77,7 +82,9 @@ export function kafkaConfigFrom(
   warn: Warn
 ): KafkaConfig {
   const fileFrom = pick(flags.kafkaConfig, '--kafka-config', env, ['DAROOGHE_KAFKA_CONFIG'])
-  const file = fileFrom ? kafkaFromProperties(readProperties(fileFrom.value, fileFrom.label), warn) : undefined
+  const file = fileFrom
+    ? kafkaFromProperties(readProperties(fileFrom.value, fileFrom.label), warn)
+    : undefined
   const given = pick(flags.brokers, '--brokers', env, ['DAROOGHE_BROKERS', 'KAFKA_BROKER_URL'])
   const chosen = given ??
     (file?.bootstrap ? fromProperty(file.bootstrap) : undefined) ?? {
@@ -127,12 +134,20 @@ const MONGO_URL = /^mongodb(\+srv)?:\/\/[^\s]+$/
 
 export function redisFrom(flag: unknown, env: Env): string {
   const p = pick(flag, '--redis', env, ['DAROOGHE_REDIS', 'REDIS_URL'])
-  return checkUrl(p ?? { value: DEFAULT_REDIS, source: 'default', label: 'default' }, DEFAULT_REDIS, REDIS_URL)
+  return checkUrl(
+    p ?? { value: DEFAULT_REDIS, source: 'default', label: 'default' },
+    DEFAULT_REDIS,
+    REDIS_URL
+  )
 }
 
 export function mongoFrom(flag: unknown, env: Env): string {
   const p = pick(flag, '--mongo', env, ['DAROOGHE_MONGO', 'MONGO_URL'])
-  return checkUrl(p ?? { value: DEFAULT_MONGO, source: 'default', label: 'default' }, DEFAULT_MONGO, MONGO_URL)
+  return checkUrl(
+    p ?? { value: DEFAULT_MONGO, source: 'default', label: 'default' },
+    DEFAULT_MONGO,
+    MONGO_URL
+  )
 }
 
 export interface RedisConfig {
@@ -149,7 +164,11 @@ export interface RedisConfig {
  */
 export function redisConfigFrom(flags: { redis?: unknown; redisCa?: unknown }, env: Env): RedisConfig {
   const p = pick(flags.redis, '--redis', env, ['DAROOGHE_REDIS', 'REDIS_URL'])
-  const url = checkUrl(p ?? { value: DEFAULT_REDIS, source: 'default', label: 'default' }, DEFAULT_REDIS, REDIS_URL)
+  const url = checkUrl(
+    p ?? { value: DEFAULT_REDIS, source: 'default', label: 'default' },
+    DEFAULT_REDIS,
+    REDIS_URL
+  )
   const caFrom = pick(flags.redisCa, '--redis-ca', env, ['DAROOGHE_REDIS_CA'])
   let ca: string | undefined
   if (caFrom) {
@@ -176,7 +195,11 @@ export interface MongoConfig {
 
 export function mongoConfigFrom(flags: { mongo?: unknown }, env: Env): MongoConfig {
   const p = pick(flags.mongo, '--mongo', env, ['DAROOGHE_MONGO', 'MONGO_URL'])
-  const url = checkUrl(p ?? { value: DEFAULT_MONGO, source: 'default', label: 'default' }, DEFAULT_MONGO, MONGO_URL)
+  const url = checkUrl(
+    p ?? { value: DEFAULT_MONGO, source: 'default', label: 'default' },
+    DEFAULT_MONGO,
+    MONGO_URL
+  )
   return {
     url,
     named: p !== undefined,
@@ -196,7 +219,10 @@ function readPem(p: Picked, what: string): string {
     )
   }
   if (!text.includes('-----BEGIN '))
-    throw new DaroogheError('CONFIG', `${p.label}: '${p.value}' is not PEM (no -----BEGIN line): give the PEM file of ${what}`)
+    throw new DaroogheError(
+      'CONFIG',
+      `${p.label}: '${p.value}' is not PEM (no -----BEGIN line): give the PEM file of ${what}`
+    )
   return text
 }
 

@@ -34,7 +34,8 @@ export const IGNORED_WITH_ADVICE: Readonly<Record<string, string>> = {
     'Java keystores are not read (export the client certificate and key to PEM: ssl.certificate.location, ssl.key.location)',
   'ssl.keystore.password': 'Java keystores are not read',
   'ssl.keystore.type': 'Java keystores are not read',
-  'ssl.key.password': 'encrypted keys are not supported (decrypt it: openssl pkey -in key.pem -out plain.pem)',
+  'ssl.key.password':
+    'encrypted keys are not supported (decrypt it: openssl pkey -in key.pem -out plain.pem)',
   'enable.ssl.certificate.verification': 'the broker certificate is always verified',
   'sasl.kerberos.service.name': 'GSSAPI (Kerberos) is not supported'
 }
@@ -117,7 +118,8 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1
       let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1)
       d[i]![j] = v
     }
   }

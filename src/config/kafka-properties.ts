@@ -120,9 +120,9 @@ export function kafkaFromProperties(properties: readonly Property[], warn: Warn)
   }
   const sasl = usesSasl ? saslFrom(k, protocol, show, file) : undefined
   if (!usesSasl) {
-    const key = (['sasl.mechanism', 'sasl.mechanisms', 'sasl.username', 'sasl.password', 'sasl.jaas.config'] as const).find(
-      x => k.has(x)
-    )
+    const key = (
+      ['sasl.mechanism', 'sasl.mechanisms', 'sasl.username', 'sasl.password', 'sasl.jaas.config'] as const
+    ).find(x => k.has(x))
     if (key)
       fail(
         k.get(key)!,
@@ -166,7 +166,10 @@ function tlsFrom(k: Map<KafkaKey, Property>, show: Show): KafkaTls {
   const hostP = k.get('ssl.endpoint.identification.algorithm')
   const algorithm = hostP?.value.trim().toLowerCase() ?? 'https'
   if (algorithm !== 'https' && algorithm !== '' && algorithm !== 'none')
-    fail(hostP!, `ssl.endpoint.identification.algorithm must be https, or empty or none to skip the host-name check (got '${hostP!.value}')`)
+    fail(
+      hostP!,
+      `ssl.endpoint.identification.algorithm must be https, or empty or none to skip the host-name check (got '${hostP!.value}')`
+    )
   const tls: KafkaTls = {
     ...(caP ? { ca: pem(caP, 'CA certificate') } : {}),
     ...(certP ? { cert: pem(certP, 'client certificate') } : {}),
@@ -181,7 +184,12 @@ function tlsFrom(k: Map<KafkaKey, Property>, show: Show): KafkaTls {
   return tls
 }
 
-function saslFrom(k: Map<KafkaKey, Property>, protocol: SecurityProtocol, show: Show, file: string): KafkaSasl {
+function saslFrom(
+  k: Map<KafkaKey, Property>,
+  protocol: SecurityProtocol,
+  show: Show,
+  file: string
+): KafkaSasl {
   const mechP = k.get('sasl.mechanism') ?? k.get('sasl.mechanisms')
   if (!mechP)
     fail(
@@ -189,7 +197,8 @@ function saslFrom(k: Map<KafkaKey, Property>, protocol: SecurityProtocol, show: 
       `security.protocol=${protocol} needs sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER)`
     )
   const raw = mechP.value.trim().toUpperCase()
-  if (raw === 'GSSAPI') fail(mechP, `sasl.mechanism GSSAPI (Kerberos) is not supported: use ${MECHANISMS.join(', ')}`)
+  if (raw === 'GSSAPI')
+    fail(mechP, `sasl.mechanism GSSAPI (Kerberos) is not supported: use ${MECHANISMS.join(', ')}`)
   const mechanism = oneOf(mechP, MECHANISMS, true)
   show('sasl.mechanism', mechanism, mechP)
 
@@ -199,7 +208,10 @@ function saslFrom(k: Map<KafkaKey, Property>, protocol: SecurityProtocol, show: 
     const parsed = parseJaas(jaasP.value)
     if ('problem' in parsed) fail(jaasP, `sasl.jaas.config cannot be read: ${parsed.problem}`)
     if (!jaasFits(parsed.family, mechanism))
-      fail(jaasP, `sasl.jaas.config uses the ${parsed.family} login module but sasl.mechanism is ${mechanism}: make them agree`)
+      fail(
+        jaasP,
+        `sasl.jaas.config uses the ${parsed.family} login module but sasl.mechanism is ${mechanism}: make them agree`
+      )
     jaas = parsed
   }
   if (mechanism === 'OAUTHBEARER') {
@@ -214,9 +226,15 @@ function saslFrom(k: Map<KafkaKey, Property>, protocol: SecurityProtocol, show: 
   const username = userP?.value ?? jaas.username
   const password = passP?.value ?? jaas.password
   if (!username)
-    fail(mechP, `sasl.mechanism=${mechanism} needs a user name: set sasl.username (or username="..." in sasl.jaas.config)`)
+    fail(
+      mechP,
+      `sasl.mechanism=${mechanism} needs a user name: set sasl.username (or username="..." in sasl.jaas.config)`
+    )
   if (!password)
-    fail(mechP, `sasl.mechanism=${mechanism} needs a password: set sasl.password (or password="..." in sasl.jaas.config)`)
+    fail(
+      mechP,
+      `sasl.mechanism=${mechanism} needs a password: set sasl.password (or password="..." in sasl.jaas.config)`
+    )
   const viaJaas = (p: Property | undefined): string => (p ? at(p) : `${at(jaasP!)} (sasl.jaas.config)`)
   show('sasl.username', username, viaJaas(userP))
   show('sasl.password', MASK, viaJaas(passP))

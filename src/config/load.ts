@@ -44,7 +44,9 @@ export interface ConnectionFlags {
  * --workers` stay quiet: their parent loaded the same configuration and said it already.
  */
 export function stderrWarn(env: Env): Warn {
-  return env.DAROOGHE_WORKER !== undefined ? () => {} : line => process.stderr.write(`darooghe: warning: ${line}\n`)
+  return env.DAROOGHE_WORKER !== undefined
+    ? () => {}
+    : line => process.stderr.write(`darooghe: warning: ${line}\n`)
 }
 
 export function loadConfig(

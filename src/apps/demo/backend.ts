@@ -61,8 +61,7 @@ export function kafkaBackend(connection: KafkaConnection): DemoBackend {
       producers.push(p)
       return p
     },
-    consumer: options =>
-      new KafkaLogConsumer({ ...kafka, maxWaitMs: 100, ...options }),
+    consumer: options => new KafkaLogConsumer({ ...kafka, maxWaitMs: 100, ...options }),
     decisionBus: o => new KafkaDecisionBus({ ...kafka, ...o }),
     browser,
     async close() {

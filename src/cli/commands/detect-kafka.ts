@@ -185,7 +185,9 @@ function watchLag(
   const timer = setInterval(() => {
     void Promise.all([admin.endOffsets(input), admin.committedOffsets(groupId, input)])
       .then(([ends, committed]) => {
-        ends.forEach((end, p) => metrics.setConsumerLag(input, p, Math.max(0, end - Math.max(0, committed[p] ?? 0))))
+        ends.forEach((end, p) =>
+          metrics.setConsumerLag(input, p, Math.max(0, end - Math.max(0, committed[p] ?? 0)))
+        )
       })
       .catch(() => {})
   }, 5_000)

@@ -126,22 +126,22 @@ export function registerDetect(program: Command): void {
     )
   connectionOptions(detect, { kafka: true, redis: true }, 'Kafka mode: ')
   detect.action(async (flags: KafkaDetectFlags & DetectFlags & { workers?: string }) => {
-      if (flags.input === undefined) {
-        const workers = workerCount(flags.workers)
-        // Checked once here, before any worker starts; each worker reads the same again.
-        const config = kafkaDetectConfigFrom(flags, process.env)
-        if (workers > 1) {
-          // The children get this command line again, without --workers.
-          await runDetectWorkers(process.argv.slice(2), workers)
-          return
-        }
-        await runKafkaDetect(config)
+    if (flags.input === undefined) {
+      const workers = workerCount(flags.workers)
+      // Checked once here, before any worker starts; each worker reads the same again.
+      const config = kafkaDetectConfigFrom(flags, process.env)
+      if (workers > 1) {
+        // The children get this command line again, without --workers.
+        await runDetectWorkers(process.argv.slice(2), workers)
         return
       }
-      if (flags.workers !== undefined)
-        throw new DaroogheError('USAGE', '--workers is for Kafka mode, not --input')
-      await runFileDetect(flags)
-    })
+      await runKafkaDetect(config)
+      return
+    }
+    if (flags.workers !== undefined)
+      throw new DaroogheError('USAGE', '--workers is for Kafka mode, not --input')
+    await runFileDetect(flags)
+  })
 }
 
 export interface DetectSummary {

@@ -83,7 +83,11 @@ async function replayAction(flags: ReplayFlags): Promise<void> {
   }
   if (flags.freshState && config.common.redis) {
     const { url, ca } = config.common.redis.connection
-    const store = await RedisStateStore.connect({ url, keyPrefix: `darooghe:${group}:`, ...(ca ? { ca } : {}) })
+    const store = await RedisStateStore.connect({
+      url,
+      keyPrefix: `darooghe:${group}:`,
+      ...(ca ? { ca } : {})
+    })
     try {
       await store.clear()
       log.info({ group, redis: redact(url) }, 'state of the group dropped')
