@@ -82,8 +82,24 @@ export function kafkaConfigFrom(
   warn: Warn
 ): KafkaConfig {
   const fileFrom = pick(flags.kafkaConfig, '--kafka-config', env, ['DAROOGHE_KAFKA_CONFIG'])
+  // SASL credentials may come from the environment, so the file can be shared without them.
+  const secret = (name: string) => {
+    const value = env[name]
+    return value ? { value, name } : undefined
+  }
+  const envSasl = {
+    username: secret('DAROOGHE_KAFKA_USERNAME'),
+    password: secret('DAROOGHE_KAFKA_PASSWORD'),
+    token: secret('DAROOGHE_KAFKA_TOKEN')
+  }
+  const stray = envSasl.username ?? envSasl.password ?? envSasl.token
+  if (!fileFrom && stray)
+    throw new DaroogheError(
+      'CONFIG',
+      `${stray.name} is set but no --kafka-config (DAROOGHE_KAFKA_CONFIG) says security.protocol=SASL_SSL or SASL_PLAINTEXT: give one, or unset ${stray.name}`
+    )
   const file = fileFrom
-    ? kafkaFromProperties(readProperties(fileFrom.value, fileFrom.label), warn)
+    ? kafkaFromProperties(readProperties(fileFrom.value, fileFrom.label), fileFrom.value, warn, envSasl)
     : undefined
   const given = pick(flags.brokers, '--brokers', env, ['DAROOGHE_BROKERS', 'KAFKA_BROKER_URL'])
   const chosen = given ??

@@ -93,13 +93,30 @@ function pem(p: Property, what: string): string {
 }
 
 /** Maps the keys of a Kafka client properties file onto KafkaConnection's TLS, SASL and options. */
-export function kafkaFromProperties(properties: readonly Property[], warn: Warn): KafkaFileSettings {
+/** SASL credentials from the environment, which win over the file's (the file can then be shared). */
+export interface SaslFromEnv {
+  readonly username?: EnvValue
+  readonly password?: EnvValue
+  readonly token?: EnvValue
+}
+
+export interface EnvValue {
+  readonly value: string
+  /** The variable's name. */
+  readonly name: string
+}
+
+export function kafkaFromProperties(
+  properties: readonly Property[],
+  file: string,
+  warn: Warn,
+  envSasl: SaslFromEnv = {}
+): KafkaFileSettings {
   const k = sortKeys(properties, warn)
   const settings: Setting[] = []
   const show = (name: string, value: string, p: Property | string): void => {
     settings.push({ name, value, source: typeof p === 'string' ? p : at(p) })
   }
-  const file = properties[0]?.file ?? ''
 
   const protocolP = k.get('security.protocol')
   const protocol: SecurityProtocol = protocolP ? oneOf(protocolP, PROTOCOLS, true) : 'PLAINTEXT'
@@ -118,11 +135,17 @@ export function kafkaFromProperties(properties: readonly Property[], warn: Warn)
         )
     }
   }
-  const sasl = usesSasl ? saslFrom(k, protocol, show, file) : undefined
+  const sasl = usesSasl ? saslFrom(k, protocol, show, file, envSasl) : undefined
   if (!usesSasl) {
     const key = (
       ['sasl.mechanism', 'sasl.mechanisms', 'sasl.username', 'sasl.password', 'sasl.jaas.config'] as const
     ).find(x => k.has(x))
+    const fromEnv = envSasl.username ?? envSasl.password ?? envSasl.token
+    if (!key && fromEnv)
+      fail(
+        file,
+        `${fromEnv.name} is set but security.protocol=${protocol} does not use SASL: set security.protocol=SASL_SSL (or SASL_PLAINTEXT), or unset ${fromEnv.name}`
+      )
     if (key)
       fail(
         k.get(key)!,
@@ -188,7 +211,8 @@ function saslFrom(
   k: Map<KafkaKey, Property>,
   protocol: SecurityProtocol,
   show: Show,
-  file: string
+  file: string,
+  env: SaslFromEnv
 ): KafkaSasl {
   const mechP = k.get('sasl.mechanism') ?? k.get('sasl.mechanisms')
   if (!mechP)
@@ -216,15 +240,19 @@ function saslFrom(
   }
   if (mechanism === 'OAUTHBEARER') {
     const tokenP = k.get('darooghe.sasl.oauthbearer.token')
-    if (!tokenP || tokenP.value === '')
-      fail(mechP, 'sasl.mechanism=OAUTHBEARER needs darooghe.sasl.oauthbearer.token (the bearer token)')
-    show('darooghe.sasl.oauthbearer.token', MASK, tokenP)
-    return { mechanism, token: tokenP.value }
+    const token = env.token?.value ?? tokenP?.value
+    if (!token)
+      fail(
+        mechP,
+        'sasl.mechanism=OAUTHBEARER needs darooghe.sasl.oauthbearer.token (the bearer token) or DAROOGHE_KAFKA_TOKEN'
+      )
+    show('darooghe.sasl.oauthbearer.token', MASK, env.token ? `env ${env.token.name}` : tokenP!)
+    return { mechanism, token }
   }
   const userP = k.get('sasl.username')
   const passP = k.get('sasl.password')
-  const username = userP?.value ?? jaas.username
-  const password = passP?.value ?? jaas.password
+  const username = env.username?.value ?? userP?.value ?? jaas.username
+  const password = env.password?.value ?? passP?.value ?? jaas.password
   if (!username)
     fail(
       mechP,
@@ -236,7 +264,7 @@ function saslFrom(
       `sasl.mechanism=${mechanism} needs a password: set sasl.password (or password="..." in sasl.jaas.config)`
     )
   const viaJaas = (p: Property | undefined): string => (p ? at(p) : `${at(jaasP!)} (sasl.jaas.config)`)
-  show('sasl.username', username, viaJaas(userP))
-  show('sasl.password', MASK, viaJaas(passP))
+  show('sasl.username', username, env.username ? `env ${env.username.name}` : viaJaas(userP))
+  show('sasl.password', MASK, env.password ? `env ${env.password.name}` : viaJaas(passP))
   return { mechanism, username, password }
 }

@@ -161,6 +161,41 @@ test('self-hosted SASL_SSL: CA, client certificate and key are read as PEM text;
   assert.deepEqual(c.connection.tls, { checkHostname: false })
 })
 
+test('SASL credentials from the environment win over the file', () => {
+  const path = file('security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-256\nsasl.username=file-user\n')
+  const k = kafkaConfigFrom(
+    { kafkaConfig: path },
+    { DAROOGHE_KAFKA_USERNAME: 'env-user', DAROOGHE_KAFKA_PASSWORD: PASSWORD },
+    () => {}
+  )
+  assert.deepEqual(k.connection.sasl, {
+    mechanism: 'SCRAM-SHA-256',
+    username: 'env-user',
+    password: PASSWORD
+  })
+  assert.equal(source(k.settings, 'sasl.username'), 'env DAROOGHE_KAFKA_USERNAME')
+  assert.equal(source(k.settings, 'sasl.password'), 'env DAROOGHE_KAFKA_PASSWORD')
+  const oauth = file('security.protocol=SASL_SSL\nsasl.mechanism=OAUTHBEARER\n')
+  assert.deepEqual(
+    kafkaConfigFrom({ kafkaConfig: oauth }, { DAROOGHE_KAFKA_TOKEN: 'tok' }, () => {}).connection.sasl,
+    {
+      mechanism: 'OAUTHBEARER',
+      token: 'tok'
+    }
+  )
+  const plain = file('bootstrap.servers=h:1\n')
+  assert.throws(
+    () => kafkaConfigFrom({ kafkaConfig: plain }, { DAROOGHE_KAFKA_PASSWORD: PASSWORD }, () => {}),
+    (e: Error) =>
+      e.message ===
+      `kafka config ${plain}: DAROOGHE_KAFKA_PASSWORD is set but security.protocol=PLAINTEXT does not use SASL: set security.protocol=SASL_SSL (or SASL_PLAINTEXT), or unset DAROOGHE_KAFKA_PASSWORD`
+  )
+  assert.throws(
+    () => kafkaConfigFrom({}, { DAROOGHE_KAFKA_PASSWORD: PASSWORD }, () => {}),
+    /no --kafka-config/
+  )
+})
+
 /** Asserts the configuration is refused with exactly this one-line message. */
 function refused(text: string, message: string | RegExp, flags: Record<string, string> = {}): void {
   const path = file(text, 'client.properties')
