@@ -4,7 +4,7 @@ import type { RedisConnection } from '../adapters/redis/connection.ts'
 import { DaroogheError, redactSecrets } from '../errors.ts'
 import { kafkaFromProperties } from './kafka-properties.ts'
 import { readProperties, type Property } from './properties.ts'
-import { MASK, type Env, type Setting, type Warn } from './setting.ts'
+import type { Env, Setting, Warn } from './setting.ts'
 
 /** Defaults match scripts/services.sh and deploy/docker-compose.yml. */
 export const DEFAULT_BROKERS = '127.0.0.1:9092'
@@ -260,4 +260,3 @@ export function logLevelSetting(flag: unknown, env: Env): Setting {
   return { name: 'log-level', value: level === 'warning' ? 'warn' : level, source: p?.source ?? 'default' }
 }
 
-export { MASK }

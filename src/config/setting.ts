@@ -25,8 +25,3 @@ export function deepFreeze<T>(value: T): T {
 
 /** What a masked secret shows. */
 export const MASK = '***'
-
-/** Hides the password of a URL (`scheme://user:secret@host` → `scheme://user:***@host`). */
-export function maskUrl(url: string): string {
-  return url.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@/\s]*@/gi, `$1:${MASK}@`)
-}
