@@ -259,4 +259,3 @@ export function logLevelSetting(flag: unknown, env: Env): Setting {
   }
   return { name: 'log-level', value: level === 'warning' ? 'warn' : level, source: p?.source ?? 'default' }
 }
-
