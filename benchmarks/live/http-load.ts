@@ -17,7 +17,7 @@ import { Agent, request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { createGenerator } from '../../src/apps/generator/index.ts'
-import { parseDuration } from '../../src/cli/commands/detect.ts'
+import { parseDuration } from '../../src/config/units.ts'
 import { latencyHistogram, percentilesMs, recordLatencyMs } from '../lib/stats.ts'
 
 interface Args {

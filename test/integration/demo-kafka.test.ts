@@ -22,7 +22,7 @@ test('darooghe demo on Kafka: every stage runs on the broker and Ctrl-C drains a
     rules: 'default',
     log: silentLogger,
     signal: abort.signal,
-    backend: kafkaBackend(KAFKA_BROKERS),
+    backend: kafkaBackend({ brokers: KAFKA_BROKERS }),
     partitions: 2,
     prefix,
     sinks: [{ name: 'memory', deliver: async a => void delivered.push(a.alert_id) }]

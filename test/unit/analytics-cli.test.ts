@@ -56,7 +56,7 @@ test('flags: a valid plan is frozen and names its source', () => {
   )
   assert.deepEqual(kafka.source, {
     kind: 'kafka',
-    brokers: ['h:1'],
+    connection: { brokers: ['h:1'] },
     topic: 'tx',
     fromTimestampMs: Date.parse('2026-01-01T00:00:00Z')
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { childArgs, workerCount, workerExecArgv } from '../../src/cli/commands/detect-workers.ts'
-import { parseSize } from '../../src/cli/commands/detect.ts'
+import { parseSize } from '../../src/config/units.ts'
 
 test('each worker gets the command line without --workers and its own metrics port', () => {
   const argv = ['detect', '--workers', '3', '--brokers', 'k:9092', '--metrics-port', '9464', '--workers=3']

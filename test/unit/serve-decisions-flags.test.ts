@@ -35,8 +35,8 @@ test('decisions beyond loopback need --token or --insecure; bad topic names are 
     checkDecisionAccess(flags, {}, '0.0.0.0')
     const settings = decisionSettingsFrom(flags, {})
     const d = await decisionsFrom(settings, {
-      brokers: ['127.0.0.1:1'],
-      redisUrl: null,
+      kafka: { brokers: ['127.0.0.1:1'] },
+      redis: null,
       log: silentLogger,
       resilience: { policy: {}, log: silentLogger }
     })

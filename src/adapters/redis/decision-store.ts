@@ -10,6 +10,8 @@ export interface RedisDecisionStoreOptions {
   readonly keyPrefix?: string
   /** Connect timeout, ms. Default 5 000. */
   readonly connectTimeoutMs?: number
+  /** PEM text of the CA that signed the server's certificate (`--redis-ca FILE`). */
+  readonly ca?: string
 }
 
 /** Deletes the key only while it holds the given value (the pending marker this caller set). */

@@ -10,6 +10,8 @@ export interface RedisStateStoreOptions {
   readonly keyPrefix?: string
   /** Connect timeout, ms. Default 5 000. */
   readonly connectTimeoutMs?: number
+  /** PEM text of the CA that signed the server's certificate (`--redis-ca FILE`). */
+  readonly ca?: string
 }
 
 /**

@@ -1,5 +1,6 @@
 import { KafkaDecisionBus } from '../../adapters/kafka/decision-bus.ts'
 import { KafkaLogAdmin, KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
+import type { KafkaConnection } from '../../adapters/kafka/options.ts'
 import { MemoryDecisionBus } from '../../adapters/memory/decision-bus.ts'
 import { MemoryLog } from '../../adapters/memory/index.ts'
 import type { Logger } from '../../logger.ts'
@@ -40,13 +41,15 @@ export function memoryBackend(log: MemoryLog = new MemoryLog(), groups: () => re
   return backend
 }
 
-export function kafkaBackend(brokers: readonly string[]): DemoBackend {
+/** Kafka, on the connection of the configuration (brokers, TLS, SASL, compression). */
+export function kafkaBackend(connection: KafkaConnection): DemoBackend {
   const producers: LogProducer[] = []
-  const browser = new KafkaTopicBrowser({ brokers, clientId: 'darooghe-demo' })
+  const kafka: KafkaConnection = { clientId: 'darooghe-demo', ...connection }
+  const browser = new KafkaTopicBrowser(kafka)
   return {
-    name: `Kafka at ${brokers.join(',')}`,
+    name: `Kafka at ${kafka.brokers.join(',')}`,
     async ensureTopics(names, partitions) {
-      const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000, clientId: 'darooghe-demo' })
+      const admin = new KafkaLogAdmin({ ...kafka, retries: 0, timeoutMs: 5_000 })
       try {
         await admin.createTopics(names.map(name => ({ name, partitions })))
       } finally {
@@ -54,13 +57,12 @@ export function kafkaBackend(brokers: readonly string[]): DemoBackend {
       }
     },
     producer: () => {
-      const p = new KafkaLogProducer({ brokers, clientId: 'darooghe-demo' })
+      const p = new KafkaLogProducer(kafka)
       producers.push(p)
       return p
     },
-    consumer: options =>
-      new KafkaLogConsumer({ brokers, clientId: 'darooghe-demo', maxWaitMs: 100, ...options }),
-    decisionBus: o => new KafkaDecisionBus({ brokers, clientId: 'darooghe-demo', ...o }),
+    consumer: options => new KafkaLogConsumer({ ...kafka, maxWaitMs: 100, ...options }),
+    decisionBus: o => new KafkaDecisionBus({ ...kafka, ...o }),
     browser,
     async close() {
       await Promise.allSettled([...producers.map(p => p.close()), browser.close?.()])

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { statSync } from 'node:fs'
 import type { Command } from 'commander'
+import { KAFKA_CONFIG_HELP } from './connection-flags.ts'
 import { openInput } from '../../adapters/file/index.ts'
 import { readTopicRange } from '../../adapters/kafka/read-range.ts'
 import { MongoDocumentStore, redactMongoUrl } from '../../adapters/mongo/index.ts'
@@ -17,7 +18,9 @@ import {
   type RunInfo,
   type Written
 } from '../../apps/analytics/index.ts'
-import { brokersFrom, mongoFrom } from '../../config/connections.ts'
+import type { KafkaConnection } from '../../adapters/kafka/options.ts'
+import { kafkaConfigFrom, mongoFrom } from '../../config/connections.ts'
+import { stderrWarn } from '../../config/load.ts'
 import { DaroogheError } from '../../errors.ts'
 import type { DocumentStore } from '../../ports/document-store.ts'
 import { formatSummary } from './analyze-summary.ts'
@@ -26,6 +29,7 @@ export interface AnalyzeFlags {
   input?: string
   topic?: string
   brokers?: string
+  kafkaConfig?: string
   fromBeginning?: boolean
   fromTimestamp?: string
   mongo?: string | boolean
@@ -40,7 +44,7 @@ export interface AnalyzeFlags {
 
 type Source =
   | { kind: 'file'; path: string }
-  | { kind: 'kafka'; brokers: string[]; topic: string; fromTimestampMs?: number }
+  | { kind: 'kafka'; connection: KafkaConnection; topic: string; fromTimestampMs?: number }
   | { kind: 'mongo'; from?: Date; to?: Date }
 
 /** The validated, frozen parameters of a run. */
@@ -101,7 +105,7 @@ export function planAnalyze(flags: AnalyzeFlags, env: Env): AnalyzePlan {
     const from = isoFlag(flags.fromTimestamp, '--from-timestamp')
     source = {
       kind: 'kafka',
-      brokers: brokersFrom(flags.brokers, env),
+      connection: kafkaConfigFrom(flags, env, stderrWarn(env)).connection,
       topic: flags.topic,
       ...(from ? { fromTimestampMs: from.getTime() } : {})
     }
@@ -146,7 +150,7 @@ function rowsOf(plan: AnalyzePlan, skips: SkipCounter, store: DocumentStore | nu
   const s = plan.source
   if (s.kind === 'file') return ndjsonRows(openInput(s.path), skips)
   if (s.kind === 'kafka') {
-    const range = readTopicRange({ brokers: s.brokers, topic: s.topic, fromTimestampMs: s.fromTimestampMs })
+    const range = readTopicRange({ ...s.connection, topic: s.topic, fromTimestampMs: s.fromTimestampMs })
     return logRows(range, skips)
   }
   return storeRows(store!, skips, { from: s.from, to: s.to })
@@ -215,6 +219,7 @@ export function registerAnalyze(program: Command): void {
     .option('-i, --input <file|->', 'source: NDJSON of events or decisions (generate/detect output)')
     .option('--topic <name>', 'source: a Kafka topic, read up to its end offsets at start')
     .option('--brokers <list>', 'Kafka: bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option('--kafka-config <file>', KAFKA_CONFIG_HELP)
     .option('--from-beginning', 'Kafka: from the earliest offset (the default)')
     .option('--from-timestamp <iso>', 'Kafka: from the first record stamped at or after this time')
     .option(

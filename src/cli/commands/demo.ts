@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { KAFKA_CONFIG_HELP, REDIS_CA_HELP } from './connection-flags.ts'
 import { MemoryStateStore } from '../../adapters/memory/index.ts'
 import { MemoryDocumentStore } from '../../adapters/memory/index.ts'
 import { MongoDocumentStore, redactMongoUrl } from '../../adapters/mongo/index.ts'
@@ -17,7 +18,7 @@ import { DEFAULT_REPLY_TOPIC } from '../../domain/reply.ts'
 import { kafkaBackend, memoryBackend } from '../../apps/demo/backend.ts'
 import { DEMO_GROUPS, startDemo, type DemoHandle } from '../../apps/demo/demo.ts'
 import { addBatch, emptyTotals } from '../../apps/detector/index.ts'
-import { brokersFrom, logLevelFrom, mongoFrom, redisFrom } from '../../config/connections.ts'
+import { loadConfig, type Service } from '../../config/load.ts'
 import { LiveView } from '../../apps/live/index.ts'
 import { createLogger } from '../../logger.ts'
 import { Metrics } from '../../observability/metrics.ts'
@@ -33,7 +34,13 @@ type Flags = Record<string, unknown>
 /** `darooghe demo`: the pipeline, the API and the dashboard in one process, with a live status line. */
 async function demoAction(flags: Flags): Promise<void> {
   const env = process.env
-  const log = createLogger('demo', logLevelFrom(flags.logLevel ?? 'warn', {}))
+  // The demo runs on its own log, state and history unless a flag names Kafka, Redis or MongoDB.
+  const uses: Service[] = []
+  if (flags.brokers !== undefined || flags.kafkaConfig !== undefined) uses.push('kafka')
+  if (flags.redis !== undefined) uses.push('redis')
+  if (flags.mongo !== undefined) uses.push('mongo')
+  const config = loadConfig({ ...flags, logLevel: flags.logLevel ?? 'warn' }, env, uses)
+  const log = createLogger('demo', config.logLevel)
   const gen = generatorOptionsFrom({ ...flags, rate: flags.rate ?? '50' }, env, Date.now())
   gen.customers ??= 5_000
   const port = portFrom(flags.port, 8080)
@@ -43,15 +50,15 @@ async function demoAction(flags: Flags): Promise<void> {
   const abort = new AbortController()
   const stop = (): void => abort.abort()
 
-  const brokers = flags.brokers === undefined ? undefined : brokersFrom(flags.brokers, env)
-  const redisUrl = flags.redis === undefined ? undefined : redisFrom(flags.redis, env)
-  const mongoUrl = flags.mongo === undefined ? undefined : mongoFrom(flags.mongo, env)
+  const kafka = config.kafka?.connection
+  const redis = config.redis?.connection
+  const mongoUrl = config.mongo?.url
   const connect = (prefix: string): Promise<StateStore> =>
-    redisUrl === undefined
+    redis === undefined
       ? Promise.resolve(new MemoryStateStore())
       : withRetry(
-          `Redis at ${redact(redisUrl)}`,
-          () => RedisStateStore.connect({ url: redisUrl, keyPrefix: prefix }),
+          `Redis at ${redact(redis.url)}`,
+          () => RedisStateStore.connect({ ...redis, keyPrefix: prefix }),
           log,
           {
             signal: abort.signal,
@@ -68,7 +75,7 @@ async function demoAction(flags: Flags): Promise<void> {
   }
   const totals = emptyTotals()
   const tty = process.stdout.isTTY
-  const backend = brokers ? kafkaBackend(brokers) : memoryBackend(undefined, () => Object.values(DEMO_GROUPS))
+  const backend = kafka ? kafkaBackend(kafka) : memoryBackend(undefined, () => Object.values(DEMO_GROUPS))
   const live = new LiveView()
   // POST /v1/decisions through the demo's own stream (its detector replies on the default topic).
   const decisions = new DecisionService({
@@ -120,7 +127,7 @@ async function demoAction(flags: Flags): Promise<void> {
       signal: abort.signal,
       backend,
       live,
-      ...(brokers ? { fromLatest: true } : {}),
+      ...(kafka ? { fromLatest: true } : {}),
       store: await connect(''),
       documents,
       dedupe: await connect('darooghe:darooghe-demo-dispatcher:'),
@@ -205,7 +212,9 @@ export function registerDemo(program: Command): void {
       'where the dashboard\'s "Report" writes the batch report (default ./darooghe-report)'
     )
     .option('--brokers <list>', 'use Kafka instead of the embedded log (env DAROOGHE_BROKERS)')
+    .option('--kafka-config <file>', KAFKA_CONFIG_HELP)
     .option('--redis <url>', 'keep state in Redis instead of in memory (env DAROOGHE_REDIS)')
+    .option('--redis-ca <file>', REDIS_CA_HELP)
     .option(
       '--mongo <url>',
       'store decisions, alerts and windows in MongoDB (env DAROOGHE_MONGO; default: in this process)'

@@ -1,50 +1,23 @@
 import type { Command } from 'commander'
 import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
 import { NdjsonSink, openInput, readLines, readNdjsonBatches } from '../../adapters/file/index.ts'
-import {
-  Backtest,
-  createProcessor,
-  loadRuleSet,
-  processorOptions,
-  seedProfiles,
-  systemClock,
-  type BacktestReport,
-  type Processor
-} from '../../apps/processor/index.ts'
-import type { RecordLimits } from '../../domain/limits.ts'
+import { Backtest, seedProfiles, systemClock, type BacktestReport } from '../../apps/processor/index.ts'
+import { batchSizeFrom, kafkaDetectConfigFrom, type KafkaDetectFlags } from '../../config/detect.ts'
+import { processorFromFlags, type ScoringFlags } from '../../config/scoring.ts'
 import { DaroogheError } from '../../errors.ts'
-import type { StateStore } from '../../ports/state-store.ts'
-import { fixedClock, type Clock } from '../../stream/clock.ts'
-import { runKafkaDetect, type KafkaDetectFlags } from './detect-kafka.ts'
+import { fixedClock } from '../../stream/clock.ts'
+import { runKafkaDetect } from './detect-kafka.ts'
+import { connectionOptions } from './connection-flags.ts'
 import { runDetectWorkers, workerCount } from './detect-workers.ts'
 
-/** Flags shared by every mode of `darooghe detect`. */
-export interface DetectFlags {
+/** Flags of `darooghe detect` in file mode. */
+export interface DetectFlags extends ScoringFlags {
   input?: string
   output: string
-  rules: string
   now?: string
-  allowedLateness: string
-  alertThreshold: string
-  maxEventAge: string
-  maxClockSkew: string
-  labels?: string
   profiles?: string
   batchSize: string
   quiet?: boolean
-  /** Output topic overrides (Kafka mode); undefined entries keep the defaults. */
-  topics?: Partial<Record<'approved' | 'fraud' | 'alerts' | 'errors', string | undefined>>
-  /** Namespace of the state keys (Kafka mode: the consumer group, like an application id). */
-  keyPrefix?: string
-  /** Comma-separated topics a record may ask to be replied on (request-reply); '' for none. */
-  replyTopics?: string
-  /** Journal size past which a partition's state is snapshotted (e.g. '16MiB'). */
-  stateJournal?: string
-  /** Record limits (src/domain/limits.ts). */
-  maxEventBytes?: string
-  maxDepth?: string
-  maxStringBytes?: string
-  maxFields?: string
 }
 
 /** The options that decide how events are scored, shared by `detect` and `replay`. */
@@ -80,24 +53,6 @@ export function scoringOptions(command: Command): Command {
       'ERR_SCHEMA for a record with more fields (members and elements) than this',
       '1000'
     )
-}
-
-/** The record limits of the flags; unset ones keep their defaults (processorOptions checks them). */
-function limitsFromFlags(flags: DetectFlags): Partial<RecordLimits> {
-  const int = (text: string | undefined, flag: string): number | undefined => {
-    if (text === undefined) return undefined
-    if (!/^\d+$/.test(text.trim()))
-      throw new DaroogheError('USAGE', `${flag} must be a positive integer (got '${text}')`)
-    return Number(text)
-  }
-  return {
-    maxEventBytes:
-      flags.maxEventBytes === undefined ? undefined : parseSize(flags.maxEventBytes, '--max-event-bytes'),
-    maxDepth: int(flags.maxDepth, '--max-depth'),
-    maxStringBytes:
-      flags.maxStringBytes === undefined ? undefined : parseSize(flags.maxStringBytes, '--max-string-bytes'),
-    maxFields: int(flags.maxFields, '--max-fields')
-  }
 }
 
 export function registerDetect(program: Command): void {
@@ -169,76 +124,24 @@ export function registerDetect(program: Command): void {
       '--workers <n>',
       'Kafka mode: run n detector processes in the group, sharing the partitions (default 1)'
     )
-    .action(async (flags: KafkaDetectFlags & { workers?: string }) => {
-      if (flags.input === undefined) {
-        const workers = workerCount(flags.workers)
-        if (workers > 1) {
-          // The children get this command line again, without --workers.
-          await runDetectWorkers(process.argv.slice(2), workers)
-          return
-        }
-        await runKafkaDetect(flags)
+  connectionOptions(detect, { kafka: true, redis: true }, 'Kafka mode: ')
+  detect.action(async (flags: KafkaDetectFlags & DetectFlags & { workers?: string }) => {
+    if (flags.input === undefined) {
+      const workers = workerCount(flags.workers)
+      // Checked once here, before any worker starts; each worker reads the same again.
+      const config = kafkaDetectConfigFrom(flags, process.env)
+      if (workers > 1) {
+        // The children get this command line again, without --workers.
+        await runDetectWorkers(process.argv.slice(2), workers)
         return
       }
-      if (flags.workers !== undefined)
-        throw new DaroogheError('USAGE', '--workers is for Kafka mode, not --input')
-      await runFileDetect(flags)
-    })
-}
-
-/** `4MiB`, `512KiB`, `65536`: a size in bytes. */
-export function parseSize(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB)?\s*$/.exec(text)
-  const bytes = m
-    ? Math.round(Number(m[1]) * (m[2] === 'MiB' ? 1 << 20 : m[2] === 'KiB' ? 1 << 10 : 1))
-    : Number.NaN
-  if (!(bytes >= 0 && bytes <= 256 << 20)) {
-    throw new DaroogheError(
-      'USAGE',
-      `${flag} must be a size from 0 to 256MiB, like 4MiB or 512KiB (got '${text}')`
-    )
-  }
-  return bytes
-}
-
-/** `--reply-topics a,b`: the list, [] for '', undefined (the default) when absent. */
-export function replyTopicsFrom(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined
-  return value
-    .split(',')
-    .map(t => t.trim())
-    .filter(t => t !== '')
-}
-
-/** Builds the processor from the flags common to file and Kafka modes. */
-export function processorFromFlags(
-  flags: DetectFlags,
-  store: StateStore,
-  clock: Clock,
-  delivery: 'state-first' | 'outputs-first' = 'state-first'
-): Processor {
-  const threshold = Number(flags.alertThreshold)
-  if (!(threshold >= 0 && threshold <= 100)) {
-    throw new DaroogheError(
-      'USAGE',
-      `--alert-threshold must be a number from 0 to 100 (got '${flags.alertThreshold}')`
-    )
-  }
-  const options = processorOptions({
-    allowedLatenessMs: parseDuration(flags.allowedLateness, '--allowed-lateness'),
-    alertThreshold: threshold,
-    validation: {
-      maxAgeMs: parseDuration(flags.maxEventAge, '--max-event-age'),
-      maxFutureSkewMs: parseDuration(flags.maxClockSkew, '--max-clock-skew')
-    },
-    limits: limitsFromFlags(flags),
-    collectOutcomes: flags.labels !== undefined,
-    topics: flags.topics,
-    keyPrefix: flags.keyPrefix,
-    replyTopics: replyTopicsFrom(flags.replyTopics),
-    journalMaxBytes: parseSize(flags.stateJournal ?? '16MiB', '--state-journal')
+      await runKafkaDetect(config)
+      return
+    }
+    if (flags.workers !== undefined)
+      throw new DaroogheError('USAGE', '--workers is for Kafka mode, not --input')
+    await runFileDetect(flags)
   })
-  return createProcessor({ store, ruleSet: loadRuleSet(flags.rules), clock, options, delivery })
 }
 
 export interface DetectSummary {
@@ -256,10 +159,7 @@ export interface DetectSummary {
 /** File mode: NDJSON in, the same processor on the in-memory store, NDJSON out. */
 export async function runFileDetect(flags: DetectFlags): Promise<DetectSummary> {
   const nowMs = flags.now === undefined ? undefined : parseIso(flags.now)
-  const batchSize = Number(flags.batchSize)
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new DaroogheError('USAGE', `--batch-size must be a positive integer (got '${flags.batchSize}')`)
-  }
+  const batchSize = batchSizeFrom(flags.batchSize)
   const store = new MemoryStateStore()
   // --now pins processing time too, so the same input always gives the same bytes out.
   const processor = processorFromFlags(flags, store, nowMs === undefined ? systemClock : fixedClock(nowMs))
@@ -324,19 +224,6 @@ export async function runFileDetect(flags: DetectFlags): Promise<DetectSummary> 
     if (!flags.quiet) process.stderr.write(backtest.format(sum.backtest))
   }
   return sum
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/** '30s', '500ms', '2m', '1h', '1d'; a bare number is seconds. */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim())
-  if (!m)
-    throw new DaroogheError(
-      'USAGE',
-      `${flag} must be a duration like 30s, 500ms, 2m, 1h or 1d (got '${text}')`
-    )
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!)
 }
 
 function parseIso(text: string): number {

@@ -1,10 +1,11 @@
 import type { Command } from 'commander'
+import { KAFKA_CONFIG_HELP, REDIS_CA_HELP } from './connection-flags.ts'
 import { KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
 import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
 import { decodeAlerts, Dispatcher, FileAlertSink, HttpAlertSink } from '../../apps/dispatcher/index.ts'
 import { RejectCounter } from '../../apps/guard/record-guard.ts'
-import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
+import { loadConfig } from '../../config/load.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import type { AlertSink } from '../../ports/alert-sink.ts'
@@ -33,8 +34,9 @@ function url(value: string, flag: string): string {
 /** `darooghe dispatch`: alerts topic → file, HTTP, Slack, Discord; summary every interval. */
 async function dispatchAction(flags: Flags): Promise<void> {
   const env = process.env
-  const log = createLogger('dispatch', logLevelFrom(flags.logLevel, env))
-  const brokers = brokersFrom(flags.brokers, env)
+  const config = loadConfig(flags, env, flags.memoryState ? ['kafka'] : ['kafka', 'redis'])
+  const log = createLogger('dispatch', config.logLevel)
+  const kafka = config.kafka!.connection
   const topic = (flags.topic as string | undefined) ?? 'darooghe.fraud_alerts'
   const group = (flags.group as string | undefined) ?? 'darooghe-dispatcher'
   const maxAttempts = positive(flags.maxAttempts, '--max-attempts', 5)
@@ -55,20 +57,14 @@ async function dispatchAction(flags: Flags): Promise<void> {
 
   const metrics = new Metrics()
   // One retry policy (--retry-for) for Kafka and Redis, reported to /health and the metrics.
-  const resilience = resilienceFrom(
-    flags,
-    env,
-    log,
-    flags.memoryState ? ['kafka'] : ['kafka', 'redis'],
-    metrics
-  )
+  const resilience = resilienceFrom(config.retry, log, config.redis ? ['kafka', 'redis'] : ['kafka'], metrics)
   let dedupe: StateStore
-  if (flags.memoryState) dedupe = new MemoryStateStore()
+  const redis = config.redis?.connection
+  if (!redis) dedupe = new MemoryStateStore()
   else {
-    const redisUrl = redisFrom(flags.redis, env)
     dedupe = await withRetry(
-      `connect to Redis at ${redact(redisUrl)}`,
-      () => RedisStateStore.connect({ url: redisUrl, keyPrefix: `darooghe:${group}:` }),
+      `connect to Redis at ${redact(redis.url)}`,
+      () => RedisStateStore.connect({ ...redis, keyPrefix: `darooghe:${group}:` }),
       log,
       retryOptions(resilience, { dependency: 'redis' })
     )
@@ -98,7 +94,7 @@ async function dispatchAction(flags: Flags): Promise<void> {
     onReject: r => countRejected('dispatch', r.kind)
   })
   const consumer = new KafkaLogConsumer({
-    brokers,
+    ...kafka,
     groupId: group,
     topics: [topic],
     maxBatchRecords: 500,
@@ -108,8 +104,8 @@ async function dispatchAction(flags: Flags): Promise<void> {
   const summaryTopic = (flags.summaryTopic as string | undefined) ?? 'darooghe.dispatch_summary'
   // A summary waits at most 10 s for Kafka: the next one (or the one at exit) follows.
   const summaryProducer = new KafkaLogProducer({
-    brokers,
     clientId: 'darooghe-dispatch',
+    ...kafka,
     resilience: {
       ...resilience,
       policy: { ...resilience.policy, retryForMs: Math.min(resilience.policy.retryForMs ?? Infinity, 10_000) }
@@ -175,9 +171,11 @@ export function registerDispatch(program: Command): void {
     )
     .option('--metrics-port <n>', 'serve /metrics and /health of this dispatcher on 127.0.0.1:<n>')
     .option('--brokers <list>', 'Kafka bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option('--kafka-config <file>', KAFKA_CONFIG_HELP)
     .option('--topic <name>', 'alerts topic (default darooghe.fraud_alerts)')
     .option('--group <id>', 'consumer group (default darooghe-dispatcher)')
     .option('--redis <url>', 'Redis for delivery dedupe across restarts (env DAROOGHE_REDIS)')
+    .option('--redis-ca <file>', REDIS_CA_HELP)
     .option('--memory-state', 'dedupe in this process only (not across restarts)')
     .option(
       '--retry-for <duration>',

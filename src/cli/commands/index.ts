@@ -10,6 +10,7 @@ import { registerAnalyze } from './analyze.ts'
 import { registerStore } from './store.ts'
 import { registerWindows } from './windows.ts'
 import { registerReplay } from './replay.ts'
+import { registerConfig } from './config.ts'
 
 type Register = (program: Command) => void
 
@@ -24,7 +25,8 @@ const commands: Register[] = [
   registerWindows,
   registerAnalyze,
   registerReplay,
-  registerBench
+  registerBench,
+  registerConfig
 ]
 
 export function registerCommands(program: Command): void {

@@ -1,10 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Command } from 'commander'
+import { KAFKA_CONFIG_HELP } from './connection-flags.ts'
 import { KafkaLogAdmin, KafkaLogProducer } from '../../adapters/kafka/index.ts'
 import { createGenerator, createNdjsonWriter, createPacer, labelLine } from '../../apps/generator/index.ts'
 import type { NdjsonWriter } from '../../apps/generator/index.ts'
 import { runProducer, SentLog } from '../../apps/producer/index.ts'
-import { brokersFrom, logLevelFrom } from '../../config/connections.ts'
+import type { KafkaConnection } from '../../adapters/kafka/options.ts'
+import { loadConfig } from '../../config/load.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger, type Logger } from '../../logger.ts'
 import { kafkaError } from '../../adapters/kafka/errors.ts'
@@ -57,8 +59,10 @@ async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 async function produceAction(flags: Flags): Promise<void> {
   const env = process.env
-  const log = createLogger('produce', logLevelFrom(flags.logLevel, env))
-  const brokers = brokersFrom(flags.brokers, env)
+  const config = loadConfig(flags, env, ['kafka'])
+  const log = createLogger('produce', config.logLevel)
+  const kafka = config.kafka!.connection
+  const brokers = kafka.brokers
   const topic = (flags.topic as string | undefined) ?? env.TRANSACTIONS_TOPIC ?? 'darooghe.transactions'
   const partitions = positiveInt(flags.partitions, '--partitions', 6)
   const batchSize = positiveInt(flags.batchSize, '--batch-size', 2_000)
@@ -79,11 +83,11 @@ async function produceAction(flags: Flags): Promise<void> {
   if (init !== undefined && genOptions.history === undefined) genOptions.history = DEFAULT_HISTORY_EVENTS
 
   // One retry policy (--retry-for) for every call to Kafka.
-  const resilience = resilienceFrom(flags, env, log, ['kafka'])
+  const resilience = resilienceFrom(config.retry, log, ['kafka'])
   // Init mode decides what happens to the topic and the history before the live stream.
   await withRetry(
     `prepare the topic on Kafka at ${brokers.join(',')}`,
-    () => prepareTopic(brokers, topic, partitions, init, genOptions, log),
+    () => prepareTopic(kafka, topic, partitions, init, genOptions, log),
     log,
     retryOptions(resilience, { initialMs: 250, dependency: 'kafka' })
   )
@@ -92,7 +96,7 @@ async function produceAction(flags: Flags): Promise<void> {
   const warning = capacityWarning(generator.options)
   if (warning) log.warn(warning)
   const producer = new KafkaLogProducer({
-    brokers,
+    ...kafka,
     idempotent: acks === 'all',
     acks: acks as 'all' | 'leader' | 'none',
     // One client-level retry; our loop retries the same batch with backoff and logs it.
@@ -149,14 +153,14 @@ async function produceAction(flags: Flags): Promise<void> {
 }
 
 async function prepareTopic(
-  brokers: string[],
+  kafka: KafkaConnection,
   topic: string,
   partitions: number,
   init: InitMode | undefined,
   genOptions: GeneratorOptions,
   log: Logger
 ): Promise<void> {
-  const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
+  const admin = new KafkaLogAdmin({ ...kafka, retries: 0, timeoutMs: 5_000 })
   try {
     const existing = (await admin.listTopics()).find(t => t.name === topic)
     if (init === 'flush' && existing) {
@@ -198,6 +202,7 @@ export function registerProduce(program: Command): void {
       '--brokers <list>',
       'Kafka bootstrap brokers host:port[,…] (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)'
     )
+    .option('--kafka-config <file>', KAFKA_CONFIG_HELP)
     .option('--topic <name>', 'topic to write (env TRANSACTIONS_TOPIC; default darooghe.transactions)')
     .option('--unpaced', 'send at once, keeping the event times of --rate (backfills and benchmarks)')
     .option('--nominal-rate <n>', 'with --rate max: the event-time spacing in events/s (default 50000)')

@@ -1,11 +1,12 @@
 import type { Command } from 'commander'
 import { KafkaLogAdmin } from '../../adapters/kafka/index.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
-import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
+import { kafkaDetectConfigFrom, type KafkaDetectFlags } from '../../config/detect.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
+import { connectionOptions } from './connection-flags.ts'
 import { scoringOptions } from './detect.ts'
-import { runKafkaDetect, type KafkaDetectFlags } from './detect-kafka.ts'
+import { runKafkaDetect } from './detect-kafka.ts'
 
 interface ReplayFlags extends KafkaDetectFlags {
   fromBeginning?: boolean
@@ -47,13 +48,16 @@ function startPoint(flags: ReplayFlags): 'beginning' | number {
  */
 async function replayAction(flags: ReplayFlags): Promise<void> {
   const env = process.env
-  const log = createLogger('replay', logLevelFrom(flags.logLevel, env))
   const from = startPoint(flags)
-  const brokers = brokersFrom(flags.brokers, env)
-  const topic = flags.topic ?? env.TRANSACTIONS_TOPIC ?? 'darooghe.transactions'
   const group =
     flags.group ?? `darooghe-replay-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`
-  const admin = new KafkaLogAdmin({ brokers, retries: 1, timeoutMs: 5_000 })
+  // Every flag is checked before the group's offsets move.
+  const config = kafkaDetectConfigFrom({ ...flags, group, untilEnd: !flags.follow }, env)
+  const log = createLogger('replay', config.common.logLevel)
+  const kafka = config.common.kafka!.connection
+  const brokers = kafka.brokers
+  const topic = config.input
+  const admin = new KafkaLogAdmin({ ...kafka, retries: 1, timeoutMs: 5_000 })
   try {
     const partitions = (await admin.listTopics()).find(t => t.name === topic)?.partitions ?? 0
     if (partitions === 0)
@@ -77,9 +81,13 @@ async function replayAction(flags: ReplayFlags): Promise<void> {
   } finally {
     await admin.close().catch(() => {})
   }
-  if (flags.freshState && !flags.memoryState) {
-    const url = redisFrom(flags.redis, env)
-    const store = await RedisStateStore.connect({ url, keyPrefix: `darooghe:${group}:` })
+  if (flags.freshState && config.common.redis) {
+    const { url, ca } = config.common.redis.connection
+    const store = await RedisStateStore.connect({
+      url,
+      keyPrefix: `darooghe:${group}:`,
+      ...(ca ? { ca } : {})
+    })
     try {
       await store.clear()
       log.info({ group, redis: redact(url) }, 'state of the group dropped')
@@ -88,7 +96,7 @@ async function replayAction(flags: ReplayFlags): Promise<void> {
     }
   }
   process.stderr.write(`replay: ${topic} into group ${group}${flags.follow ? '' : ', until caught up'}\n`)
-  await runKafkaDetect({ ...flags, group, topic, untilEnd: !flags.follow })
+  await runKafkaDetect(config)
 }
 
 export function registerReplay(program: Command): void {
@@ -113,11 +121,12 @@ export function registerReplay(program: Command): void {
     .option('--fraud-topic <name>', 'fraud decisions (default darooghe.transactions.fraud)')
     .option('--alerts-topic <name>', 'alerts (default darooghe.fraud_alerts)')
     .option('--errors-topic <name>', 'validation failures (default darooghe.error_logs)')
+  connectionOptions(replay, { kafka: true, redis: true })
   scoringOptions(replay)
   replay
     .option('--status-interval <s>', 'seconds between status log lines (0: none)', '10')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
     .action(async (flags: ReplayFlags) => {
-      await replayAction({ ...flags, output: '-' })
+      await replayAction(flags)
     })
 }

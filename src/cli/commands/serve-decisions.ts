@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
 import { KafkaDecisionBus } from '../../adapters/kafka/decision-bus.ts'
+import type { KafkaConnection } from '../../adapters/kafka/options.ts'
+import type { RedisConnection } from '../../adapters/redis/connection.ts'
 import { MemoryDecisionStore } from '../../adapters/memory/decision-store.ts'
 import { RedisDecisionStore } from '../../adapters/redis/decision-store.ts'
 import { redact } from '../../adapters/redis/state-store.ts'
@@ -9,7 +11,7 @@ import { DaroogheError } from '../../errors.ts'
 import type { Logger } from '../../logger.ts'
 import type { DecisionStore } from '../../ports/decision-store.ts'
 import { retryOptions, withRetry, type Resilience } from '../../retry.ts'
-import { parseDuration } from './detect.ts'
+import { parseDuration } from '../../config/units.ts'
 
 type Flags = Record<string, unknown>
 type Env = Readonly<Record<string, string | undefined>>
@@ -86,30 +88,30 @@ export interface DecisionsSetup {
  */
 export async function decisionsFrom(
   s: DecisionSettings,
-  o: { brokers: string[]; redisUrl: string | null; log: Logger; resilience: Resilience }
+  o: { kafka: KafkaConnection; redis: RedisConnection | null; log: Logger; resilience: Resilience }
 ): Promise<DecisionsSetup> {
   const { timeoutMs, ttlMs, topic, replyTopic, keyPrefix } = s
   let store: DecisionStore
-  if (o.redisUrl === null) store = new MemoryDecisionStore()
+  const redis = o.redis
+  if (redis === null) store = new MemoryDecisionStore()
   else {
-    const url = o.redisUrl
     store = await withRetry(
-      `connect to Redis at ${redact(url)}`,
-      () => RedisDecisionStore.connect({ url, keyPrefix }),
+      `connect to Redis at ${redact(redis.url)}`,
+      () => RedisDecisionStore.connect({ ...redis, keyPrefix }),
       o.log,
       retryOptions(o.resilience, { dependency: 'redis' })
     )
   }
   const bus = new KafkaDecisionBus({
-    brokers: o.brokers,
     clientId: 'darooghe-serve',
+    ...o.kafka,
     input: topic,
     replies: replyTopic,
     log: o.log,
     resilience: o.resilience
   })
   const service = new DecisionService({ bus, store, topic, replyTopic, timeoutMs, ttlMs, log: o.log })
-  const where = o.redisUrl === null ? 'in this process' : `in Redis under '${keyPrefix}'`
+  const where = redis === null ? 'in this process' : `in Redis under '${keyPrefix}'`
   return {
     service,
     describe: `decisions: POST /v1/decisions → ${topic}, replies on ${replyTopic}, timeout ${timeoutMs} ms, ids kept ${where}`

@@ -1,10 +1,11 @@
 import type { Command } from 'commander'
+import { KAFKA_CONFIG_HELP, REDIS_CA_HELP } from './connection-flags.ts'
 import { MongoClient } from 'mongodb'
 import { KafkaLogAdmin } from '../../adapters/kafka/index.ts'
 import { RedisStateStore } from '../../adapters/redis/state-store.ts'
 import { buildApi, listen } from '../../apps/api/index.ts'
 import { KafkaTopicBrowser, LiveView, startKafkaFeed } from '../../apps/live/index.ts'
-import { brokersFrom, logLevelFrom, mongoFrom, redisFrom } from '../../config/connections.ts'
+import { loadConfig } from '../../config/load.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import { Metrics } from '../../observability/metrics.ts'
@@ -33,39 +34,39 @@ export function portFrom(value: unknown, fallback: number): number {
 /** `darooghe serve`: the HTTP API (health of each dependency, metrics, alerts in, alerts out). */
 async function serveAction(flags: Flags): Promise<void> {
   const env = process.env
-  const log = createLogger('serve', logLevelFrom(flags.logLevel, env))
+  const config = loadConfig(flags, env, ['kafka', 'redis', 'mongo'])
+  const log = createLogger('serve', config.logLevel)
   const listenPort = portFrom(flags.port ?? env.DAROOGHE_PORT, 8080)
   const host = (flags.host as string | undefined) ?? '127.0.0.1'
-  const brokers = brokersFrom(flags.brokers, env)
-  const redisUrl = redisFrom(flags.redis, env)
-  const mongoUrl = mongoFrom(flags.mongo, env)
+  const kafka = config.kafka!.connection
+  const brokers = kafka.brokers
+  const redis = config.redis!.connection
+  const mongoUrl = config.mongo!.url
   const token = (flags.token as string | undefined) ?? env.DAROOGHE_ALERTS_TOKEN
 
   // Dependency checks connect lazily and are cheap to repeat; a down service is reported, not fatal.
-  const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 2_000 })
+  const admin = new KafkaLogAdmin({ ...kafka, retries: 0, timeoutMs: 2_000 })
   const conn: { redis: RedisStateStore | null } = { redis: null }
   const mongo = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 1_500 })
   const metrics = new Metrics()
   // With Kafka named explicitly, the dashboard is fed from it: a LiveView in a group of its own
   // (starting at the end of the topics: it shows now, not the history) and the topic browser.
-  const kafkaNamed =
-    flags.brokers !== undefined || env.DAROOGHE_BROKERS !== undefined || env.KAFKA_BROKER_URL !== undefined
+  const kafkaNamed = config.kafka!.named
   const countRejected = recordsRejectedCounter(metrics.registry)
   const liveRejects = new RejectCounter({ log, reader: 'live', onReject: r => countRejected('live', r.kind) })
   const live = kafkaNamed ? new LiveView({ onReject: r => liveRejects.add(r) }) : undefined
-  const browser = kafkaNamed ? new KafkaTopicBrowser({ brokers, clientId: 'darooghe-serve' }) : undefined
+  const browser = kafkaNamed ? new KafkaTopicBrowser({ clientId: 'darooghe-serve', ...kafka }) : undefined
   const liveGroup = (flags.liveGroup as string | undefined) ?? 'darooghe-live'
   // The live view's consumer retries through a Kafka outage (--retry-for); /health says so.
-  const resilience = resilienceFrom(flags, env, log, kafkaNamed ? ['kafka'] : [], metrics)
+  const resilience = resilienceFrom(config.retry, log, kafkaNamed ? ['kafka'] : [], metrics)
   // POST /v1/decisions needs Kafka; its ids go to Redis when Redis is named too.
   const decisionSettings = decisionSettingsFrom(flags, env)
   if (kafkaNamed) checkDecisionAccess(flags, env, host)
-  const redisNamed =
-    flags.redis !== undefined || env.DAROOGHE_REDIS !== undefined || env.REDIS_URL !== undefined
+  const redisNamed = config.redis!.named
   const decisions = kafkaNamed
     ? await decisionsFrom(decisionSettings, {
-        brokers,
-        redisUrl: redisNamed ? redisUrl : null,
+        kafka,
+        redis: redisNamed ? redis : null,
         log,
         resilience
       })
@@ -83,7 +84,7 @@ async function serveAction(flags: Flags): Promise<void> {
     health: {
       kafka: async () => (await admin.listTopics(), true),
       redis: async () => {
-        conn.redis ??= await RedisStateStore.connect({ url: redisUrl, connectTimeoutMs: 1_500 })
+        conn.redis ??= await RedisStateStore.connect({ ...redis, connectTimeoutMs: 1_500 })
         return conn.redis.ping()
       },
       mongo: async () => {
@@ -121,7 +122,7 @@ async function serveAction(flags: Flags): Promise<void> {
       (decisions ? `${decisions.describe}\n` : 'decisions: unavailable (give --brokers)\n')
   )
   const feed = live
-    ? startKafkaFeed({ brokers, clientId: 'darooghe-serve', live, groupId: liveGroup, log, resilience })
+    ? startKafkaFeed({ clientId: 'darooghe-serve', ...kafka, live, groupId: liveGroup, log, resilience })
     : undefined
   let stop: () => void = () => {}
   const stopped = new Promise<void>(resolve => (stop = resolve))
@@ -168,12 +169,14 @@ export function registerServe(program: Command): void {
       '--brokers <list>',
       'Kafka for /health, the dashboard and /v1/decisions (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)'
     )
+    .option('--kafka-config <file>', KAFKA_CONFIG_HELP)
     .option('--live-group <id>', "the dashboard's consumer group (default darooghe-live)")
     .option(
       '--retry-for <duration>',
       "give up once the dashboard's Kafka has been failing this long, e.g. 30s, 10m, 1h (env DAROOGHE_RETRY_FOR; default unlimited)"
     )
     .option('--redis <url>', 'Redis for /health and the ids of /v1/decisions (env DAROOGHE_REDIS)')
+    .option('--redis-ca <file>', REDIS_CA_HELP)
     .option('--mongo <url>', 'MongoDB for /health (env DAROOGHE_MONGO)')
     .option('--log-level <level>', 'error | warn | info | debug (env LOG_LEVEL)')
   decisionOptions(serve).action(async (_o: Flags, command: Command) => {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
+import { KAFKA_CONFIG_HELP } from './connection-flags.ts'
 import { KafkaLogAdmin, KafkaLogConsumer } from '../../adapters/kafka/index.ts'
 import { MongoDocumentStore, redactMongoUrl } from '../../adapters/mongo/index.ts'
 import { runStore, storeTopics, type StoreTopics, type StoreTotals } from '../../apps/store/index.ts'
-import { brokersFrom, logLevelFrom, mongoFrom } from '../../config/connections.ts'
+import { loadConfig } from '../../config/load.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import { kafkaError } from '../../adapters/kafka/errors.ts'
@@ -76,9 +77,11 @@ function topicsFrom(flags: StoreFlags, env: NodeJS.ProcessEnv): StoreTopics {
 /** `darooghe store`: the processor's outputs and the window aggregates into MongoDB. */
 async function storeAction(flags: StoreFlags): Promise<void> {
   const env = process.env
-  const log = createLogger('store', logLevelFrom(flags.logLevel, env))
-  const brokers = brokersFrom(flags.brokers, env)
-  const mongoUrl = mongoFrom(flags.mongo, env)
+  const config = loadConfig(flags, env, ['kafka', 'mongo'])
+  const log = createLogger('store', config.logLevel)
+  const kafka = config.kafka!.connection
+  const brokers = kafka.brokers
+  const mongoUrl = config.mongo!.url
   const groupId = flags.group ?? 'darooghe-store'
   const topics = topicsFrom(flags, env)
   const batchSize = integer(flags.batchSize, '--batch-size', 1)
@@ -100,7 +103,7 @@ async function storeAction(flags: StoreFlags): Promise<void> {
   const metrics = new Metrics()
   const countRejected = recordsRejectedCounter(metrics.registry)
   // One retry policy (--retry-for) for Kafka and MongoDB, reported to /health and the metrics.
-  const resilience = resilienceFrom(flags, env, log, ['kafka', 'mongo'], metrics)
+  const resilience = resilienceFrom(config.retry, log, ['kafka', 'mongo'], metrics)
   const retry = (dependency: 'kafka' | 'mongo') =>
     retryOptions(resilience, { signal: abort.signal, dependency })
   let api: Awaited<ReturnType<typeof startMetricsApi>> | null = null
@@ -122,7 +125,7 @@ async function storeAction(flags: StoreFlags): Promise<void> {
     await withRetry(
       `create the topics on Kafka at ${brokers.join(',')}`,
       async () => {
-        const admin = new KafkaLogAdmin({ brokers, retries: 0, timeoutMs: 5_000 })
+        const admin = new KafkaLogAdmin({ ...kafka, retries: 0, timeoutMs: 5_000 })
         try {
           await admin.createTopics(names.map(name => ({ name, partitions })))
         } catch (cause) {
@@ -135,12 +138,12 @@ async function storeAction(flags: StoreFlags): Promise<void> {
       retry('kafka')
     )
     consumer = new KafkaLogConsumer({
-      brokers,
+      clientId: 'darooghe-store',
+      ...kafka,
       groupId,
       topics: names,
       maxBatchRecords: batchSize,
       fromBeginning: flags.fromBeginning === true,
-      clientId: 'darooghe-store',
       resilience
     })
     log.info(
@@ -197,6 +200,7 @@ export function registerStore(program: Command): void {
       "store the processor's outputs and the window aggregates in MongoDB: idempotent bulk upserts, offsets committed after the write"
     )
     .option('--brokers <list>', 'Kafka bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option('--kafka-config <file>', KAFKA_CONFIG_HELP)
     .option(
       '--mongo <url>',
       'MongoDB URL; its path names the database (env DAROOGHE_MONGO; default mongodb://127.0.0.1:27017/darooghe)'

@@ -1,10 +1,11 @@
 import type { Command } from 'commander'
+import { KAFKA_CONFIG_HELP, REDIS_CA_HELP } from './connection-flags.ts'
 import { KafkaLogConsumer, KafkaLogProducer } from '../../adapters/kafka/index.ts'
 import { MemoryStateStore } from '../../adapters/memory/state-store.ts'
 import { RedisStateStore, redact } from '../../adapters/redis/state-store.ts'
 import { DEFAULT_TOPICS } from '../../apps/processor/index.ts'
 import { ANALYTICS_TOPIC, runWindows } from '../../apps/windows/index.ts'
-import { brokersFrom, logLevelFrom, redisFrom } from '../../config/connections.ts'
+import { loadConfig } from '../../config/load.ts'
 import { DaroogheError } from '../../errors.ts'
 import { createLogger } from '../../logger.ts'
 import type { StateStore } from '../../ports/state-store.ts'
@@ -27,8 +28,9 @@ function lateness(value: unknown): number {
 /** `darooghe windows`: decided transactions → 1-minute sliding and 5-minute tumbling aggregates. */
 async function windowsAction(flags: Flags): Promise<void> {
   const env = process.env
-  const log = createLogger('windows', logLevelFrom(flags.logLevel, env))
-  const brokers = brokersFrom(flags.brokers, env)
+  const config = loadConfig(flags, env, flags.memoryState ? ['kafka'] : ['kafka', 'redis'])
+  const log = createLogger('windows', config.logLevel)
+  const kafka = config.kafka!.connection
   const group = (flags.group as string | undefined) ?? 'darooghe-windows'
   const inputs = [
     (flags.approvedTopic as string | undefined) ?? DEFAULT_TOPICS.approved,
@@ -39,20 +41,14 @@ async function windowsAction(flags: Flags): Promise<void> {
   const metrics = new Metrics()
   const countRejected = recordsRejectedCounter(metrics.registry)
   // One retry policy (--retry-for) for Kafka and Redis, reported to /health and the metrics.
-  const resilience = resilienceFrom(
-    flags,
-    env,
-    log,
-    flags.memoryState ? ['kafka'] : ['kafka', 'redis'],
-    metrics
-  )
+  const resilience = resilienceFrom(config.retry, log, config.redis ? ['kafka', 'redis'] : ['kafka'], metrics)
   let store: StateStore
-  if (flags.memoryState) store = new MemoryStateStore()
+  const redis = config.redis?.connection
+  if (!redis) store = new MemoryStateStore()
   else {
-    const redisUrl = redisFrom(flags.redis, env)
     store = await withRetry(
-      `connect to Redis at ${redact(redisUrl)}`,
-      () => RedisStateStore.connect({ url: redisUrl, keyPrefix: `darooghe:${group}:` }),
+      `connect to Redis at ${redact(redis.url)}`,
+      () => RedisStateStore.connect({ ...redis, keyPrefix: `darooghe:${group}:` }),
       log,
       retryOptions(resilience, { dependency: 'redis' })
     )
@@ -67,13 +63,13 @@ async function windowsAction(flags: Flags): Promise<void> {
         )
       : null
   const consumer = new KafkaLogConsumer({
-    brokers,
+    ...kafka,
     groupId: group,
     topics: inputs,
     maxBatchRecords: 5_000,
     resilience
   })
-  const producer = new KafkaLogProducer({ brokers, resilience })
+  const producer = new KafkaLogProducer({ ...kafka, resilience })
   const abort = new AbortController()
   const stop = (): void => {
     abort.abort()
@@ -114,12 +110,14 @@ export function registerWindows(program: Command): void {
       'live analytics: 1-minute windows sliding by 20 s and 5-minute tumbling windows of the decided transactions, to darooghe.analytics'
     )
     .option('--brokers <list>', 'Kafka bootstrap brokers (env DAROOGHE_BROKERS, KAFKA_BROKER_URL)')
+    .option('--kafka-config <file>', KAFKA_CONFIG_HELP)
     .option('--approved-topic <name>', `approved decisions (default ${DEFAULT_TOPICS.approved})`)
     .option('--fraud-topic <name>', `fraud decisions (default ${DEFAULT_TOPICS.fraud})`)
     .option('--topic <name>', `where windows are published (default ${ANALYTICS_TOPIC})`)
     .option('--group <id>', 'consumer group (default darooghe-windows)')
     .option('--allowed-lateness <s>', 'seconds an event may trail the largest event time seen (default 10)')
     .option('--redis <url>', 'Redis for the open windows across restarts (env DAROOGHE_REDIS)')
+    .option('--redis-ca <file>', REDIS_CA_HELP)
     .option('--memory-state', 'keep open windows in this process only (lost on restart)')
     .option('--metrics-port <n>', 'serve /metrics and /health of this stage on 127.0.0.1:<n>')
     .option(
