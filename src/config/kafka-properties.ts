@@ -46,6 +46,12 @@ function fail(p: Property | string, message: string): never {
 function sortKeys(properties: readonly Property[], warn: Warn): Map<KafkaKey, Property> {
   const known = new Map<KafkaKey, Property>()
   const warned = new Set<string>()
+  // A file shared with the Java client names the same CA and certificate twice: as PEM for
+  // us and librdkafka, as a keystore for Java. Its keystore keys then say nothing new.
+  const present = new Set(properties.map(p => p.key))
+  const covered = (key: string) =>
+    (key.startsWith('ssl.truststore.') && present.has('ssl.ca.location')) ||
+    (key.startsWith('ssl.keystore.') && present.has('ssl.certificate.location'))
   for (const p of properties) {
     const key = p.key
     if ((KAFKA_KEYS as readonly string[]).includes(key)) {
@@ -59,6 +65,7 @@ function sortKeys(properties: readonly Property[], warn: Warn): Map<KafkaKey, Pr
       if (meant) fail(p, `unknown property '${key}': did you mean '${meant}'?`)
     }
     warned.add(key)
+    if (covered(key)) continue
     warn(
       `kafka config ${at(p)}: ${advice ? `'${key}' is ignored: ${advice}` : `ignoring property '${key}' (Darooghe does not use it)`}`
     )

@@ -378,3 +378,26 @@ test('loadConfig: one deeply frozen configuration; the report masks every secret
     'settings'
   ])
 })
+
+test('a Java truststore beside ssl.ca.location says nothing; alone, it is warned about with the fix', () => {
+  const shared = collect()
+  const ca = join(dir, 'ca.pem')
+  kafkaConfigFrom(
+    {
+      kafkaConfig: file(
+        `security.protocol=SSL\nssl.ca.location=${ca}\n#\rssl.truststore.type=PEM\n#\rssl.truststore.location=${ca}\n`
+      )
+    },
+    {},
+    shared.warn
+  )
+  assert.deepEqual(shared.lines, [])
+  const alone = collect()
+  kafkaConfigFrom(
+    { kafkaConfig: file(`security.protocol=SSL\nssl.truststore.location=${ca}\n`) },
+    {},
+    alone.warn
+  )
+  assert.equal(alone.lines.length, 1)
+  assert.match(alone.lines[0]!, /'ssl\.truststore\.location' is ignored: .*set ssl\.ca\.location/)
+})
