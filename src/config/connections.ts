@@ -109,13 +109,20 @@ export function kafkaConfigFrom(
       label: 'default'
     }
   const brokers = splitBrokers(chosen)
+  const pathEnv = env.DAROOGHE_KAFKA_DATA_PATH
+  if (pathEnv !== undefined && pathEnv !== '' && pathEnv !== 'direct' && pathEnv !== 'library')
+    throw new DaroogheError(
+      'CONFIG',
+      `DAROOGHE_KAFKA_DATA_PATH must be direct or library (got '${pathEnv}'): fix or unset it`
+    )
+  const dataPath = pathEnv ? (pathEnv as 'direct' | 'library') : file?.dataPath
   const connection: KafkaConnection = {
     brokers,
     ...(file?.clientId ? { clientId: file.clientId } : {}),
     ...(file?.tls ? { tls: file.tls } : {}),
     ...(file?.sasl ? { sasl: file.sasl } : {}),
     ...(file?.compression ? { compression: file.compression } : {}),
-    ...(file?.dataPath ? { dataPath: file.dataPath } : {})
+    ...(dataPath ? { dataPath } : {})
   }
   const settings: Setting[] = [
     ...(fileFrom ? [{ name: 'kafka-config', value: fileFrom.value, source: fileFrom.source }] : []),
@@ -126,7 +133,11 @@ export function kafkaConfigFrom(
       { name: 'compression.type', value: 'none', source: 'default' },
       { name: 'darooghe.kafka.data.path', value: 'direct', source: 'default' }
     ])
-  ]
+  ].map(s =>
+    pathEnv && s.name === 'darooghe.kafka.data.path'
+      ? { name: s.name, value: pathEnv, source: 'env DAROOGHE_KAFKA_DATA_PATH' }
+      : s
+  )
   return {
     connection,
     named: given !== undefined || fileFrom !== undefined,

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/logger.ts'
 import type { LogRecord } from '../../src/ports/log.ts'
 import { start, type Running } from '../helpers/cli.ts'
 import { DATA_PATHS } from '../helpers/data-paths.ts'
+import type { KafkaDataPath } from '../../src/adapters/kafka/options.ts'
 import { KAFKA_BROKERS, REDIS_URL, uniqueName, waitFor } from '../helpers/services.ts'
 import {
   clearStateAfter,
@@ -214,16 +215,16 @@ async function referenceDecisions(records: readonly GeneratedRecord[], partition
   return out
 }
 
-function startDetector(topics: Topics, group: string, extra: string[] = []): Running {
-  return start([
-    'detect',
-    ...extra,
-    ...detectorArgs(topics, group),
-    '--batch-size',
-    '1000',
-    '--log-level',
-    'warn'
-  ])
+function startDetector(
+  topics: Topics,
+  group: string,
+  dataPath: KafkaDataPath,
+  extra: string[] = []
+): Running {
+  return start(
+    ['detect', ...extra, ...detectorArgs(topics, group), '--batch-size', '1000', '--log-level', 'warn'],
+    { env: { DAROOGHE_KAFKA_DATA_PATH: dataPath } }
+  )
 }
 
 async function committedTotal(group: string, topic: string): Promise<number> {
@@ -263,87 +264,89 @@ async function checkNothingLostNorDoubleCounted(topics: Topics, records: Generat
   }
 }
 
-test('detector killed with SIGKILL three times mid-stream: nothing lost, state never double-counted', async t => {
-  const topics = await makeTopics(t)
-  const records = generate(15_000, 'detector-kill')
-  await produceAll(topics.input, records)
-  const group = uniqueName('g-kill')
-  clearStateAfter(t, group)
-  const marks = [2_000, 6_000, 10_000]
-  for (const mark of marks) {
-    const d = startDetector(topics, group)
-    t.after(() => d.child.kill('SIGKILL'))
-    await waitFor(async () => (await committedTotal(group, topics.input)) >= mark, {
-      what: `commits past ${mark}`,
+for (const dataPath of DATA_PATHS) {
+  test(`detector killed with SIGKILL three times mid-stream (${dataPath} data path): nothing lost, state never double-counted`, async t => {
+    const topics = await makeTopics(t)
+    const records = generate(15_000, 'detector-kill')
+    await produceAll(topics.input, records)
+    const group = uniqueName('g-kill')
+    clearStateAfter(t, group)
+    const marks = [2_000, 6_000, 10_000]
+    for (const mark of marks) {
+      const d = startDetector(topics, group, dataPath)
+      t.after(() => d.child.kill('SIGKILL'))
+      await waitFor(async () => (await committedTotal(group, topics.input)) >= mark, {
+        what: `commits past ${mark}`,
+        timeoutMs: 90_000,
+        intervalMs: 100
+      })
+      d.child.kill('SIGKILL')
+      await d.exited
+    }
+    const last = startDetector(topics, group, dataPath)
+    t.after(() => last.child.kill('SIGKILL'))
+    await waitCommitted(group, topics.input)
+    last.child.kill('SIGTERM')
+    await last.exited
+    await checkNothingLostNorDoubleCounted(topics, records)
+  })
+
+  test(`two detectors in one group, one killed (${dataPath} data path): the other takes its partitions and decides every event`, async t => {
+    const topics = await makeTopics(t)
+    const records = generate(10_000, 'detector-pair')
+    const group = uniqueName('g-pair')
+    clearStateAfter(t, group)
+    const a = startDetector(topics, group, dataPath)
+    const b = startDetector(topics, group, dataPath)
+    t.after(() => a.child.kill('SIGKILL'))
+    t.after(() => b.child.kill('SIGKILL'))
+    await produceAll(topics.input, records.slice(0, 4_000))
+    await waitFor(async () => (await committedTotal(group, topics.input)) >= 2_000, {
+      what: 'the pair to start deciding',
       timeoutMs: 90_000,
       intervalMs: 100
     })
-    d.child.kill('SIGKILL')
-    await d.exited
-  }
-  const last = startDetector(topics, group)
-  t.after(() => last.child.kill('SIGKILL'))
-  await waitCommitted(group, topics.input)
-  last.child.kill('SIGTERM')
-  await last.exited
-  await checkNothingLostNorDoubleCounted(topics, records)
-})
-
-test('two detectors in one group, one killed: the other takes its partitions and decides every event', async t => {
-  const topics = await makeTopics(t)
-  const records = generate(10_000, 'detector-pair')
-  const group = uniqueName('g-pair')
-  clearStateAfter(t, group)
-  const a = startDetector(topics, group)
-  const b = startDetector(topics, group)
-  t.after(() => a.child.kill('SIGKILL'))
-  t.after(() => b.child.kill('SIGKILL'))
-  await produceAll(topics.input, records.slice(0, 4_000))
-  await waitFor(async () => (await committedTotal(group, topics.input)) >= 2_000, {
-    what: 'the pair to start deciding',
-    timeoutMs: 90_000,
-    intervalMs: 100
+    a.child.kill('SIGKILL')
+    await a.exited
+    await produceAll(topics.input, records.slice(4_000))
+    await waitCommitted(group, topics.input)
+    b.child.kill('SIGTERM')
+    await b.exited
+    await checkNothingLostNorDoubleCounted(topics, records)
   })
-  a.child.kill('SIGKILL')
-  await a.exited
-  await produceAll(topics.input, records.slice(4_000))
-  await waitCommitted(group, topics.input)
-  b.child.kill('SIGTERM')
-  await b.exited
-  await checkNothingLostNorDoubleCounted(topics, records)
-})
 
-test('exactly-once: a read_committed reader sees each decision exactly once across SIGKILLs', async t => {
-  const topics = await makeTopics(t)
-  const records = generate(8_000, 'detector-eos')
-  await produceAll(topics.input, records)
-  const group = uniqueName('g-eos')
-  clearStateAfter(t, group)
-  const eos = ['--exactly-once', '--instance-id', 'test-instance']
-  for (const mark of [1_500, 4_500]) {
-    const d = startDetector(topics, group, eos)
-    t.after(() => d.child.kill('SIGKILL'))
-    await waitFor(async () => (await committedTotal(group, topics.input)) >= mark, {
-      what: `transactional commits past ${mark}`,
-      // A restarted instance waits for its crashed predecessor's transaction to be rolled back.
-      timeoutMs: 150_000,
-      intervalMs: 100
-    })
-    d.child.kill('SIGKILL')
-    await d.exited
-  }
-  const last = startDetector(topics, group, eos)
-  t.after(() => last.child.kill('SIGKILL'))
-  await waitCommitted(group, topics.input)
-  last.child.kill('SIGTERM')
-  await last.exited
+  test(`exactly-once (${dataPath} data path): a read_committed reader sees each decision exactly once across SIGKILLs`, async t => {
+    const topics = await makeTopics(t)
+    const records = generate(8_000, 'detector-eos')
+    await produceAll(topics.input, records)
+    const group = uniqueName('g-eos')
+    clearStateAfter(t, group)
+    const eos = ['--exactly-once', '--instance-id', 'test-instance']
+    for (const mark of [1_500, 4_500]) {
+      const d = startDetector(topics, group, dataPath, eos)
+      t.after(() => d.child.kill('SIGKILL'))
+      await waitFor(async () => (await committedTotal(group, topics.input)) >= mark, {
+        what: `transactional commits past ${mark}`,
+        // A restarted instance waits for its crashed predecessor's transaction to be rolled back.
+        timeoutMs: 150_000,
+        intervalMs: 100
+      })
+      d.child.kill('SIGKILL')
+      await d.exited
+    }
+    const last = startDetector(topics, group, dataPath, eos)
+    t.after(() => last.child.kill('SIGKILL'))
+    await waitCommitted(group, topics.input)
+    last.child.kill('SIGTERM')
+    await last.exited
 
-  const valid = records.filter(r => !(r.label in ERROR_CODE))
-  const outputs = await readTopics([topics.approved, topics.fraud], recs => recs.length >= valid.length)
-  // Everything committed is read; a duplicate would make the count exceed the valid events.
-  const admin = new KafkaLogAdmin({ brokers: KAFKA_BROKERS })
-  t.after(() => admin.close())
-  const ids = outputs.map(r => parse(r).transaction_id as string)
-  assert.equal(new Set(ids).size, valid.length, 'every valid event decided')
-  assert.equal(ids.length, valid.length, 'and none twice')
-})
+    const valid = records.filter(r => !(r.label in ERROR_CODE))
+    const outputs = await readTopics([topics.approved, topics.fraud], recs => recs.length >= valid.length)
+    // Everything committed is read; a duplicate would make the count exceed the valid events.
+    const admin = new KafkaLogAdmin({ brokers: KAFKA_BROKERS })
+    t.after(() => admin.close())
+    const ids = outputs.map(r => parse(r).transaction_id as string)
+    assert.equal(new Set(ids).size, valid.length, 'every valid event decided')
+    assert.equal(ids.length, valid.length, 'and none twice')
+  })
+}
