@@ -1,7 +1,6 @@
-import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka'
-import { setHeader } from './records.ts'
-import { DaroogheError } from '../../errors.ts'
-import type { LogRecord } from '../../ports/log.ts'
+import { setHeader } from '../records.ts'
+import { codecName, codecOf } from '../compression.ts'
+import { type LogRecord, type UndecodableReason, UndecodableBatchRecord } from '../../../ports/log.ts'
 import { WireCursor } from './wire.ts'
 
 /**
@@ -18,6 +17,11 @@ import { WireCursor } from './wire.ts'
  * producerId i64 | producerEpoch i16 | baseSequence i32 | recordCount i32 | records…
  * Record: length varint | attributes i8 | timestampDelta varlong | offsetDelta varint |
  * key varbytes | value varbytes | headerCount varint | (key varstring, value varbytes)*.
+ *
+ * A batch that cannot be read (its compression fails or names no codec, its records do not
+ * parse to exactly its end, or it is not message format v2) is never skipped silently and
+ * never stops the stream: in its place the output gets one UndecodableBatchRecord (ports/log.ts)
+ * at the batch's last offset, and decoding goes on with the next batch. See ../README.md.
  */
 
 const BATCH_OVERHEAD = 12 // baseOffset + batchLength: bytes before the length counts
@@ -66,18 +70,25 @@ export function decodeRecordBatches(
     const baseOffset = readInt64(bytes, pos)
     const batchLength = bytes.readInt32BE(pos + 8)
     const end = pos + BATCH_OVERHEAD + batchLength
-    if (end > bytes.length || batchLength < RECORDS_START - BATCH_OVERHEAD) break
-    const magic = bytes[pos + 16]!
-    if (magic !== 2) {
-      throw new DaroogheError(
-        'KAFKA_FATAL',
-        `record batch of ${topic}:${partition} at offset ${baseOffset} has message format v${magic}; only v2 (Kafka >= 0.11) is read`
-      )
-    }
-    const attributes = bytes.readInt16BE(pos + 21)
-    const lastOffset = baseOffset + bytes.readInt32BE(pos + 23)
+    if (end > bytes.length || batchLength < 5) break
     const batchStart = pos
     pos = end
+    const magic = bytes[batchStart + 16]!
+    if (magic !== 2 || batchLength < RECORDS_START - BATCH_OVERHEAD) {
+      // Message formats v0 and v1 (gone since Kafka 4) share the first 17 bytes with v2, and
+      // the offset they start with is the entry's last offset.
+      if (baseOffset < fromOffset) continue
+      next = baseOffset + 1
+      const cause =
+        magic !== 2 ? `message format v${magic}; only v2 (Kafka >= 0.11) is read` : 'batch too short'
+      out.push(
+        undecodable('unsupported_format', topic, partition, baseOffset, baseOffset, '?', cause, Date.now())
+      )
+      count++
+      continue
+    }
+    const attributes = bytes.readInt16BE(batchStart + 21)
+    const lastOffset = baseOffset + bytes.readInt32BE(batchStart + 23)
     if (lastOffset < fromOffset) continue
     next = lastOffset + 1
 
@@ -94,54 +105,144 @@ export function decodeRecordBatches(
     }
     if ((attributes & CONTROL) !== 0) continue
 
-    const baseTimestamp = readInt64(bytes, batchStart + 27)
-    const recordCount = bytes.readInt32BE(batchStart + 57)
-    let c = new WireCursor(bytes, batchStart + RECORDS_START)
-    const codec = attributes & COMPRESSION_MASK
-    if (codec !== 0) {
-      const algorithm = compressionsAlgorithmsByBitmask[codec]
-      if (!algorithm) {
-        throw new DaroogheError(
-          'KAFKA_FATAL',
-          `record batch of ${topic}:${partition} uses unknown compression ${codec}`
-        )
+    const bits = attributes & COMPRESSION_MASK
+    let records: Buffer
+    let reason: UndecodableReason | null = null
+    let cause = ''
+    const codec = codecOf(bits)
+    if (codec === undefined) {
+      reason = 'unknown_codec'
+      cause = `compression bits ${bits} name no codec`
+      records = bytes
+    } else if (bits === 0) {
+      // A view ending at the batch: a length read wrong cannot reach into the next batch.
+      records = bytes.subarray(0, end)
+    } else {
+      try {
+        records = codec.decompress(bytes.subarray(batchStart + RECORDS_START, end))
+      } catch (error) {
+        reason = 'decompress_failed'
+        cause = describe(error)
+        records = bytes
       }
-      c = new WireCursor(algorithm.decompressSync(bytes.subarray(c.at, end)))
     }
-    for (let i = 0; i < recordCount; i++) {
-      c.skipVarint() // record length
-      c.advance(1) // attributes
-      const tsDelta = c.varint()
-      const offsetDelta = c.varint()
-      const keyLength = c.varint()
-      const keyAt = c.at
-      if (keyLength > 0) c.advance(keyLength)
-      const value = c.varBytes()
-      const headerCount = c.varint()
-      let headers: Record<string, string> = NO_HEADERS
-      if (headerCount > 0) {
-        headers = {}
-        for (let h = 0; h < headerCount; h++) setHeader(headers, c.varString(), c.varString())
-      }
-      const offset = baseOffset + offsetDelta
-      if (offset < fromOffset) continue
-      out.push(
-        new FetchedRecord(
+    if (reason === null) {
+      const mark = out.length
+      try {
+        decodeRecords(
+          records,
+          bits === 0 ? batchStart + RECORDS_START : 0,
+          bytes,
+          batchStart,
           topic,
           partition,
-          offset,
-          value,
-          headers,
-          baseTimestamp + tsDelta,
-          c.b,
-          keyAt,
-          keyLength
+          fromOffset,
+          out
         )
-      )
-      count++
+        count += out.length - mark
+        continue
+      } catch (error) {
+        out.length = mark
+        reason = 'corrupt_records'
+        cause = describe(error)
+      }
     }
+    const maxTimestamp = readInt64(bytes, batchStart + 35)
+    out.push(
+      undecodable(
+        reason,
+        topic,
+        partition,
+        baseOffset,
+        lastOffset,
+        codecName(bits),
+        cause,
+        maxTimestamp > 0 ? maxTimestamp : Date.now()
+      )
+    )
+    count++
   }
   return { nextOffset: next, count }
+}
+
+/**
+ * The records of one batch, from `at` of `records` (the response itself for an uncompressed
+ * batch, cut at the batch's end, or the decompressed bytes). Throws when they do not parse to
+ * exactly the end: a length or a count is wrong.
+ */
+function decodeRecords(
+  records: Buffer,
+  at: number,
+  bytes: Buffer,
+  batchStart: number,
+  topic: string,
+  partition: number,
+  fromOffset: number,
+  out: LogRecord[]
+): void {
+  const baseOffset = readInt64(bytes, batchStart)
+  const baseTimestamp = readInt64(bytes, batchStart + 27)
+  const recordCount = bytes.readInt32BE(batchStart + 57)
+  const c = new WireCursor(records, at)
+  for (let i = 0; i < recordCount; i++) {
+    c.skipVarint() // record length
+    c.advance(1) // attributes
+    const tsDelta = c.varint()
+    const offsetDelta = c.varint()
+    const keyLength = c.varint()
+    const keyAt = c.at
+    if (keyLength > 0) c.advance(keyLength)
+    const value = c.varBytes()
+    const headerCount = c.varint()
+    let headers: Record<string, string> = NO_HEADERS
+    if (headerCount > 0) {
+      headers = {}
+      for (let h = 0; h < headerCount; h++) setHeader(headers, c.varString(), c.varString())
+    }
+    const offset = baseOffset + offsetDelta
+    if (offset < fromOffset) continue
+    out.push(
+      new FetchedRecord(
+        topic,
+        partition,
+        offset,
+        value,
+        headers,
+        baseTimestamp + tsDelta,
+        records,
+        keyAt,
+        keyLength
+      )
+    )
+  }
+  if (c.at !== records.length) {
+    throw new Error(
+      `${recordCount} records end at byte ${c.at - at} of ${records.length - at}: a length or the count is wrong`
+    )
+  }
+}
+
+function undecodable(
+  reason: UndecodableReason,
+  topic: string,
+  partition: number,
+  baseOffset: number,
+  lastOffset: number,
+  codec: string,
+  cause: string,
+  timestamp: number
+): UndecodableBatchRecord {
+  return new UndecodableBatchRecord(
+    { reason, topic, partition, baseOffset, lastOffset, codec, cause },
+    timestamp
+  )
+}
+
+/** An error as one short line. */
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  const line = text.replace(/\s+/g, ' ')
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line
 }
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
