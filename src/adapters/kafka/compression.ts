@@ -2,6 +2,7 @@ import zlib from 'node:zlib'
 import { compressionsAlgorithms } from '@platformatic/kafka'
 import { init as initZstdWasm, compress as wasmZstdCompress } from '@bokuweb/zstd-wasm'
 import { decompress as fzstdDecompress } from 'fzstd'
+import { DaroogheError } from '../../errors.ts'
 import type { KafkaCompression } from './options.ts'
 
 /**
@@ -110,4 +111,16 @@ export function codecOf(bitmask: number): Codec | undefined {
 /** A name for compression bits, also for those Kafka does not define. */
 export function codecName(bitmask: number): string {
   return byBitmask[bitmask]?.name ?? `unknown (${bitmask})`
+}
+
+/** The codec of a `compression` option (`compression.type`); undefined is none. */
+export function compressionCodec(name: KafkaCompression | undefined): Codec {
+  const codec = name === undefined ? codecs.none : (codecs as Record<string, Codec | undefined>)[name]
+  if (codec === undefined) {
+    throw new DaroogheError(
+      'CONFIG',
+      `compression '${String(name)}' is not one of ${Object.keys(codecs).join(', ')}: fix compression.type`
+    )
+  }
+  return codec
 }

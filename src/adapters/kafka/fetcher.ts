@@ -16,7 +16,7 @@ import {
 import { setTimeout as delay } from 'node:timers/promises'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord, TopicPartition } from '../../ports/log.ts'
-import { fatalCodeReason, timedOut } from './errors.ts'
+import { fatalCodeReason, kafkaCode, kafkaCodeName, timedOut } from './errors.ts'
 import { decodeRecordBatches } from './protocol/record-batch-decode.ts'
 import { type PartitionData, parseFetchResponse } from './protocol/fetch-v12-v17.ts'
 
@@ -49,8 +49,20 @@ interface Position {
 }
 
 /** Partition errors after which the leader is looked up again and the fetch retried. */
-const REFRESH_METADATA = new Set([3, 5, 6, 13, 56, 74, 75, 100, 103])
-const OFFSET_OUT_OF_RANGE = 1
+const REFRESH_METADATA = new Set(
+  [
+    'UNKNOWN_TOPIC_OR_PARTITION',
+    'LEADER_NOT_AVAILABLE',
+    'NOT_LEADER_OR_FOLLOWER',
+    'NETWORK_EXCEPTION',
+    'KAFKA_STORAGE_ERROR',
+    'FENCED_LEADER_EPOCH',
+    'UNKNOWN_LEADER_EPOCH',
+    'UNKNOWN_TOPIC_ID',
+    'INCONSISTENT_TOPIC_ID'
+  ].map(kafkaCode)
+)
+const OFFSET_OUT_OF_RANGE = kafkaCode('OFFSET_OUT_OF_RANGE')
 const REQUEST_BUILDERS = {
   12: fetchV12.createRequest,
   13: fetchV13.createRequest,
@@ -258,7 +270,7 @@ export class KafkaFetcher {
         const fatal = fatalCodeReason(part.errorCode)
         throw new DaroogheError(
           fatal ? 'KAFKA_FATAL' : 'KAFKA',
-          `fetch of ${position.topic}:${position.partition} failed: ${fatal ?? `Kafka error code ${part.errorCode}`}`
+          `fetch of ${position.topic}:${position.partition} failed: ${fatal ?? `Kafka ${kafkaCodeName(part.errorCode)} (${part.errorCode})`}`
         )
       }
     }

@@ -12,8 +12,9 @@ import {
 import { DaroogheError } from '../../errors.ts'
 import { silentLogger } from '../../logger.ts'
 import { Outage, retryOptions, type Resilience } from '../../retry.ts'
-import { fatalCodeReason, kafkaError, timedOut } from './errors.ts'
+import { fatalCodeReason, kafkaCode, kafkaCodeName, kafkaError, timedOut } from './errors.ts'
 import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
+import { type Codec, compressionCodec } from './compression.ts'
 import { murmur2 } from './murmur2.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import {
@@ -88,6 +89,8 @@ export class KafkaLogProducer implements LogProducer {
   readonly #resilience: Resilience | undefined
   readonly #retries: number
   readonly #retryDelayMs: number
+  /** `compression.type` of the direct path's record batches. */
+  readonly #codec: Codec
   #identityPromise: Promise<ProducerIdentity> | null = null
   #version: Promise<number> | null = null
   #closed = false
@@ -99,12 +102,13 @@ export class KafkaLogProducer implements LogProducer {
     this.#retries = options.retries ?? 5
     this.#retryDelayMs = options.retryDelayMs ?? 250
     this.#acks = idempotent ? ProduceAcks.ALL : acksValue[options.acks ?? 'all']
+    this.#codec = compressionCodec(options.compression)
     this.#makeProducer = () =>
       new Producer({
         ...baseOptions(options, 'producer'),
         idempotent,
         acks: this.#acks,
-        compression: 'none',
+        compression: this.#codec.name,
         autocreateTopics: true,
         serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
         ...(options.transactionalId ? { transactionalId: options.transactionalId } : {})
@@ -413,7 +417,7 @@ export class KafkaLogProducer implements LogProducer {
             last.error = produceError(batch, result)
             if (renumber) this.#identityPromise = null
           } else if (FATAL_PRODUCE.has(code)) {
-            const reason = fatalCodeReason(code) ?? `Kafka error code ${code}`
+            const reason = fatalCodeReason(code) ?? `Kafka ${kafkaCodeName(code)} (${code})`
             throw new DaroogheError(
               'KAFKA_FATAL',
               `produce to ${batch.topic}:${batch.partition} refused: ${reason}`,
@@ -452,7 +456,8 @@ export class KafkaLogProducer implements LogProducer {
       this.#timeoutMs,
       identity,
       Date.now(),
-      this.#scratch
+      this.#scratch,
+      this.#codec
     )
     if (this.#acks === ProduceAcks.NO_RESPONSE) request.context.noResponse = true
     const results = await callback<PartitionResult[] | undefined>(cb =>
@@ -661,26 +666,31 @@ function partitionBatches(records: readonly OutRecord[], partitions: readonly nu
  * Partition error codes of a produce that no later attempt gets past (the records or the
  * permissions are wrong); every other code is retried, as the leader-moving ones must be.
  */
-const FATAL_PRODUCE = new Set([
-  10, // MESSAGE_TOO_LARGE
-  17, // INVALID_TOPIC_EXCEPTION
-  18, // RECORD_LIST_TOO_LARGE
-  21, // INVALID_REQUIRED_ACKS
-  29, // TOPIC_AUTHORIZATION_FAILED
-  31, // CLUSTER_AUTHORIZATION_FAILED
-  32, // INVALID_TIMESTAMP
-  43, // UNSUPPORTED_FOR_MESSAGE_FORMAT
-  44, // POLICY_VIOLATION
-  87 // INVALID_RECORD
-])
+const FATAL_PRODUCE = new Set(
+  [
+    'MESSAGE_TOO_LARGE',
+    'INVALID_TOPIC_EXCEPTION',
+    'RECORD_LIST_TOO_LARGE',
+    'INVALID_REQUIRED_ACKS',
+    'TOPIC_AUTHORIZATION_FAILED',
+    'CLUSTER_AUTHORIZATION_FAILED',
+    'INVALID_TIMESTAMP',
+    'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+    'POLICY_VIOLATION',
+    'INVALID_RECORD',
+    // The broker does not take this compression.type (zstd before Kafka 2.1).
+    'UNSUPPORTED_COMPRESSION_TYPE'
+  ].map(kafkaCode)
+)
 /** The broker already holds this batch (a retry after a lost response): it counts as written. */
-const DUPLICATE_SEQUENCE_NUMBER = 46
-/** OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID. */
-const SEQUENCE_LOST = new Set([45, 47, 59])
+const DUPLICATE_SEQUENCE_NUMBER = kafkaCode('DUPLICATE_SEQUENCE_NUMBER')
+const SEQUENCE_LOST = new Set(
+  ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'INVALID_PRODUCER_EPOCH', 'UNKNOWN_PRODUCER_ID'].map(kafkaCode)
+)
 
 function produceError(b: PartitionBatch, r: PartitionResult): Error {
   return new Error(
-    `produce to ${b.topic}:${b.partition} failed with Kafka error code ${r.errorCode}${r.errorMessage ? ` (${r.errorMessage})` : ''}`
+    `produce to ${b.topic}:${b.partition} failed with Kafka ${kafkaCodeName(r.errorCode)} (${r.errorCode})${r.errorMessage ? ` (${r.errorMessage})` : ''}`
   )
 }
 

@@ -1,5 +1,6 @@
 import type { Reader } from '@platformatic/kafka'
 import { DaroogheError } from '../../../errors.ts'
+import { kafkaCodeName } from '../errors.ts'
 import type { AbortedTransaction } from './record-batch-decode.ts'
 import { WireCursor } from './wire.ts'
 
@@ -53,7 +54,7 @@ export function parseFetchResponse(
   c.advance(4) // throttle
   const errorCode = c.i16()
   c.advance(4) // session id
-  if (errorCode !== 0) throw new DaroogheError('KAFKA', `fetch failed with Kafka error code ${errorCode}`)
+  if (errorCode !== 0) throw new DaroogheError('KAFKA', `fetch failed with Kafka ${kafkaCodeName(errorCode)} (${errorCode})`)
   const out: PartitionData[] = []
   const topicCount = c.uvarint() - 1
   for (let t = 0; t < topicCount; t++) {
