@@ -136,7 +136,8 @@ export interface LogAdmin {
  * (`decompress_failed`), its compression bits name no codec (`unknown_codec`), its records do not
  * parse (`corrupt_records`), or it is in a message format other than v2 (`unsupported_format`).
  */
-export type UndecodableReason = 'decompress_failed' | 'unknown_codec' | 'corrupt_records' | 'unsupported_format'
+export type UndecodableReason =
+  'decompress_failed' | 'unknown_codec' | 'corrupt_records' | 'unsupported_format'
 
 /** A record batch of the log that no record could be read from. Its bytes stay in the log. */
 export interface UndecodableBatch {

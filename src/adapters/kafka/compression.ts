@@ -63,7 +63,11 @@ function toBuffer(u: Uint8Array): Buffer {
 }
 
 // The library's codec entries are plain mutable objects, shared by its by-bitmask table.
-type LibraryCodec = { compressSync(d: unknown): Buffer; decompressSync(d: unknown): Buffer; available: boolean }
+type LibraryCodec = {
+  compressSync(d: unknown): Buffer
+  decompressSync(d: unknown): Buffer
+  available: boolean
+}
 const libraryZstd = compressionsAlgorithms.zstd as unknown as LibraryCodec
 const bytesOf = (d: unknown): Buffer => {
   // The library hands either a Buffer or its DynamicBuffer; `.buffer` of the latter is the bytes.

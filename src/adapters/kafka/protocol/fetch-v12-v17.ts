@@ -54,7 +54,8 @@ export function parseFetchResponse(
   c.advance(4) // throttle
   const errorCode = c.i16()
   c.advance(4) // session id
-  if (errorCode !== 0) throw new DaroogheError('KAFKA', `fetch failed with Kafka ${kafkaCodeName(errorCode)} (${errorCode})`)
+  if (errorCode !== 0)
+    throw new DaroogheError('KAFKA', `fetch failed with Kafka ${kafkaCodeName(errorCode)} (${errorCode})`)
   const out: PartitionData[] = []
   const topicCount = c.uvarint() - 1
   for (let t = 0; t < topicCount; t++) {

@@ -2,14 +2,7 @@ import { createRequire } from 'node:module'
 import { crc32c as libraryCrc32c } from '@platformatic/kafka'
 import type { OutRecord } from '../../../ports/log.ts'
 import { type Codec, codecs } from '../compression.ts'
-import {
-  varintSize,
-  varlongSize,
-  writeInt64,
-  writeUtf8,
-  writeVarint,
-  writeVarlong
-} from './wire.ts'
+import { varintSize, varlongSize, writeInt64, writeUtf8, writeVarint, writeVarlong } from './wire.ts'
 
 /**
  * Encoder of record batches (message format v2) from our OutRecords.
