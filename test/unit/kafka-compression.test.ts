@@ -59,7 +59,7 @@ const records: OutRecord[] = Array.from({ length: 20 }, (_, i) => ({
   topic: 't',
   key: `c-${i % 3}`,
   value: `{"n":${i},"pad":"${'z'.repeat(i * 10)}"}`,
-  headers: i % 2 ? { label: 'legit' } : {},
+  headers: (i % 2 ? { label: 'legit' } : {}) as Record<string, string>,
   timestamp: 1_767_225_600_000 + i
 }))
 const indexes = records.map((_, i) => i)

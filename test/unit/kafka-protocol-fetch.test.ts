@@ -58,7 +58,7 @@ for (const [v, library] of Object.entries(LIBRARY)) {
           Number(batch.firstOffset) + r.offsetDelta,
           Number(batch.firstTimestamp + r.timestampDelta),
           r.key?.length ? r.key.toString('hex') : null,
-          r.value.toString('hex')
+          r.value!.toString('hex')
         ])
       )
     }
