@@ -180,3 +180,18 @@ test('undecodable batches before the fetch position are skipped like any other',
   assert.deepEqual(r, { nextOffset: 60, count: 20 })
   assert.ok(out.every(x => undecodableBatchOf(x) === null))
 })
+
+test('an empty batch (compaction keeps its header) is passed over, whatever its compression bits say', () => {
+  for (const codec of NAMES) {
+    const empty = Buffer.alloc(61)
+    empty.writeBigInt64BE(20n, 0)
+    empty.writeInt32BE(61 - 12, 8)
+    empty[16] = 2
+    empty.writeInt16BE(codecs[codec].bitmask, 21)
+    empty.writeInt32BE(19, 23) // last offset delta: the offsets it once held
+    const out: LogRecord[] = []
+    const bytes = Buffer.concat([batchAt(0, 'none'), empty, batchAt(40, codec)])
+    assert.deepEqual(decodeRecordBatches(bytes, 't', 0, 0, null, out), { nextOffset: 60, count: 40 }, codec)
+    assert.ok(out.every(r => undecodableBatchOf(r) === null))
+  }
+})

@@ -105,6 +105,9 @@ export function decodeRecordBatches(
     }
     if ((attributes & CONTROL) !== 0) continue
 
+    // An empty batch (compaction keeps the header of a batch whose records it removed, with
+    // its attributes, compression bits too): nothing to decompress or read.
+    if (end === batchStart + RECORDS_START && bytes.readInt32BE(batchStart + 57) === 0) continue
     const bits = attributes & COMPRESSION_MASK
     let records: Buffer
     let reason: UndecodableReason | null = null
