@@ -79,6 +79,17 @@ export interface ErrorRecord {
   /** Present (true) when original_base64 holds only the first bytes of a larger record. */
   original_truncated?: true
   source: Source
+  /**
+   * ERR_UNDECODABLE_BATCH: the batch of the input topic that could not be decoded. Its bytes
+   * stay in that topic at these offsets (`source.offset` is `last_offset`).
+   */
+  undecodable_batch?: {
+    reason: string
+    base_offset: number
+    last_offset: number
+    codec: string
+    cause: string
+  }
   ingestion_time: string
   processed_at: string
 }

@@ -59,16 +59,18 @@ export interface PaymentEvent {
 }
 
 /**
- * Error codes of an error record: the validation codes of SPEC section 5.1, and ERR_INTERNAL for
- * a record the processor itself failed on (a bug), routed like any other so that one record
- * never stops the stream.
+ * Error codes of an error record: the validation codes of SPEC section 5.1, ERR_INTERNAL for
+ * a record the processor itself failed on (a bug), and ERR_UNDECODABLE_BATCH for a record batch
+ * of the input topic that the consumer could not decode (one error record per batch), routed
+ * like any other so that nothing stops the stream.
  */
 export const VALIDATION_CODES = [
   'ERR_SCHEMA',
   'ERR_AMOUNT',
   'ERR_TIME',
   'ERR_DEVICE',
-  'ERR_INTERNAL'
+  'ERR_INTERNAL',
+  'ERR_UNDECODABLE_BATCH'
 ] as const
 export type ValidationCode = (typeof VALIDATION_CODES)[number]
 

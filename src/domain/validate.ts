@@ -5,6 +5,7 @@ import {
   PAYMENT_METHODS,
   STATUSES,
   type PaymentEvent,
+  VALIDATION_CODES,
   type ValidationCode
 } from './event.ts'
 import { parseTimestamp } from './time.ts'
@@ -285,6 +286,6 @@ function isFiniteNumber(v: unknown): v is number {
 
 /** Distinct codes of a failed validation, in catalogue order. */
 export function issueCodes(issues: readonly ValidationIssue[]): ValidationCode[] {
-  const order: ValidationCode[] = ['ERR_SCHEMA', 'ERR_AMOUNT', 'ERR_TIME', 'ERR_DEVICE', 'ERR_INTERNAL']
+  const order: readonly ValidationCode[] = VALIDATION_CODES
   return order.filter(code => issues.some(i => i.code === code))
 }

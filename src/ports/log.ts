@@ -130,3 +130,55 @@ export interface LogAdmin {
   committedOffsets(groupId: string, topic: string): Promise<number[]>
   close(): Promise<void>
 }
+
+/**
+ * Why a consumer could not decode a record batch: its compression failed to decompress
+ * (`decompress_failed`), its compression bits name no codec (`unknown_codec`), its records do not
+ * parse (`corrupt_records`), or it is in a message format other than v2 (`unsupported_format`).
+ */
+export type UndecodableReason =
+  'decompress_failed' | 'unknown_codec' | 'corrupt_records' | 'unsupported_format'
+
+/** A record batch of the log that no record could be read from. Its bytes stay in the log. */
+export interface UndecodableBatch {
+  readonly reason: UndecodableReason
+  readonly topic: string
+  readonly partition: number
+  readonly baseOffset: number
+  readonly lastOffset: number
+  /** `none`, `gzip`, `snappy`, `lz4`, `zstd`, or `unknown (n)`. */
+  readonly codec: string
+  /** One line: what the decoder said. */
+  readonly cause: string
+}
+
+/**
+ * The record a consumer hands out in place of a batch it could not decode: one per batch, at
+ * the batch's last offset (so that committing it moves past the batch), with a null key and
+ * value. Readers that know it turn it into an error record (the detector:
+ * `ERR_UNDECODABLE_BATCH`); the others reject it like any record without a value. A class, not
+ * a header: a record someone produced can never pass for one.
+ */
+export class UndecodableBatchRecord implements LogRecord {
+  readonly key = null
+  readonly value = null
+  readonly headers: Readonly<Record<string, string>> = Object.freeze({})
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+
+  constructor(
+    readonly batch: UndecodableBatch,
+    /** The batch's max timestamp when its header had one, else the time it was read. */
+    readonly timestamp: number
+  ) {
+    this.topic = batch.topic
+    this.partition = batch.partition
+    this.offset = batch.lastOffset
+  }
+}
+
+/** The undecodable batch a record stands for, or null for an ordinary record. */
+export function undecodableBatchOf(record: LogRecord): UndecodableBatch | null {
+  return record instanceof UndecodableBatchRecord ? record.batch : null
+}

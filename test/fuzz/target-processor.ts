@@ -4,7 +4,7 @@
  * (decodeRecordBatches), so values are views of a response buffer exactly as in production,
  * then fed to the processor in three polls the way the detector drives it.
  */
-import { decodeRecordBatches } from '../../src/adapters/kafka/record-batches.ts'
+import { decodeRecordBatches } from '../../src/adapters/kafka/protocol/record-batch-decode.ts'
 import { encodeRecordBatch } from '../../src/adapters/kafka/produce-request.ts'
 import type { LogRecord, OutRecord } from '../../src/ports/log.ts'
 import { eventCase, type HostileCase } from './cases.ts'

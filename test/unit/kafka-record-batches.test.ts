@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createRecordsBatch, Reader, readRecordsBatches } from '@platformatic/kafka'
-import { decodeRecordBatches } from '../../src/adapters/kafka/record-batches.ts'
+import { decodeRecordBatches } from '../../src/adapters/kafka/protocol/record-batch-decode.ts'
 import type { LogRecord } from '../../src/ports/log.ts'
 
 interface Msg {

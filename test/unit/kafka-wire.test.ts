@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Reader } from '@platformatic/kafka'
 import { parseProduceResponse } from '../../src/adapters/kafka/produce-request.ts'
-import { WireCursor } from '../../src/adapters/kafka/wire.ts'
+import { WireCursor } from '../../src/adapters/kafka/protocol/wire.ts'
 
 /** Bytes as Kafka writes them, for the parsers to read. */
 class Bytes {

@@ -13,6 +13,7 @@ import { DaroogheError } from '../../src/errors.ts'
 import type { Logger } from '../../src/logger.ts'
 import { silentLogger } from '../../src/logger.ts'
 import { deepObject, hostileValues, prototypeIsClean } from '../helpers/hostile.ts'
+import { UndecodableBatchRecord } from '../../src/ports/log.ts'
 
 const ALERT = {
   alert_id: 'alert-tx-1',
@@ -194,4 +195,38 @@ test('RejectCounter: counts by kind, one warning each up to the cap, then a summ
     kind: 'shape',
     reason: 'r'
   })
+})
+
+test('forEachRecord: a batch the consumer could not decode is one rejection naming it; the records around it are worked', () => {
+  const batch = new UndecodableBatchRecord(
+    {
+      reason: 'decompress_failed',
+      topic: 'decisions',
+      partition: 2,
+      baseOffset: 10,
+      lastOffset: 14,
+      codec: 'zstd',
+      cause: 'invalid zstd data'
+    },
+    0
+  )
+  const plain = (offset: number) => ({ topic: 'decisions', partition: 2, offset, value: null })
+  const worked: number[] = []
+  const rejected: Rejection[] = []
+  forEachRecord(
+    [plain(9), batch, plain(15)],
+    r => void worked.push(r.offset),
+    r => void rejected.push(r)
+  )
+  assert.deepEqual(worked, [9, 15])
+  assert.deepEqual(rejected, [
+    {
+      topic: 'decisions',
+      partition: 2,
+      offset: 14,
+      kind: 'undecodable_batch',
+      reason:
+        'record batch at offsets 10-14 (compression zstd) could not be decoded: decompress_failed: invalid zstd data'
+    }
+  ])
 })

@@ -9,7 +9,7 @@ import type {
   LogRecord,
   TopicPartition
 } from '../../ports/log.ts'
-import { kafkaFailure, timedOut } from './errors.ts'
+import { kafkaCode, kafkaFailure, timedOut } from './errors.ts'
 import { makeFetcher, type RecordFetcher } from './data-path.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import type { KafkaLogProducer, TransactionOffset } from './producer.ts'
@@ -535,9 +535,11 @@ interface CommitOffset {
 }
 
 /** NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE: the group's coordinator is elsewhere now. */
-const COORDINATOR_MOVED = new Set([15, 16])
+const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE'].map(kafkaCode))
 /** ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID. */
-const MEMBERSHIP_CHANGED = new Set([22, 25, 27, 82])
+const MEMBERSHIP_CHANGED = new Set(
+  ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID'].map(kafkaCode)
+)
 
 function isRebalanceError(error: unknown): boolean {
   return hasCode(error, MEMBERSHIP_CHANGED)

@@ -1,4 +1,4 @@
-import { TimeoutError } from '@platformatic/kafka'
+import { protocolErrors, protocolErrorsCodesById, TimeoutError } from '@platformatic/kafka'
 import { DaroogheError } from '../../errors.ts'
 import type { KafkaConnection } from './options.ts'
 import { plaintextOnTlsReason, securityFatalReason } from './security.ts'
@@ -10,37 +10,49 @@ import { plaintextOnTlsReason, securityFatalReason } from './security.ts'
  * through the outage. The client library's own `canRetry` is not used for this: it marks
  * timeouts and rebalances as not retriable, which are exactly what a broker restart causes.
  */
-const FATAL: Readonly<Record<number, { name: string; fix: string }>> = {
-  10: { name: 'MESSAGE_TOO_LARGE', fix: "a record is larger than the broker's message.max.bytes" },
-  17: { name: 'INVALID_TOPIC_EXCEPTION', fix: 'the topic name is not valid: fix the --*-topic flags' },
-  18: { name: 'RECORD_LIST_TOO_LARGE', fix: "a batch is larger than the broker's message.max.bytes" },
-  21: { name: 'INVALID_REQUIRED_ACKS', fix: 'fix --acks' },
-  23: { name: 'INCONSISTENT_GROUP_PROTOCOL', fix: 'another client uses this --group with another protocol' },
-  24: { name: 'INVALID_GROUP_ID', fix: 'fix --group' },
-  26: {
-    name: 'INVALID_SESSION_TIMEOUT',
-    fix: "the session timeout is outside the broker's group.*.session.timeout.ms"
-  },
-  29: { name: 'TOPIC_AUTHORIZATION_FAILED', fix: 'grant this principal access to the topic (ACLs)' },
-  30: { name: 'GROUP_AUTHORIZATION_FAILED', fix: 'grant this principal access to the group (ACLs)' },
-  31: { name: 'CLUSTER_AUTHORIZATION_FAILED', fix: 'grant this principal the cluster permission (ACLs)' },
-  32: {
-    name: 'INVALID_TIMESTAMP',
-    fix: "record timestamps are outside the broker's message.timestamp.*.max.ms"
-  },
-  33: { name: 'UNSUPPORTED_SASL_MECHANISM', fix: 'use a SASL mechanism the broker enables' },
-  34: { name: 'ILLEGAL_SASL_STATE', fix: 'check the SASL settings' },
-  35: { name: 'UNSUPPORTED_VERSION', fix: 'use Kafka 3.5 to 4.1' },
-  42: { name: 'INVALID_REQUEST', fix: 'a client bug: please report it' },
-  43: { name: 'UNSUPPORTED_FOR_MESSAGE_FORMAT', fix: "the topic's message format is too old" },
-  44: { name: 'POLICY_VIOLATION', fix: "the broker's create-topic or alter policy refuses it" },
-  53: {
-    name: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-    fix: 'grant this principal the transactional id (ACLs)'
-  },
-  58: { name: 'SASL_AUTHENTICATION_FAILED', fix: 'check the Kafka credentials' },
-  87: { name: 'INVALID_RECORD', fix: 'the broker refuses a record (see the cause)' },
-  90: { name: 'PRODUCER_FENCED', fix: 'another process took over this transactional id' }
+const FATAL_FIXES: Readonly<Record<string, string>> = {
+  MESSAGE_TOO_LARGE: "a record is larger than the broker's message.max.bytes",
+  INVALID_TOPIC_EXCEPTION: 'the topic name is not valid: fix the --*-topic flags',
+  RECORD_LIST_TOO_LARGE: "a batch is larger than the broker's message.max.bytes",
+  INVALID_REQUIRED_ACKS: 'fix --acks',
+  INCONSISTENT_GROUP_PROTOCOL: 'another client uses this --group with another protocol',
+  INVALID_GROUP_ID: 'fix --group',
+  INVALID_SESSION_TIMEOUT: "the session timeout is outside the broker's group.*.session.timeout.ms",
+  TOPIC_AUTHORIZATION_FAILED: 'grant this principal access to the topic (ACLs)',
+  GROUP_AUTHORIZATION_FAILED: 'grant this principal access to the group (ACLs)',
+  CLUSTER_AUTHORIZATION_FAILED: 'grant this principal the cluster permission (ACLs)',
+  INVALID_TIMESTAMP: "record timestamps are outside the broker's message.timestamp.*.max.ms",
+  UNSUPPORTED_SASL_MECHANISM: 'use a SASL mechanism the broker enables',
+  ILLEGAL_SASL_STATE: 'check the SASL settings',
+  UNSUPPORTED_VERSION: 'use Kafka 3.5 to 4.1',
+  INVALID_REQUEST: 'a client bug: please report it',
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: "the topic's message format is too old",
+  POLICY_VIOLATION: "the broker's create-topic or alter policy refuses it",
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'grant this principal the transactional id (ACLs)',
+  SASL_AUTHENTICATION_FAILED: 'check the Kafka credentials',
+  INVALID_RECORD: 'the broker refuses a record (see the cause)',
+  PRODUCER_FENCED: 'another process took over this transactional id',
+  UNSUPPORTED_COMPRESSION_TYPE: 'the broker does not take this compression.type: choose another'
+}
+
+/** The fatal codes by number, with their names, from the library's protocol error table. */
+const FATAL: ReadonlyMap<number, { name: string; fix: string }> = new Map(
+  Object.entries(FATAL_FIXES).map(([name, fix]) => [kafkaCode(name), { name, fix }])
+)
+
+/**
+ * A Kafka error code by its protocol name (`OFFSET_OUT_OF_RANGE`), from the client library's
+ * table of the protocol's errors: no hand-typed numbers. Throws at load for a name it lacks.
+ */
+export function kafkaCode(name: string): number {
+  const e = protocolErrors[name]
+  if (e === undefined) throw new Error(`the Kafka protocol has no error named ${name}`)
+  return e.code
+}
+
+/** The protocol name of a Kafka error code (`UNKNOWN_SERVER_ERROR` …), or `error code n`. */
+export function kafkaCodeName(code: number): string {
+  return protocolErrorsCodesById[code] ?? `error code ${code}`
 }
 
 const FATAL_CLIENT_CODES = new Set([
@@ -52,7 +64,7 @@ const FATAL_CLIENT_CODES = new Set([
 
 /** The line for a Kafka error code no retry gets past, or null when it may pass. */
 export function fatalCodeReason(code: number): string | null {
-  const f = FATAL[code]
+  const f = FATAL.get(code)
   return f ? `Kafka refused: ${f.name}: ${f.fix}` : null
 }
 
@@ -70,7 +82,7 @@ export function kafkaFatalReason(error: unknown, conn?: KafkaConnection): string
     seen.add(e)
     if (e instanceof DaroogheError && e.kind === 'KAFKA_FATAL') return e.message
     const x = e as { apiCode?: unknown; code?: unknown; message?: unknown; errors?: unknown; cause?: unknown }
-    if (typeof x.apiCode === 'number' && FATAL[x.apiCode]) return fatalCodeReason(x.apiCode)
+    if (typeof x.apiCode === 'number' && FATAL.has(x.apiCode)) return fatalCodeReason(x.apiCode)
     if (typeof x.code === 'string' && FATAL_CLIENT_CODES.has(x.code)) {
       return x.code === 'PLT_KFK_AUTHENTICATION'
         ? `Kafka authentication failed: check the credentials (${String(x.message)})`

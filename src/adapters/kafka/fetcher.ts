@@ -11,15 +11,14 @@ import {
   fetchV17,
   kGetApi,
   kOptions,
-  ListOffsetTimestamps,
-  type Reader
+  ListOffsetTimestamps
 } from '@platformatic/kafka'
 import { setTimeout as delay } from 'node:timers/promises'
 import { DaroogheError } from '../../errors.ts'
 import type { LogRecord, TopicPartition } from '../../ports/log.ts'
-import { fatalCodeReason, timedOut } from './errors.ts'
-import { type AbortedTransaction, decodeRecordBatches } from './record-batches.ts'
-import { WireCursor } from './wire.ts'
+import { fatalCodeReason, kafkaCode, kafkaCodeName, timedOut } from './errors.ts'
+import { decodeRecordBatches } from './protocol/record-batch-decode.ts'
+import { type PartitionData, parseFetchResponse } from './protocol/fetch-v12-v17.ts'
 
 type KafkaConsumer = Consumer<Buffer, Buffer, string, string>
 
@@ -50,8 +49,20 @@ interface Position {
 }
 
 /** Partition errors after which the leader is looked up again and the fetch retried. */
-const REFRESH_METADATA = new Set([3, 5, 6, 13, 56, 74, 75, 100, 103])
-const OFFSET_OUT_OF_RANGE = 1
+const REFRESH_METADATA = new Set(
+  [
+    'UNKNOWN_TOPIC_OR_PARTITION',
+    'LEADER_NOT_AVAILABLE',
+    'NOT_LEADER_OR_FOLLOWER',
+    'NETWORK_EXCEPTION',
+    'KAFKA_STORAGE_ERROR',
+    'FENCED_LEADER_EPOCH',
+    'UNKNOWN_LEADER_EPOCH',
+    'UNKNOWN_TOPIC_ID',
+    'INCONSISTENT_TOPIC_ID'
+  ].map(kafkaCode)
+)
+const OFFSET_OUT_OF_RANGE = kafkaCode('OFFSET_OUT_OF_RANGE')
 const REQUEST_BUILDERS = {
   12: fetchV12.createRequest,
   13: fetchV13.createRequest,
@@ -259,7 +270,7 @@ export class KafkaFetcher {
         const fatal = fatalCodeReason(part.errorCode)
         throw new DaroogheError(
           fatal ? 'KAFKA_FATAL' : 'KAFKA',
-          `fetch of ${position.topic}:${position.partition} failed: ${fatal ?? `Kafka error code ${part.errorCode}`}`
+          `fetch of ${position.topic}:${position.partition} failed: ${fatal ?? `Kafka ${kafkaCodeName(part.errorCode)} (${part.errorCode})`}`
         )
       }
     }
@@ -310,17 +321,6 @@ export class KafkaFetcher {
   }
 }
 
-interface PartitionData {
-  /** Topic id as 32 hex digits (v13+), or the topic name (v12). */
-  readonly topic: string
-  readonly partition: number
-  /** The end of the partition for this reader (see `behind`), -1 when unknown. */
-  readonly end: number
-  readonly errorCode: number
-  readonly aborted: AbortedTransaction[] | null
-  readonly records: Buffer | null
-}
-
 function send(
   connection: Connection,
   apiKey: number,
@@ -333,70 +333,4 @@ function send(
       else resolve(result as PartitionData[])
     })
   })
-}
-
-/**
- * Fetch response v12–v17, read down to each partition's record bytes (left undecoded here).
- *   throttle_time_ms i32 | error_code i16 | session_id i32 | [responses] | TAG_BUFFER
- *   responses: topic_id uuid (v13+) or topic compact_string (v12) | [partitions] | TAG_BUFFER
- *   partitions: partition_index i32 | error_code i16 | high_watermark i64 |
- *     last_stable_offset i64 | log_start_offset i64 | [aborted_transactions] (producer_id i64,
- *     first_offset i64, TAG_BUFFER) | preferred_read_replica i32 | records compact_bytes | TAG_BUFFER
- */
-function parseFetchResponse(
-  _correlationId: number,
-  _apiKey: number,
-  apiVersion: number,
-  reader: Reader
-): PartitionData[] {
-  const c = new WireCursor(reader.buffer.buffer, reader.position)
-  c.advance(4) // throttle
-  const errorCode = c.i16()
-  c.advance(4) // session id
-  if (errorCode !== 0) throw new DaroogheError('KAFKA', `fetch failed with Kafka error code ${errorCode}`)
-  const out: PartitionData[] = []
-  const topicCount = c.uvarint() - 1
-  for (let t = 0; t < topicCount; t++) {
-    let topic: string
-    if (apiVersion >= 13) {
-      topic = c.b.toString('hex', c.at, c.at + 16)
-      c.advance(16)
-    } else topic = c.compactString() ?? ''
-    const partitionCount = c.uvarint() - 1
-    for (let p = 0; p < partitionCount; p++) {
-      const partition = c.i32()
-      const code = c.i16()
-      const highWatermark = c.i64()
-      const lastStable = c.i64()
-      c.advance(8) // log start offset
-      const abortedCount = c.uvarint() - 1
-      let aborted: AbortedTransaction[] | null = null
-      if (abortedCount > 0) {
-        aborted = []
-        for (let a = 0; a < abortedCount; a++) {
-          const producerId = c.b.readBigInt64BE(c.at)
-          c.advance(8)
-          aborted.push({ producerId, firstOffset: c.i64() })
-          c.skipTags()
-        }
-      }
-      c.advance(4) // preferred read replica
-      const size = c.uvarint() - 1
-      const records = size > 0 ? c.b.subarray(c.at, c.at + size) : null
-      if (size > 0) c.advance(size)
-      c.skipTags()
-      out.push({
-        topic,
-        partition,
-        errorCode: code,
-        aborted,
-        records,
-        // What a reader of this isolation level can reach: the last stable offset under
-        // read_committed (-1 when the broker does not say), else the high watermark.
-        end: lastStable >= 0 ? lastStable : highWatermark
-      })
-    }
-    c.skipTags()
-  }
-  return out
 }

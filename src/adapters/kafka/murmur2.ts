@@ -7,7 +7,7 @@
  * uses 32-bit integer multiplication and hashes a string key from a reused scratch buffer.
  */
 
-import { writeUtf8 } from './wire.ts'
+import { writeUtf8 } from './protocol/wire.ts'
 
 const SEED = 0x9747b28c
 const M = 0x5bd1e995

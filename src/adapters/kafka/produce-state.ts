@@ -1,5 +1,5 @@
 import { DaroogheError } from '../../errors.ts'
-import { fatalCodeReason } from './errors.ts'
+import { fatalCodeReason, kafkaCode, kafkaCodeName } from './errors.ts'
 import type { PartitionBatch, ProducerIdentity } from './produce-request.ts'
 
 /**
@@ -33,25 +33,30 @@ export interface SequencedBatch extends PartitionBatch {
 export type ResultKind = 'written' | 'sequence-lost' | 'fatal' | 'retry'
 
 /** The broker already holds this batch (a retry after a lost response): it counts as written. */
-export const DUPLICATE_SEQUENCE_NUMBER = 46
-/** OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID. */
-const SEQUENCE_LOST = new Set([45, 47, 59])
+export const DUPLICATE_SEQUENCE_NUMBER = kafkaCode('DUPLICATE_SEQUENCE_NUMBER')
+const SEQUENCE_LOST = new Set(
+  ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'INVALID_PRODUCER_EPOCH', 'UNKNOWN_PRODUCER_ID'].map(kafkaCode)
+)
 /**
  * Partition error codes of a produce that no later attempt gets past (the records or the
  * permissions are wrong); every other code is retried, as the leader-moving ones must be.
  */
-const FATAL_PRODUCE = new Set([
-  10, // MESSAGE_TOO_LARGE
-  17, // INVALID_TOPIC_EXCEPTION
-  18, // RECORD_LIST_TOO_LARGE
-  21, // INVALID_REQUIRED_ACKS
-  29, // TOPIC_AUTHORIZATION_FAILED
-  31, // CLUSTER_AUTHORIZATION_FAILED
-  32, // INVALID_TIMESTAMP
-  43, // UNSUPPORTED_FOR_MESSAGE_FORMAT
-  44, // POLICY_VIOLATION
-  87 // INVALID_RECORD
-])
+const FATAL_PRODUCE = new Set(
+  [
+    'MESSAGE_TOO_LARGE',
+    'INVALID_TOPIC_EXCEPTION',
+    'RECORD_LIST_TOO_LARGE',
+    'INVALID_REQUIRED_ACKS',
+    'TOPIC_AUTHORIZATION_FAILED',
+    'CLUSTER_AUTHORIZATION_FAILED',
+    'INVALID_TIMESTAMP',
+    'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+    'POLICY_VIOLATION',
+    'INVALID_RECORD',
+    // The broker does not take this compression.type (zstd before Kafka 2.1).
+    'UNSUPPORTED_COMPRESSION_TYPE'
+  ].map(kafkaCode)
+)
 
 export function classifyResult(code: number): ResultKind {
   if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) return 'written'
@@ -199,7 +204,7 @@ export class Delivery {
       this.error = error()
       if (renumber) this.#sequencer.lose()
     } else if (kind === 'fatal') {
-      const reason = fatalCodeReason(code) ?? `Kafka error code ${code}`
+      const reason = fatalCodeReason(code) ?? `Kafka ${kafkaCodeName(code)} (${code})`
       throw new DaroogheError(
         'KAFKA_FATAL',
         `produce to ${batch.topic}:${batch.partition} refused: ${reason}`,

@@ -10,6 +10,8 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { DaroogheError } from '../../errors.ts'
 import type { OutRecord, RecordAck } from '../../ports/log.ts'
 import { chunkBounds, PartitionSlots } from './chunks.ts'
+import type { Codec } from './compression.ts'
+import { kafkaCodeName } from './errors.ts'
 import {
   encodeProduceRequest,
   type PartitionBatch,
@@ -30,6 +32,8 @@ export interface DirectSenderOptions {
   readonly timeoutMs: number
   readonly retries: number
   readonly retryDelayMs: number
+  /** `compression.type` of the record batches. */
+  readonly codec: Codec
   readonly closed: () => boolean
 }
 
@@ -170,7 +174,8 @@ export class DirectSender {
       this.#o.timeoutMs,
       identity,
       Date.now(),
-      this.#scratch
+      this.#scratch,
+      this.#o.codec
     )
     if (this.#o.acks === ProduceAcks.NO_RESPONSE) request.context.noResponse = true
     const results = await callback<ReturnType<typeof parseProduceResponse> | undefined>(cb =>
@@ -261,7 +266,7 @@ function partitionBatches(records: readonly OutRecord[], partitions: readonly nu
 
 function produceError(b: PartitionBatch, r: PartitionResult): Error {
   return new Error(
-    `produce to ${b.topic}:${b.partition} failed with Kafka error code ${r.errorCode}${r.errorMessage ? ` (${r.errorMessage})` : ''}`
+    `produce to ${b.topic}:${b.partition} failed with Kafka ${kafkaCodeName(r.errorCode)} (${r.errorCode})${r.errorMessage ? ` (${r.errorMessage})` : ''}`
   )
 }
 

@@ -12,6 +12,7 @@ import { silentLogger } from '../../logger.ts'
 import { Outage, retryOptions, type Resilience } from '../../retry.ts'
 import { kafkaFailure, timedOut } from './errors.ts'
 import type { LogProducer, OutRecord, RecordAck } from '../../ports/log.ts'
+import { compressionCodec } from './compression.ts'
 import { murmur2 } from './murmur2.ts'
 import { baseOptions, type KafkaConnection } from './options.ts'
 import { chunkBounds } from './chunks.ts'
@@ -127,6 +128,7 @@ export class KafkaLogProducer implements LogProducer {
       timeoutMs: this.#timeoutMs,
       retries: options.retries ?? 5,
       retryDelayMs: options.retryDelayMs ?? 250,
+      codec: compressionCodec(options.compression),
       closed: () => this.#closed
     })
     return (records, partitions) => sender.send(records, partitions)

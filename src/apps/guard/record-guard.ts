@@ -3,6 +3,7 @@ import { checkKeys } from '../../domain/json-keys.ts'
 import { DEFAULT_LIMITS, parseJsonWithin, type LimitName, type RecordLimits } from '../../domain/limits.ts'
 import { describeError, isRetriable } from '../../errors.ts'
 import type { Logger } from '../../logger.ts'
+import { UndecodableBatchRecord } from '../../ports/log.ts'
 
 /**
  * How a reader that did not write its records (dispatch, windows, store, the live view) keeps
@@ -25,6 +26,8 @@ export type RejectKind =
   | 'shape'
   | 'refused'
   | 'failed'
+  /** A whole record batch the consumer could not decode (ports/log.ts UndecodableBatchRecord). */
+  | 'undecodable_batch'
 
 /** Where a record sits in its log. */
 export interface RecordCoordinates {
@@ -114,6 +117,15 @@ export function forEachRecord<R extends RecordCoordinates>(
   reject: (rejection: Rejection, record: R) => void
 ): void {
   for (const r of records) {
+    if (r instanceof UndecodableBatchRecord) {
+      const b = r.batch
+      const reason = `record batch at offsets ${b.baseOffset}-${b.lastOffset} (compression ${b.codec}) could not be decoded: ${b.reason}: ${b.cause}`
+      reject(
+        { topic: r.topic, partition: r.partition, offset: r.offset, kind: 'undecodable_batch', reason },
+        r
+      )
+      continue
+    }
     try {
       work(r)
     } catch (error) {

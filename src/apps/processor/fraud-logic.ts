@@ -16,7 +16,7 @@ import { scanEvent } from '../../domain/event-scan.ts'
 import { checkKeys } from '../../domain/json-keys.ts'
 import { checkRecordLimits, NOT_UTF8 } from '../../domain/limits.ts'
 import { validateEvent, type ValidationIssue } from '../../domain/validate.ts'
-import type { LogRecord, OutRecord } from '../../ports/log.ts'
+import { type LogRecord, type OutRecord, type UndecodableBatch, undecodableBatchOf } from '../../ports/log.ts'
 import type { Entry } from '../../stream/keyed-state.ts'
 import { ByteReader, type ByteWriter } from '../../bytes/index.ts'
 import type { KeyRequests, TaskContext, TaskJournal, TaskLogic } from '../../stream/task.ts'
@@ -66,7 +66,11 @@ export class FraudLogic implements TaskLogic<Prepared, Result> {
 
   prepare(record: LogRecord): Prepared {
     const bytes = record.value
-    if (bytes === null) return invalid(issue('$', 'record has no value'), null)
+    if (bytes === null) {
+      const batch = undecodableBatchOf(record)
+      if (batch !== null) return invalid(undecodableIssue(batch), null)
+      return invalid(issue('$', 'record has no value'), null)
+    }
     const limits = this.#o.limits
     // The record's size bounds all work on it; the scanner keeps to the other limits itself.
     const scanned =
@@ -270,6 +274,16 @@ function invalid(problem: ValidationIssue, transactionId: string | null): Prepar
 function idIn(bytes: Buffer, max: number): string | null {
   const m = TXN_ID.exec(bytes.toString('utf8', 0, Math.min(bytes.length, max)))
   return m ? m[1]! : null
+}
+
+function undecodableIssue(b: UndecodableBatch): ValidationIssue {
+  return {
+    code: 'ERR_UNDECODABLE_BATCH',
+    field: '$',
+    message:
+      `record batch at offsets ${b.baseOffset}-${b.lastOffset} of ${b.topic}:${b.partition} ` +
+      `(compression ${b.codec}) could not be decoded: ${b.reason}: ${b.cause}`
+  }
 }
 
 function issue(field: string, message: string): ValidationIssue {

@@ -7,13 +7,14 @@ import {
   encodeError,
   encodeSource,
   isAlert,
-  type DecisionParts
+  type DecisionParts,
+  type ErrorRecord
 } from '../../domain/decision.ts'
 import type { Evaluation, RuleEngine } from '../../domain/rules/engine.ts'
 import { IsoFormatter, isoOrEmpty } from '../../domain/time.ts'
 import { truncatedBase64 } from '../../domain/limits.ts'
 import { issueCodes } from '../../domain/validate.ts'
-import type { LogRecord, OutRecord } from '../../ports/log.ts'
+import { type LogRecord, type OutRecord, undecodableBatchOf } from '../../ports/log.ts'
 import type { DerivedOutRecord } from '../../stream/replay-log.ts'
 import { ByteSlab, bytesOf } from '../../bytes/index.ts'
 import type { ProcessorOptions } from './options.ts'
@@ -228,6 +229,7 @@ export class Renderer {
       original_base64: raw === null ? null : raw.base64,
       ...(raw?.truncated === true ? { original_truncated: true } : {}),
       source: { topic: rec.topic, partition: rec.partition, offset: rec.offset },
+      ...undecodableFields(rec),
       ingestion_time: isoOrEmpty(rec.timestamp),
       processed_at: processedAt
     })
@@ -292,5 +294,20 @@ export class Renderer {
       this.#iso = this.#processedIso.format(ms)
     }
     return this.#iso
+  }
+}
+
+/** The `undecodable_batch` field of the error record that stands for a batch the consumer could not decode. */
+function undecodableFields(rec: LogRecord): Partial<Pick<ErrorRecord, 'undecodable_batch'>> {
+  const b = undecodableBatchOf(rec)
+  if (b === null) return {}
+  return {
+    undecodable_batch: {
+      reason: b.reason,
+      base_offset: b.baseOffset,
+      last_offset: b.lastOffset,
+      codec: b.codec,
+      cause: b.cause
+    }
   }
 }

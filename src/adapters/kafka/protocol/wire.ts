@@ -1,4 +1,4 @@
-import { DaroogheError } from '../../errors.ts'
+import { DaroogheError } from '../../../errors.ts'
 
 /**
  * A read position in bytes of the Kafka protocol (fetch and produce responses, record
@@ -123,4 +123,50 @@ export function writeUtf8(out: Buffer, at: number, s: string): number {
     out[at + i] = c
   }
   return n
+}
+
+// ---------------------------------------------------------------- writing
+
+/** An int64 that is a number below 2^53 (offsets, timestamps), big-endian at `at`. */
+export function writeInt64(out: Buffer, at: number, value: number): void {
+  const high = Math.floor(value / 4_294_967_296)
+  out.writeInt32BE(high, at)
+  out.writeUInt32BE(value - high * 4_294_967_296, at + 4)
+}
+
+/** Bytes of a zigzag varint (32-bit). */
+export function varintSize(value: number): number {
+  return unsignedSize(((value << 1) ^ (value >> 31)) >>> 0)
+}
+
+/** Bytes of an unsigned varint. */
+export function unsignedSize(u: number): number {
+  let n = 1
+  while (u >= 0x80) {
+    u = Math.floor(u / 128)
+    n++
+  }
+  return n
+}
+
+/** Bytes of a zigzag varlong below 2^52 in size. */
+export function varlongSize(value: number): number {
+  return unsignedSize(value >= 0 ? value * 2 : -value * 2 - 1)
+}
+
+export function writeUnsignedVarint(out: Buffer, at: number, u: number): number {
+  while (u >= 0x80) {
+    out[at++] = (u & 0x7f) | 0x80
+    u = Math.floor(u / 128)
+  }
+  out[at++] = u
+  return at
+}
+
+export function writeVarint(out: Buffer, at: number, value: number): number {
+  return writeUnsignedVarint(out, at, ((value << 1) ^ (value >> 31)) >>> 0)
+}
+
+export function writeVarlong(out: Buffer, at: number, value: number): number {
+  return writeUnsignedVarint(out, at, value >= 0 ? value * 2 : -value * 2 - 1)
 }
