@@ -170,10 +170,10 @@ test('at-least-once (outputs-first): Java transactions, aborted ones interleaved
   assert.equal(await detector.exited, 0, detector.stderr)
 })
 
-/** The output partitions where records were written past the last stable offset: an open transaction. */
-async function openTransaction(admin: Admin, topics: Topics): Promise<boolean> {
-  const request = [topics.approved, topics.fraud].map(name => ({
-    name,
+/** Whether an output partition holds records past its last stable offset: an open transaction. */
+async function openTransaction(admin: Admin, topics: Topics, roles: (keyof Topics)[]): Promise<boolean> {
+  const request = roles.map(role => ({
+    name: topics[role],
     partitions: Array.from({ length: PARTITIONS }, (_, i) => ({ partitionIndex: i, timestamp: -1n }))
   }))
   const [high, stable] = await Promise.all([
@@ -197,16 +197,36 @@ test('exactly-once (state-first, transactional outputs): killed inside an output
   const admin = new Admin({ clientId: 'test-lso', bootstrapBrokers: KAFKA_BROKERS })
   t.after(() => admin.close())
   // Killed while one of its output transactions holds records: they must never be read committed.
-  await waitFor(async () => first.child.exitCode !== null || (await openTransaction(admin, topics)), {
-    what: 'an open output transaction',
-    timeoutMs: 120_000,
-    intervalMs: 5
-  })
+  await waitFor(
+    async () =>
+      first.child.exitCode !== null || (await openTransaction(admin, topics, ['approved', 'fraud'])),
+    {
+      what: 'an open output transaction',
+      timeoutMs: 120_000,
+      intervalMs: 5
+    }
+  )
   assert.equal(first.child.exitCode, null, `the detector is running (stderr: ${first.stderr})`)
   first.child.kill('SIGKILL')
   await first.exited
   const last = detectorRun(t, topics, group, eos)
   await waitDecided(last, group, topics.input, targets)
+  last.child.kill('SIGTERM')
+  assert.equal(await last.exited, 0, last.stderr)
+  // The killed instance's transaction holds the last stable offset of its partitions until the
+  // broker rolls it back (the detector's transaction timeout, 10 s, plus the broker's check
+  // interval): read_committed readers see nothing past it until then.
+  const stopped = Date.now()
+  await waitFor(
+    async () => !(await openTransaction(admin, topics, ['approved', 'fraud', 'alerts', 'errors'])),
+    {
+      what: "the rollback of the killed instance's output transaction",
+      timeoutMs: 60_000,
+      intervalMs: 200
+    }
+  )
+  const heldBack = Date.now() - stopped
+  t.diagnostic(`read_committed readers held back ${heldBack} ms after the last detector stopped`)
   await checkCommittedReaders(topics)
 
   // read_uncommitted also sees the aborted outputs: nothing but repeats of committed decisions.
@@ -225,7 +245,8 @@ test('exactly-once (state-first, transactional outputs): killed inside an output
     const of = r.topic === topics.alerts ? want.alerts : want.decisions
     assert.equal(content(v), of.get(id), `aborted output ${at(r)} repeats a committed one`)
   }
+  // Held back seconds after the last detector ended its own: the killed one's transaction was open.
+  if (heldBack > 5_000)
+    assert.ok(aborted.length > 0, 'the open transaction of the killed instance was aborted')
   t.diagnostic(`${aborted.length} records of aborted output transactions, unseen by read_committed`)
-  last.child.kill('SIGTERM')
-  assert.equal(await last.exited, 0, last.stderr)
 })
