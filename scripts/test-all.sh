@@ -16,6 +16,9 @@ bash scripts/ensure-chromium.sh
 step "kcat for the integration tests"
 bash scripts/ensure-kcat.sh
 
+step "Node 24 for a second run of the unit and topology suites"
+NODE24=$(bash scripts/ensure-node24.sh)
+
 step "services"
 started_here=0
 if ! bash scripts/services.sh status >/dev/null 2>&1; then
@@ -43,3 +46,8 @@ step "tests"
 # chaos: private Kafka, Redis and MongoDB (other ports) stopped, started and cut under load;
 # bounded here (about 3 minutes), longer with `npm run chaos`.
 node --import tsx scripts/run-tests.ts unit topology integration e2e chaos
+
+step "unit and topology tests on Node 24"
+# engines: >=20.19; the newest line gets the in-memory suites too. The suites on the real services
+# run once, on the node above: a second run would add about ten minutes.
+"$NODE24" --import tsx scripts/run-tests.ts unit topology

@@ -15,7 +15,7 @@ export const REDIS_URL = process.env.DAROOGHE_REDIS ?? `redis://127.0.0.1:${proc
 export const MONGO_URL =
   process.env.DAROOGHE_MONGO ?? `mongodb://127.0.0.1:${process.env.MONGO_PORT ?? 27017}`
 
-const SERVICES_DIR =
+export const SERVICES_DIR =
   process.env.DAROOGHE_SERVICES_DIR ?? join(fileURLToPath(new URL('../..', import.meta.url)), '.services')
 
 /** The broker's SASL_SSL listener (SCRAM-SHA-512 and PLAIN, TLS with services.sh's own CA). */
