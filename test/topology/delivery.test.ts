@@ -678,12 +678,12 @@ describe('state journal: changes appended per batch, snapshots only at compactio
   test('a journal this version cannot read fails the batch with the key and the fix, and writes nothing', async () => {
     const store = new MemoryStateStore()
     const bad = Buffer.from([3, 0, 9, 9, 9]) // one frame of an unknown entry version
-    await store.writeBatch([], [], [], [['j:darooghe.transactions:0', bad]])
+    await store.writeBatch([], [], [], [['{darooghe.transactions:0}:j', bad]])
     const before = store.snapshot()
     const d = new TopologyDriver({ store })
     await assert.rejects(
       d.run(toRecords([makeEvent({ t: T0 })])),
-      /state key 'j:darooghe.transactions:0' is not in this version's format: clear the state store/
+      /state key '\{darooghe.transactions:0\}:j' is not in this version's format: clear the state store/
     )
     assert.deepEqual(store.snapshot(), before)
   })
