@@ -42,12 +42,12 @@ export class Entry<V> {
 
 /**
  * Store key layout (before the store adapter's own prefix):
- *   partition-scoped value  {<prefix><topic>:<partition>}:<store>:<key>
+ *   partition-scoped value  <prefix>{<topic>:<partition>}:<store>:<key>
  *   global value            <prefix><store>:<key>
- *   partition metadata      {<prefix><topic>:<partition>}:p   processed offset and stream time
- *   partition replay log    {<prefix><topic>:<partition>}:b   outputs of the last written batch
- *   emitted times           {<prefix><topic>:<partition>}:r   processing times of emitted, not yet durable records
- *   partition journal       {<prefix><topic>:<partition>}:j   state changes since the last snapshot (journal.ts)
+ *   partition metadata      <prefix>{<topic>:<partition>}:p   processed offset and stream time
+ *   partition replay log    <prefix>{<topic>:<partition>}:b   outputs of the last written batch
+ *   emitted times           <prefix>{<topic>:<partition>}:r   processing times of emitted, not yet durable records
+ *   partition journal       <prefix>{<topic>:<partition>}:j   state changes since the last snapshot (journal.ts)
  * The braces are a Redis Cluster hash tag: every key of one partition lands in one hash slot,
  * so the partition's fenced write (its guard, state, progress and journal) stays one atomic
  * script on one node. Global values are only read; they may spread over the cluster.
@@ -62,9 +62,12 @@ export function partitionKey(
   return `${partitionTag(prefix, topic, partition)}:${store}:${key}`
 }
 
-/** The hash tag that starts every key of a partition. */
+/**
+ * The prefix and hash tag that start every key of a partition. The prefix (the group, for
+ * `detect`) stays in front, outside the tag, so clearing a prefix still finds every key.
+ */
 export function partitionTag(prefix: string, topic: string, partition: number): string {
-  return `{${prefix}${topic}:${partition}}`
+  return `${prefix}{${topic}:${partition}}`
 }
 
 export function globalKey(prefix: string, store: string, key: string): string {

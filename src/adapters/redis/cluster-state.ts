@@ -47,7 +47,7 @@ export class ClusterState {
       [...bySlot(full).values()].map(async idx => {
         const got = await this.#cluster.sendCommand<(T | null)[]>(
           full[idx[0]!],
-          true,
+          false, // from the master, never a replica's lagging copy
           ['MGET', ...idx.map(i => full[i]!)],
           bytes ? AS_BYTES : undefined
         )
@@ -119,7 +119,10 @@ export class ClusterState {
     }
     await Promise.all(
       [...masters].map(async ([address, key]) => {
-        const acks = await this.#cluster.sendCommand<number>(key, false, ['WAIT', '1', String(this.#waitMs)])
+        // On the node's own connection: the cluster client would send WAIT to every master
+        // (its request policy) and answer the smallest count, 0 wherever a master has no replica.
+        const node = await this.#cluster.getNodeClientForKey(key)
+        const acks = await node.sendCommand(['WAIT', '1', String(this.#waitMs)])
         if (Number(acks) < 1) {
           throw new DaroogheError(
             'REDIS',
@@ -131,7 +134,7 @@ export class ClusterState {
   }
 
   async ping(): Promise<boolean> {
-    return String(await this.#cluster.sendCommand(undefined, true, ['PING'])) === 'PONG'
+    return String(await this.#cluster.sendCommand(undefined, false, ['PING'])) === 'PONG'
   }
 
   /** Deletes every key under the prefix, master by master. */

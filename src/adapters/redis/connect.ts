@@ -82,7 +82,14 @@ async function openCluster(urls: string[], o: RedisConnectOptions, state: { conn
       ...(node.commandOptions === undefined ? {} : { commandOptions: node.commandOptions })
     },
     // A failover moves slots: follow MOVED a few times, re-reading the map each time.
-    maxCommandRedirections: 16
+    maxCommandRedirections: 16,
+    // Only for the slot map to list each master's replicas (the state store waits for one after
+    // its writes): every command of the adapters goes to the master (`isReadonly` false), so no
+    // read sees a replica's lagging copy.
+    useReplicas: true,
+    // A node that went away: re-read the slot map after a second of reconnecting (default 5 s), so
+    // the slots of a failed master reach its promoted replica soon after the failover.
+    topologyRefreshOnReconnectionAttemptStrategy: 1_000
   }) as unknown as RedisClusterType
   cluster.on('error', () => {})
   try {

@@ -59,7 +59,7 @@ export class RedisDecisionStore implements DecisionStore {
 
   async get(transactionId: string): Promise<DecisionEntry | null> {
     const key = this.#prefix + transactionId
-    const text = await this.#call('GET of', key, ['GET', key], true)
+    const text = await this.#call('GET of', key, ['GET', key])
     return text === null ? null : this.#decoded(transactionId, String(text))
   }
 
@@ -87,13 +87,13 @@ export class RedisDecisionStore implements DecisionStore {
     return entry
   }
 
-  /** One command on the key's server (its master, on a cluster). */
-  async #call(what: string, key: string, args: string[], readonly = false): Promise<unknown> {
+  /** One command on the key's server (its master, on a cluster: never a lagging replica). */
+  async #call(what: string, key: string, args: string[]): Promise<unknown> {
     try {
       const l = this.#link
       return await (l.kind === 'single'
         ? l.client.sendCommand(args)
-        : l.cluster.sendCommand(key, readonly, args))
+        : l.cluster.sendCommand(key, false, args))
     } catch (cause) {
       throw new DaroogheError('REDIS', `${what} a decision failed on ${redact(this.#url)}`, { cause })
     }

@@ -92,7 +92,7 @@ export class RedisStateStore implements StateStore {
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return []
     try {
-      if (this.#cluster) return await this.#cluster.getMany<string>(keys, false)
+      if (this.#cluster) return await this.#afterWrites(() => this.#cluster!.getMany<string>(keys, false))
       return await this.#client.mGet(keys.map(k => this.#prefix + k))
     } catch (cause) {
       throw this.#failed(keys.length, cause, 'MGET of')
@@ -102,7 +102,7 @@ export class RedisStateStore implements StateStore {
   async getManyBytes(keys: readonly string[]): Promise<(Buffer | null)[]> {
     if (keys.length === 0) return []
     try {
-      if (this.#cluster) return await this.#cluster.getMany<Buffer>(keys, true)
+      if (this.#cluster) return await this.#afterWrites(() => this.#cluster!.getMany<Buffer>(keys, true))
       return await this.#bytes.mGet(keys.map(k => this.#prefix + k))
     } catch (cause) {
       throw this.#failed(keys.length, cause, 'MGET of')
@@ -123,6 +123,17 @@ export class RedisStateStore implements StateStore {
     } catch (cause) {
       throw this.#failed(puts.length, cause)
     }
+  }
+
+  /**
+   * On a cluster, a read waits for the fenced writes in flight. A write there can fail on one
+   * node and land on another; the processor then drops its partitions and reloads them, and the
+   * reload must see whatever of the earlier writes landed (on one server they fail or land
+   * together, and the processor's own ordering is enough).
+   */
+  async #afterWrites<T>(read: () => Promise<T>): Promise<T> {
+    await this.#writing
+    return read()
   }
 
   /** On a cluster: one script per hash slot (ClusterState), fenced writes one at a time as here. */
