@@ -192,7 +192,7 @@ function unreachable(url: string, cause: unknown): DaroogheError {
  * server loading its data, a replica read-only during a failover).
  */
 export function refused(error: unknown): string | null {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = inner(e), depth++) {
     const m = /^(WRONGPASS|NOAUTH|NOPERM|ERR unknown command)/.exec(e.message)
     if (m) return m[1]!
   }
@@ -204,11 +204,16 @@ const CERT_ERRORS =
 
 /** The TLS code of a server certificate this client does not trust, or null. */
 function untrusted(error: unknown): string | null {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = inner(e), depth++) {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && CERT_ERRORS.test(code)) return code
   }
   return null
+}
+
+/** The error inside `e`: its cause, or what node-redis's ReconnectStrategyError wraps. */
+function inner(e: Error): unknown {
+  return (e as { originalError?: unknown }).originalError ?? e.cause
 }
 
 /** Hides the passwords in a (comma-separated) redis:// URL for messages and logs. */
