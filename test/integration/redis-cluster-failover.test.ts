@@ -124,10 +124,14 @@ test(
     ])
     t.after(() => d.child.kill('SIGKILL'))
 
-    // Events flow at about 1 250/s for 16 s, through the kill and the failover.
+    // Events flow at about 1 250/s; the second half only once the master is killed, so that
+    // they flow through the failover.
     let produced = 0
+    let killed!: () => void
+    const afterKill = new Promise<void>(resolve => (killed = resolve))
     const producing = (async () => {
       for (let i = 0; i < records.length; i += 250) {
+        if (i === records.length / 2) await afterKill
         await produceAll(topics.input, records.slice(i, i + 250))
         produced = i + 250
         await delay(200)
@@ -146,6 +150,7 @@ test(
     const killedAt = performance.now()
     const producedAtKill = produced
     process.kill(pid, 'SIGKILL')
+    killed()
     await waitFor(async () => /role:master/.test(await nodeInfo(victim.replica, 'replication')), {
       what: `the replica on ${victim.replica} to take over`,
       timeoutMs: 60_000,
