@@ -597,7 +597,9 @@ describe('pipelined state writes: the next batch runs while the last one is writ
 })
 
 describe('state journal: changes appended per batch, snapshots only at compaction', () => {
-  const kinds = (d: TopologyDriver): string => [...new Set(d.state().map(([k]) => k[0]))].sort().join('')
+  // The kind of a partition's key follows its hash tag: `{<topic>:<partition>}:<kind>...`.
+  const kind = (k: string): string | undefined => (k.startsWith('{') ? k[k.indexOf('}:') + 2] : k[0])
+  const kinds = (d: TopologyDriver): string => [...new Set(d.state().map(([k]) => kind(k)))].sort().join('')
   const journalBytes = (d: TopologyDriver): number => {
     const j = d.state().find(([k]) => k.endsWith('}:j'))
     return j === undefined ? 0 : Buffer.from(j[1].replace(/^base64:/, ''), 'base64').length
