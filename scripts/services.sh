@@ -3,10 +3,15 @@
 #   Apache Kafka 4.1 (KRaft, combined broker + controller), Redis, and a MongoDB-wire-compatible
 #   server (mongo-java-server), all on loopback.
 #
-#   scripts/services.sh up|down|status|logs [kafka|redis|mongo]
+#   scripts/services.sh up|down|status|logs [kafka|redis|redis-cluster|mongo]
+#
+#   Redis also serves TLS on REDIS_TLS_PORT with an ACL user `darooghe`: source
+#   $DAROOGHE_SERVICES_DIR/redis/tls/tls.env for DAROOGHE_REDIS (rediss://darooghe:...@) and
+#   DAROOGHE_REDIS_CA. redis-cluster is 3 masters + 3 replicas (URL redis://127.0.0.1:7001).
 #
 # Environment (all optional):
 #   KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 REDIS_PORT=6379 MONGO_PORT=27017
+#   REDIS_TLS_PORT=6380 REDIS_CLUSTER_PORT=7001 (first of six) REDIS_CLUSTER_NODE_TIMEOUT_MS=2000
 #   KAFKA_ADVERTISED_PORT=$KAFKA_PORT (the port clients are told to use: a proxy's, in tests)
 #   KAFKA_SASL_SSL_PORT=9094 with the default KAFKA_PORT, else off (set a port to add it)
 #   MONGO_BACKEND=h2|memory (h2 keeps data on disk)   SERVICES_HOST=127.0.0.1
@@ -41,6 +46,9 @@ if [ -z "${KAFKA_SASL_SSL_PORT:-}" ]; then
 fi
 KAFKA_SASL_USER=darooghe
 REDIS_PORT=${REDIS_PORT:-6379}
+REDIS_TLS_PORT=${REDIS_TLS_PORT:-6380}
+# The cluster's six nodes: REDIS_CLUSTER_PORT .. REDIS_CLUSTER_PORT+5.
+REDIS_CLUSTER_PORT=${REDIS_CLUSTER_PORT:-7001}
 MONGO_PORT=${MONGO_PORT:-27017}
 MONGO_BACKEND=${MONGO_BACKEND:-h2}
 STATE=${DAROOGHE_SERVICES_DIR:-$ROOT/.services}
@@ -53,6 +61,7 @@ MONGO_WAIT=${MONGO_WAIT_SECONDS:-60}
 
 LOGS=$STATE/logs
 PIDS=$STATE/pids
+REDIS_TLS=$STATE/redis/tls
 mkdir -p "$LOGS" "$PIDS"
 
 say() { printf '%s\n' "$*"; }
@@ -428,15 +437,22 @@ redis_up() {
   check_port redis "$REDIS_PORT" || rc=$?
   if [ "$rc" -eq 10 ]; then
     report_running redis "$REDIS_PORT"
+    port_open "$REDIS_TLS_PORT" || say "redis   no TLS on $HOST:$REDIS_TLS_PORT (a server started before TLS was added): down and up again for it"
     return
   fi
   ensure_redis_server
   mkdir -p "$STATE/redis"
+  redis_tls_files
   rm -f "$PIDS/redis.pid"
   # AOF with fsync every second: the state store must survive a restart of Redis itself.
+  # The ACL file keeps the default user open (as before) and adds the `darooghe` user; the TLS
+  # port serves the same data with the locally made certificate (clients need none of their own).
   redis-server --bind "$HOST" --port "$REDIS_PORT" --dir "$STATE/redis" --save "" \
     --appendonly yes --appendfsync everysec --daemonize yes --pidfile "$PIDS/redis.pid" \
-    --logfile "$LOGS/redis.log" --protected-mode no >/dev/null ||
+    --logfile "$LOGS/redis.log" --protected-mode no --aclfile "$REDIS_TLS/users.acl" \
+    --tls-port "$REDIS_TLS_PORT" --tls-cert-file "$REDIS_TLS/server.crt" \
+    --tls-key-file "$REDIS_TLS/server.key" --tls-ca-cert-file "$REDIS_TLS/ca.crt" \
+    --tls-auth-clients no >/dev/null ||
     fail "redis-server failed to start (log: $LOGS/redis.log)"
   local i pid=""
   for i in $(seq 1 50); do
@@ -447,7 +463,140 @@ redis_up() {
   # Redis answers only once its append-only file is loaded: after long benchmark sessions that
   # took 15 s and more (a process that dies is still reported at once).
   wait_ready redis redis "$REDIS_PORT" 120 "$pid"
-  say "redis   $HOST:$REDIS_PORT started (pid $pid)"
+  say "redis   $HOST:$REDIS_PORT started (pid $pid), TLS on $HOST:$REDIS_TLS_PORT (user darooghe: $REDIS_TLS/tls.env)"
+}
+
+# TLS and ACL material, made once under $STATE/redis/tls and reused: a CA, a server certificate
+# for 127.0.0.1/localhost signed by it, the `darooghe` user's password, and tls.env with a ready
+# URL for clients and tests. The password is kept only there and in `password` (mode 600) and
+# as a hash in the ACL file: it never appears on a command line.
+redis_tls_files() {
+  mkdir -p "$REDIS_TLS"
+  chmod 700 "$REDIS_TLS"
+  if [ ! -f "$REDIS_TLS/server.crt" ]; then
+    command -v openssl >/dev/null 2>&1 || fail "openssl not found: it makes Redis's TLS certificate once; install it (apt-get install openssl)"
+    (
+      cd "$REDIS_TLS"
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Darooghe local CA" \
+        -keyout ca.key -out ca.crt
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile server.ext -out server.crt
+      chmod 600 ca.key server.key
+    ) >"$LOGS/redis-tls.log" 2>&1 || fail "openssl could not make Redis's TLS certificate (log: $LOGS/redis-tls.log)"
+  fi
+  if [ ! -f "$REDIS_TLS/password" ]; then
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$REDIS_TLS/password")
+  fi
+  local password hash
+  password=$(cat "$REDIS_TLS/password")
+  hash=$(printf '%s' "$password" | sha256sum | cut -c1-64)
+  # darooghe: every key, every command but the dangerous ones (FLUSHALL, CONFIG, KEYS, ...),
+  # plus INFO and the CLUSTER subcommands a client needs to find a cluster's nodes.
+  cat >"$REDIS_TLS/users.acl" <<EOF
+user default on nopass ~* &* +@all
+user darooghe on #$hash ~* &* +@all -@dangerous +info +cluster|info +cluster|slots +cluster|shards +cluster|nodes +cluster|myid
+EOF
+  (
+    umask 077
+    printf 'DAROOGHE_REDIS=rediss://darooghe:%s@%s:%s\nDAROOGHE_REDIS_CA=%s\n' \
+      "$password" "$HOST" "$REDIS_TLS_PORT" "$REDIS_TLS/ca.crt" >"$REDIS_TLS/tls.env"
+  )
+}
+
+# ---------------------------------------------------------------- Redis Cluster
+# Six redis-server processes, 3 masters and 3 replicas, on REDIS_CLUSTER_PORT .. +5. Each node
+# has its own directory and config file under $STATE/redis-cluster/<port>, so a node killed by
+# a test restarts with `redis-server <that file>` and rejoins (as a replica, if it was failed
+# over). A short node timeout makes a failover take seconds instead of fifteen.
+cluster_ports() { seq "$REDIS_CLUSTER_PORT" $((REDIS_CLUSTER_PORT + 5)); }
+
+cluster_ping() { redis-cli -h "$HOST" -p "$1" ping 2>/dev/null | grep -q PONG; }
+
+cluster_node_up() {
+  local port=$1 dir=$STATE/redis-cluster/$1
+  if cluster_ping "$port"; then return; fi
+  port_open "$port" && fail "port $port is in use by something that is not Redis; stop it or set REDIS_CLUSTER_PORT"
+  mkdir -p "$dir"
+  cat >"$dir/redis.conf" <<EOF
+bind $HOST
+port $port
+dir $dir
+cluster-enabled yes
+cluster-config-file nodes.conf
+cluster-node-timeout ${REDIS_CLUSTER_NODE_TIMEOUT_MS:-2000}
+appendonly yes
+appendfsync everysec
+save ""
+protected-mode no
+daemonize yes
+pidfile $PIDS/redis-cluster-$port.pid
+logfile $LOGS/redis-cluster-$port.log
+EOF
+  redis-server "$dir/redis.conf" >/dev/null || fail "redis-server failed to start on $port (log: $LOGS/redis-cluster-$port.log)"
+}
+
+redis-cluster_up() {
+  ensure_redis_server
+  [[ $(redis-cli --cluster help 2>&1 || true) == *create* ]] || fail "redis-cli has no --cluster (Redis 5+ needed): install a newer redis-tools"
+  local port i nodes=()
+  for port in $(cluster_ports); do
+    cluster_node_up "$port"
+    nodes+=("$HOST:$port")
+  done
+  for port in $(cluster_ports); do
+    for i in $(seq 1 100); do
+      cluster_ping "$port" && break
+      sleep 0.1
+    done
+    cluster_ping "$port" || fail "Redis Cluster node $HOST:$port did not start (log: $LOGS/redis-cluster-$port.log)"
+  done
+  if redis-cli -h "$HOST" -p "$REDIS_CLUSTER_PORT" cluster info | grep -q '^cluster_slots_assigned:0'; then
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes \
+      >"$LOGS/redis-cluster-create.log" 2>&1 ||
+      fail "redis-cli --cluster create failed (log: $LOGS/redis-cluster-create.log)"
+  fi
+  cluster_wait_ok "${REDIS_CLUSTER_WAIT_SECONDS:-60}" ||
+    fail "the Redis Cluster on $HOST:$REDIS_CLUSTER_PORT.. did not reach cluster_state:ok (logs: $LOGS/redis-cluster-*.log)"
+  say "redis-cluster $HOST:$REDIS_CLUSTER_PORT..$((REDIS_CLUSTER_PORT + 5)) ok (3 masters, 3 replicas; URL redis://$HOST:$REDIS_CLUSTER_PORT)"
+}
+
+# Every node says cluster_state:ok (slots covered, a majority of masters reachable).
+cluster_wait_ok() {
+  local seconds=$1 i port ok
+  for i in $(seq 1 $((seconds * 10))); do
+    ok=1
+    for port in $(cluster_ports); do
+      redis-cli -h "$HOST" -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=0
+    done
+    [ "$ok" -eq 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+redis-cluster_down() {
+  local port
+  for port in $(cluster_ports); do stop_one "redis-cluster-$port"; done
+}
+
+redis-cluster_status() {
+  local port bad=0 pid owner role state
+  for port in $(cluster_ports); do
+    pid=$(read_pid "redis-cluster-$port")
+    if pid_alive "$pid"; then owner="pid $pid, ours"; else owner="not ours"; fi
+    if cluster_ping "$port"; then
+      role=$(redis-cli -h "$HOST" -p "$port" role | head -n1)
+      state=$(redis-cli -h "$HOST" -p "$port" cluster info | grep '^cluster_state' | tr -d '\r')
+      say "redis-cluster $HOST:$port $role, $state ($owner)"
+      [ "$state" = cluster_state:ok ] || bad=1
+    else
+      say "redis-cluster $HOST:$port down"
+      bad=1
+    fi
+  done
+  return $bad
 }
 
 # ---------------------------------------------------------------- MongoDB stand-in
@@ -512,13 +661,13 @@ status_one() {
 }
 
 services_for() {
-  if [ $# -eq 0 ]; then echo "kafka redis mongo"; else echo "$@"; fi
+  if [ $# -eq 0 ]; then echo "kafka redis redis-cluster mongo"; else echo "$@"; fi
 }
 
 check_names() {
   local s
   for s in "$@"; do
-    case $s in kafka | redis | mongo) ;; *) fail "unknown service '$s': expected kafka, redis or mongo" ;; esac
+    case $s in kafka | redis | redis-cluster | mongo) ;; *) fail "unknown service '$s': expected kafka, redis, redis-cluster or mongo" ;; esac
   done
 }
 
@@ -532,7 +681,9 @@ up)
   ;;
 down)
   # Reverse order: clients of Kafka go first, Kafka last.
-  for s in $(services_for "$@" | tr ' ' '\n' | tac); do stop_one "$s"; done
+  for s in $(services_for "$@" | tr ' ' '\n' | tac); do
+    if [ "$s" = redis-cluster ]; then redis-cluster_down; else stop_one "$s"; fi
+  done
   ;;
 status)
   prepare_java
@@ -544,6 +695,7 @@ status)
       if sasl_ssl_on; then status_one "kafka SASL_SSL" kafka-client "$KAFKA_SASL_SSL_PORT" || bad=1; fi
       ;;
     redis) status_one redis redis "$REDIS_PORT" || bad=1 ;;
+    redis-cluster) redis-cluster_status || bad=1 ;;
     mongo) status_one mongo mongo "$MONGO_PORT" || bad=1 ;;
     esac
   done
@@ -560,7 +712,7 @@ logs)
   done
   ;;
 -h | --help | help | "")
-  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
   [ -n "$cmd" ] || exit 2
   ;;
 *)

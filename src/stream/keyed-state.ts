@@ -42,12 +42,15 @@ export class Entry<V> {
 
 /**
  * Store key layout (before the store adapter's own prefix):
- *   partition-scoped value  <prefix><store>:<topic>:<partition>:<key>
+ *   partition-scoped value  <prefix>{<topic>:<partition>}:<store>:<key>
  *   global value            <prefix><store>:<key>
- *   partition metadata      <prefix>p:<topic>:<partition>   processed offset and stream time
- *   partition replay log    <prefix>b:<topic>:<partition>   outputs of the last written batch
- *   emitted times           <prefix>r:<topic>:<partition>   processing times of emitted, not yet durable records
- *   partition journal       <prefix>j:<topic>:<partition>   state changes since the last snapshot (journal.ts)
+ *   partition metadata      <prefix>{<topic>:<partition>}:p   processed offset and stream time
+ *   partition replay log    <prefix>{<topic>:<partition>}:b   outputs of the last written batch
+ *   emitted times           <prefix>{<topic>:<partition>}:r   processing times of emitted, not yet durable records
+ *   partition journal       <prefix>{<topic>:<partition>}:j   state changes since the last snapshot (journal.ts)
+ * The braces are a Redis Cluster hash tag: every key of one partition lands in one hash slot,
+ * so the partition's fenced write (its guard, state, progress and journal) stays one atomic
+ * script on one node. Global values are only read; they may spread over the cluster.
  */
 export function partitionKey(
   prefix: string,
@@ -56,7 +59,15 @@ export function partitionKey(
   partition: number,
   key: string
 ): string {
-  return `${prefix}${store}:${topic}:${partition}:${key}`
+  return `${partitionTag(prefix, topic, partition)}:${store}:${key}`
+}
+
+/**
+ * The prefix and hash tag that start every key of a partition. The prefix (the group, for
+ * `detect`) stays in front, outside the tag, so clearing a prefix still finds every key.
+ */
+export function partitionTag(prefix: string, topic: string, partition: number): string {
+  return `${prefix}{${topic}:${partition}}`
 }
 
 export function globalKey(prefix: string, store: string, key: string): string {
@@ -64,17 +75,17 @@ export function globalKey(prefix: string, store: string, key: string): string {
 }
 
 export function metaKey(prefix: string, topic: string, partition: number): string {
-  return `${prefix}p:${topic}:${partition}`
+  return `${partitionTag(prefix, topic, partition)}:p`
 }
 
 export function logKey(prefix: string, topic: string, partition: number): string {
-  return `${prefix}b:${topic}:${partition}`
+  return `${partitionTag(prefix, topic, partition)}:b`
 }
 
 export function journalKey(prefix: string, topic: string, partition: number): string {
-  return `${prefix}j:${topic}:${partition}`
+  return `${partitionTag(prefix, topic, partition)}:j`
 }
 
 export function timesKey(prefix: string, topic: string, partition: number): string {
-  return `${prefix}r:${topic}:${partition}`
+  return `${partitionTag(prefix, topic, partition)}:r`
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -12,11 +13,32 @@ export const KAFKA_BROKERS = (
   process.env.DAROOGHE_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`
 ).split(',')
 export const REDIS_URL = process.env.DAROOGHE_REDIS ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`
+/** The Redis Cluster of `scripts/services.sh up redis-cluster`: one node is enough (auto-detected). */
+export const REDIS_CLUSTER_URL =
+  process.env.DAROOGHE_REDIS_CLUSTER ?? `redis://127.0.0.1:${process.env.REDIS_CLUSTER_PORT ?? 7001}`
+/** Where `scripts/services.sh` keeps its state (pids, logs, TLS material). */
+export const SERVICES_DIR =
+  process.env.DAROOGHE_SERVICES_DIR ?? fileURLToPath(new URL('../../.services', import.meta.url))
+
+/**
+ * The TLS port of the services' Redis, as `services.sh` wrote it to redis/tls/tls.env:
+ * `rediss://darooghe:<password>@host:port` (an ACL user) and the CA's PEM text.
+ */
+export function redisTls(): { url: string; ca: string; caFile: string } {
+  const file = `${SERVICES_DIR}/redis/tls/tls.env`
+  if (!existsSync(file))
+    throw new Error(`${file} not found: run scripts/services.sh up redis (it makes the TLS port)`)
+  const env = Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(l => l.includes('='))
+      .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+  )
+  const caFile = env.DAROOGHE_REDIS_CA as string
+  return { url: env.DAROOGHE_REDIS as string, ca: readFileSync(caFile, 'utf8'), caFile }
+}
 export const MONGO_URL =
   process.env.DAROOGHE_MONGO ?? `mongodb://127.0.0.1:${process.env.MONGO_PORT ?? 27017}`
-
-export const SERVICES_DIR =
-  process.env.DAROOGHE_SERVICES_DIR ?? join(fileURLToPath(new URL('../..', import.meta.url)), '.services')
 
 /** The broker's SASL_SSL listener (SCRAM-SHA-512 and PLAIN, TLS with services.sh's own CA). */
 export const KAFKA_SASL_SSL =

@@ -19,27 +19,9 @@ import { kafkaConfigFrom } from '../../src/config/connections.ts'
 import type { LogRecord } from '../../src/ports/log.ts'
 import { runCli, start, type Running } from '../helpers/cli.ts'
 import { makeEvent } from '../topology/fixtures.ts'
-import {
-  KAFKA_SASL_SSL_CLIENT_FILE,
-  MONGO_URL,
-  SERVICES_DIR,
-  uniqueName,
-  waitFor
-} from '../helpers/services.ts'
+import { KAFKA_SASL_SSL_CLIENT_FILE, MONGO_URL, redisTls, uniqueName, waitFor } from '../helpers/services.ts'
 
 type Json = Record<string, unknown>
-
-/** DAROOGHE_REDIS and DAROOGHE_REDIS_CA from the services' tls.env. */
-function redisTls(): { url: string; ca: string; password: string } {
-  const text = readFileSync(join(SERVICES_DIR, 'redis', 'tls', 'tls.env'), 'utf8')
-  const value = (name: string) => {
-    const m = new RegExp(`^(?:export )?${name}=['"]?([^'"\\n]+)`, 'm').exec(text)
-    if (!m) throw new Error(`${name} not in tls.env`)
-    return m[1]!
-  }
-  const url = value('DAROOGHE_REDIS')
-  return { url, ca: value('DAROOGHE_REDIS_CA'), password: decodeURIComponent(new URL(url).password) }
-}
 
 function kafkaSecret(file: string): string {
   const m = /^sasl\.password=(.*)$/m.exec(readFileSync(file, 'utf8'))
@@ -77,7 +59,8 @@ test('the whole pipeline over Kafka SASL_SSL and Redis TLS, each command given o
   copyFileSync(KAFKA_SASL_SSL_CLIENT_FILE, clientFile)
   appendFileSync(clientFile, '\ncompression.type=lz4\n')
   const kafkaPassword = kafkaSecret(clientFile)
-  const redis = redisTls()
+  const tls = redisTls()
+  const redis = { ...tls, password: decodeURIComponent(new URL(tls.url).password) }
   const conn = kafkaConfigFrom({ kafkaConfig: clientFile }, {}, () => {}).connection
   assert.ok(conn.sasl && conn.tls, 'the client file says SASL_SSL')
 
@@ -97,14 +80,14 @@ test('the whole pipeline over Kafka SASL_SSL and Redis TLS, each command given o
   t.after(async () => {
     const store = await RedisStateStore.connect({
       url: redis.url,
-      ca: readFileSync(redis.ca, 'utf8'),
+      ca: redis.ca,
       keyPrefix: `darooghe:${group}:`
     })
     await store.clear()
     await store.close()
   })
   const kafka = ['--kafka-config', clientFile]
-  const redisArgs = ['--redis', redis.url, '--redis-ca', redis.ca]
+  const redisArgs = ['--redis', redis.url, '--redis-ca', redis.caFile]
   const database = uniqueName('secured')
   const mongoUrl = `${MONGO_URL}/${database}`
   const alertsFile = join(dir, 'alerts.ndjson')

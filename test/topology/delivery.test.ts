@@ -78,8 +78,8 @@ describe('redelivery without double counting, with identical re-emits', () => {
       xs.map(x => strip(Buffer.from(JSON.parse(x)[2], 'base64').toString()))
     assert.deepEqual(dec(replay.slice(got.length)), dec(expected.slice(got.length)))
     assert.deepEqual(
-      a.state().filter(([k]) => !k.startsWith('b:')),
-      ref.state().filter(([k]) => !k.startsWith('b:'))
+      a.state().filter(([k]) => !k.endsWith('}:b')),
+      ref.state().filter(([k]) => !k.endsWith('}:b'))
     )
   })
 
@@ -232,7 +232,7 @@ describe('outputs-first delivery: processing times before the outputs, state aft
     const a = outputsFirst()
     assert.deepEqual((await a.run(recs)).outputs.map(wire), (await ref.run(recs)).outputs.map(wire))
     const keys = a.state().map(([k]) => k)
-    assert.ok(keys.some(k => k.startsWith('r:')) && !keys.some(k => k.startsWith('b:')))
+    assert.ok(keys.some(k => k.endsWith('}:r')) && !keys.some(k => k.endsWith('}:b')))
     // Customer and merchant state (snapshots and journal) and progress are the same as state-first's.
     const stateOf = (d: TopologyDriver): [string, string][] => d.state().filter(([k]) => /^[cmjp]:/.test(k))
     assert.deepEqual(stateOf(a), stateOf(ref))
@@ -441,8 +441,8 @@ describe('processAhead: the next batch evaluated while the last one is in flight
       expected.map(b => b.map(decided))
     )
     assert.deepEqual(
-      d.state().filter(([k]) => !k.startsWith('r:')),
-      ref.state().filter(([k]) => !k.startsWith('r:'))
+      d.state().filter(([k]) => !k.endsWith('}:r')),
+      ref.state().filter(([k]) => !k.endsWith('}:r'))
     )
     // Each batch was evaluated while the one before it was in flight: at the time that one was,
     // not a produce round trip (1,000 ms) plus 7 ms later. Batch 1, partition 1's first, waited
@@ -465,8 +465,8 @@ describe('processAhead: the next batch evaluated while the last one is in flight
     const sorted = (b: string[]): string[] => b.map(decided).sort()
     assert.deepEqual(got.map(sorted), expected.map(sorted))
     assert.deepEqual(
-      d.state().filter(([k]) => !k.startsWith('r:')),
-      ref.state().filter(([k]) => !k.startsWith('r:'))
+      d.state().filter(([k]) => !k.endsWith('}:r')),
+      ref.state().filter(([k]) => !k.endsWith('}:r'))
     )
     const start = Date.parse(processedAt(got[0]!.find(w => processedAt(w) !== undefined)!)!)
     const times = (partition: number): number[] => [
@@ -498,8 +498,8 @@ describe('processAhead: the next batch evaluated while the last one is in flight
         `failing ${failing}, load ${failLoad}`
       )
       assert.deepEqual(
-        d.state().filter(([k]) => !k.startsWith('r:')),
-        ref.state().filter(([k]) => !k.startsWith('r:')),
+        d.state().filter(([k]) => !k.endsWith('}:r')),
+        ref.state().filter(([k]) => !k.endsWith('}:r')),
         `failing ${failing}, load ${failLoad}`
       )
     }
@@ -566,8 +566,8 @@ describe('pipelined state writes: the next batch runs while the last one is writ
     }
     assert.deepEqual(again, expected)
     assert.deepEqual(
-      d.state().filter(([k]) => !k.startsWith('r:') && !k.startsWith('p:')),
-      ref.state().filter(([k]) => !k.startsWith('r:') && !k.startsWith('p:'))
+      d.state().filter(([k]) => !k.endsWith('}:r') && !k.endsWith('}:p')),
+      ref.state().filter(([k]) => !k.endsWith('}:r') && !k.endsWith('}:p'))
     )
   })
 
@@ -590,16 +590,18 @@ describe('pipelined state writes: the next batch runs while the last one is writ
     await Promise.all(writes)
     assert.deepEqual(got, expected)
     assert.deepEqual(
-      d.state().filter(([k]) => !k.startsWith('r:') && !k.startsWith('p:')),
-      ref.state().filter(([k]) => !k.startsWith('r:') && !k.startsWith('p:'))
+      d.state().filter(([k]) => !k.endsWith('}:r') && !k.endsWith('}:p')),
+      ref.state().filter(([k]) => !k.endsWith('}:r') && !k.endsWith('}:p'))
     )
   })
 })
 
 describe('state journal: changes appended per batch, snapshots only at compaction', () => {
-  const kinds = (d: TopologyDriver): string => [...new Set(d.state().map(([k]) => k[0]))].sort().join('')
+  // The kind of a partition's key follows its hash tag: `{<topic>:<partition>}:<kind>...`.
+  const kind = (k: string): string | undefined => (k.startsWith('{') ? k[k.indexOf('}:') + 2] : k[0])
+  const kinds = (d: TopologyDriver): string => [...new Set(d.state().map(([k]) => kind(k)))].sort().join('')
   const journalBytes = (d: TopologyDriver): number => {
-    const j = d.state().find(([k]) => k.startsWith('j:'))
+    const j = d.state().find(([k]) => k.endsWith('}:j'))
     return j === undefined ? 0 : Buffer.from(j[1].replace(/^base64:/, ''), 'base64').length
   }
 
@@ -678,12 +680,12 @@ describe('state journal: changes appended per batch, snapshots only at compactio
   test('a journal this version cannot read fails the batch with the key and the fix, and writes nothing', async () => {
     const store = new MemoryStateStore()
     const bad = Buffer.from([3, 0, 9, 9, 9]) // one frame of an unknown entry version
-    await store.writeBatch([], [], [], [['j:darooghe.transactions:0', bad]])
+    await store.writeBatch([], [], [], [['{darooghe.transactions:0}:j', bad]])
     const before = store.snapshot()
     const d = new TopologyDriver({ store })
     await assert.rejects(
       d.run(toRecords([makeEvent({ t: T0 })])),
-      /state key 'j:darooghe.transactions:0' is not in this version's format: clear the state store/
+      /state key '\{darooghe.transactions:0\}:j' is not in this version's format: clear the state store/
     )
     assert.deepEqual(store.snapshot(), before)
   })

@@ -1,17 +1,10 @@
-import { createClient, type RedisClientType } from 'redis'
 import { DaroogheError } from '../../errors.ts'
 import type { DecisionEntry, DecisionStore } from '../../ports/decision-store.ts'
-import { redact } from './state-store.ts'
+import { connectRedis, redact, type RedisConnectOptions, type RedisLink } from './connect.ts'
 
-export interface RedisDecisionStoreOptions {
-  /** redis://host:port[/db]. */
-  readonly url: string
+export interface RedisDecisionStoreOptions extends RedisConnectOptions {
   /** Prefix of every key: `<prefix><transaction_id>`. Default 'darooghe:decisions:'. */
   readonly keyPrefix?: string
-  /** Connect timeout, ms. Default 5 000. */
-  readonly connectTimeoutMs?: number
-  /** PEM text of the CA that signed the server's certificate (`--redis-ca FILE`). */
-  readonly ca?: string
 }
 
 /** Deletes the key only while it holds the given value (the pending marker this caller set). */
@@ -22,81 +15,65 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
  * `claim` is one `SET key value NX PX ttl GET` (Redis >= 7.0): set if absent, else the value
  * already there, in one atomic round trip, so two API instances never both send an event.
  * Reconnects with capped backoff; while disconnected, calls fail fast with a retriable error.
+ * Every command touches one key, so a Redis Cluster needs nothing more than routing by key:
+ * the keys carry no hash tag and spread over the cluster.
  */
 export class RedisDecisionStore implements DecisionStore {
-  readonly #client: RedisClientType
+  readonly #link: RedisLink
   readonly #prefix: string
   readonly #url: string
 
-  private constructor(client: RedisClientType, url: string, prefix: string) {
-    this.#client = client
+  private constructor(link: RedisLink, url: string, prefix: string) {
+    this.#link = link
     this.#url = url
     this.#prefix = prefix
   }
 
   static async connect(options: RedisDecisionStoreOptions): Promise<RedisDecisionStore> {
-    let connected = false
-    const client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      // No per-command timer (node-redis makes an AbortSignal.timeout for each command, a few
-      // per cent of the API's CPU at 2,000 requests/s): the decision service bounds its waits.
-      commandOptions: { timeout: 0 },
-      socket: {
-        connectTimeout: options.connectTimeoutMs ?? 5_000,
-        reconnectStrategy: (retries, cause) =>
-          !connected && retries >= 2
-            ? (cause ?? new Error('connect failed'))
-            : Math.min(50 * 2 ** retries, 2_000)
-      }
-    }) as RedisClientType
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      connected = true
-    } catch (cause) {
-      if (client.isOpen) client.destroy()
-      throw new DaroogheError('REDIS', `cannot reach Redis at ${redact(options.url)}`, { cause })
-    }
-    return new RedisDecisionStore(client, options.url, options.keyPrefix ?? 'darooghe:decisions:')
+    // No per-command timer (node-redis makes an AbortSignal.timeout for each command, a few
+    // per cent of the API's CPU at 2,000 requests/s): the decision service bounds its waits.
+    const link = await connectRedis({ commandTimeoutMs: 0, ...options })
+    return new RedisDecisionStore(link, options.url, options.keyPrefix ?? 'darooghe:decisions:')
   }
 
   async claim(transactionId: string, entry: DecisionEntry, ttlMs: number): Promise<DecisionEntry | null> {
-    const old = await this.#call('SET NX of', () =>
-      this.#client.set(this.#prefix + transactionId, encodeEntry(entry), {
-        condition: 'NX',
-        expiration: { type: 'PX', value: ttlMs },
-        GET: true
-      })
-    )
+    const key = this.#prefix + transactionId
+    // Set if absent, else the value already there (`SET ... NX GET`, Redis >= 7.0).
+    const old = await this.#call('SET NX of', key, [
+      'SET',
+      key,
+      encodeEntry(entry),
+      'PX',
+      String(ttlMs),
+      'NX',
+      'GET'
+    ])
     if (old === null || old === 'OK') return null
     return this.#decoded(transactionId, String(old))
   }
 
   async put(transactionId: string, entry: DecisionEntry, ttlMs: number): Promise<void> {
-    await this.#call('SET of', () =>
-      this.#client.set(this.#prefix + transactionId, encodeEntry(entry), {
-        expiration: { type: 'PX', value: ttlMs }
-      })
-    )
+    const key = this.#prefix + transactionId
+    await this.#call('SET of', key, ['SET', key, encodeEntry(entry), 'PX', String(ttlMs)])
   }
 
   async get(transactionId: string): Promise<DecisionEntry | null> {
-    const text = await this.#call('GET of', () => this.#client.get(this.#prefix + transactionId))
-    return text === null ? null : this.#decoded(transactionId, text)
+    const key = this.#prefix + transactionId
+    const text = await this.#call('GET of', key, ['GET', key])
+    return text === null ? null : this.#decoded(transactionId, String(text))
   }
 
   async release(transactionId: string, pending: DecisionEntry): Promise<void> {
-    await this.#call('release of', () =>
-      this.#client.eval(RELEASE, { keys: [this.#prefix + transactionId], arguments: [encodeEntry(pending)] })
-    )
+    const key = this.#prefix + transactionId
+    await this.#call('release of', key, ['EVAL', RELEASE, '1', key, encodeEntry(pending)])
   }
 
   async close(): Promise<void> {
+    const c = this.#link.kind === 'single' ? this.#link.client : this.#link.cluster
     try {
-      await this.#client.close()
+      await c.close()
     } catch {
-      this.#client.destroy()
+      c.destroy()
     }
   }
 
@@ -110,9 +87,13 @@ export class RedisDecisionStore implements DecisionStore {
     return entry
   }
 
-  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  /** One command on the key's server (its master, on a cluster: never a lagging replica). */
+  async #call(what: string, key: string, args: string[]): Promise<unknown> {
     try {
-      return await run()
+      const l = this.#link
+      return await (l.kind === 'single'
+        ? l.client.sendCommand(args)
+        : l.cluster.sendCommand(key, false, args))
     } catch (cause) {
       throw new DaroogheError('REDIS', `${what} a decision failed on ${redact(this.#url)}`, { cause })
     }

@@ -1,17 +1,23 @@
-import { createHash } from 'node:crypto'
-import { createClient, RESP_TYPES, WatchError, type RedisClientType } from 'redis'
+import { RESP_TYPES, WatchError, type RedisClientType } from 'redis'
 import { DaroogheError } from '../../errors.ts'
 import { stateConflict, type StateStore, type StateValue } from '../../ports/state-store.ts'
+import { ClusterState } from './cluster-state.ts'
+import { connectRedis, redact, refused, type RedisConnectOptions } from './connect.ts'
+import { arg, fencedCall, FENCED_WRITE, FENCED_WRITE_SHA } from './fenced-script.ts'
 
-export interface RedisStateStoreOptions {
-  /** redis://host:port[/db]. */
-  readonly url: string
-  /** Prefix of every key, so several pipelines can share one Redis. Default 'darooghe:'. */
+export { redact } from './connect.ts'
+
+export interface RedisStateStoreOptions extends RedisConnectOptions {
+  /**
+   * Prefix of every key, so several pipelines can share one Redis. Default 'darooghe:'. No
+   * braces: the processor's keys carry a Redis Cluster hash tag right after it.
+   */
   readonly keyPrefix?: string
-  /** Connect timeout, ms. Default 5 000. */
-  readonly connectTimeoutMs?: number
-  /** PEM text of the CA that signed the server's certificate (`--redis-ca FILE`). */
-  readonly ca?: string
+  /**
+   * On a cluster, how long a write waits for a replica of each master it wrote to (`WAIT 1`),
+   * ms; 0 = do not wait (a failover may then lose the last acknowledged writes). Default 2 000.
+   */
+  readonly replicaWaitMs?: number
 }
 
 /**
@@ -24,7 +30,8 @@ export interface RedisStateStoreOptions {
  * key changed in between: two round trips, but Redis copies the values once, where the script
  * copies every value into Lua and back, twice the server CPU of a big state write.
  * Reconnects with capped exponential backoff; while disconnected, calls fail fast with a
- * retriable error instead of queueing without bound.
+ * retriable error instead of queueing without bound. On a Redis Cluster (see `connectRedis`)
+ * the same keys are spread by their hash tags and `ClusterState` does the work.
  */
 export class RedisStateStore implements StateStore {
   readonly #client: RedisClientType
@@ -35,59 +42,57 @@ export class RedisStateStore implements StateStore {
   readonly #bytes: { mGet(keys: string[]): Promise<(Buffer | null)[]> }
   readonly #prefix: string
   readonly #url: string
+  /** Set on a cluster: then it does every operation and the two connections above are unused. */
+  readonly #cluster: ClusterState | null
 
-  private constructor(client: RedisClientType, writer: RedisClientType, url: string, prefix: string) {
+  private constructor(
+    client: RedisClientType,
+    writer: RedisClientType,
+    url: string,
+    prefix: string,
+    cluster: ClusterState | null
+  ) {
     this.#client = client
     this.#writer = writer
-    this.#bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as unknown as {
+    this.#bytes = (cluster
+      ? client
+      : client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer })) as unknown as {
       mGet(keys: string[]): Promise<(Buffer | null)[]>
     }
     this.#url = url
     this.#prefix = prefix
+    this.#cluster = cluster
   }
 
   static async connect(options: RedisStateStoreOptions): Promise<RedisStateStore> {
-    let connected = false
-    const client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: options.connectTimeoutMs ?? 5_000,
-        // Before the first connection succeeds, give up quickly so start-up reports the problem;
-        // after it, keep reconnecting forever with capped backoff.
-        reconnectStrategy: (retries, cause) =>
-          !connected && retries >= 2
-            ? (cause ?? new Error('connect failed'))
-            : Math.min(50 * 2 ** retries, 2_000)
-      }
-    }) as RedisClientType
-    // node-redis emits 'error' on every failed reconnect; the caller sees failures on calls.
-    client.on('error', () => {})
-    const writer = client.duplicate() as RedisClientType
-    writer.on('error', () => {})
-    try {
-      await client.connect()
-      await writer.connect()
-      connected = true
-    } catch (cause) {
-      if (client.isOpen) client.destroy()
-      if (writer.isOpen) writer.destroy()
-      if (refused(cause)) {
-        // Wrong credentials or permissions: no retry gets past them.
-        throw new DaroogheError(
-          'REDIS',
-          `Redis at ${redact(options.url)} refused this client (${refused(cause)}): fix the user and password in --redis (DAROOGHE_REDIS) or its ACL`,
-          { cause, retriable: false }
-        )
-      }
-      throw new DaroogheError('REDIS', `cannot reach Redis at ${redact(options.url)}`, { cause })
+    const prefix = options.keyPrefix ?? 'darooghe:'
+    if (/[{}]/.test(prefix)) {
+      throw new DaroogheError(
+        'CONFIG',
+        `the Redis key prefix '${prefix}' has a brace: leave braces out (the state keys' Redis Cluster hash tags follow it)`
+      )
     }
-    return new RedisStateStore(client, writer, options.url, options.keyPrefix ?? 'darooghe:')
+    const link = await connectRedis(options)
+    if (link.kind === 'cluster') {
+      const cluster = new ClusterState(link.cluster, prefix, options.replicaWaitMs ?? 2_000)
+      // The single-server connections are never opened: the cluster client is the store.
+      const none = null as unknown as RedisClientType
+      return new RedisStateStore(none, none, options.url, prefix, cluster)
+    }
+    let writer: RedisClientType
+    try {
+      writer = await link.duplicate()
+    } catch (error) {
+      link.client.destroy()
+      throw error
+    }
+    return new RedisStateStore(link.client, writer, options.url, prefix, null)
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return []
     try {
+      if (this.#cluster) return await this.#afterWrites(() => this.#cluster!.getMany<string>(keys, false))
       return await this.#client.mGet(keys.map(k => this.#prefix + k))
     } catch (cause) {
       throw this.#failed(keys.length, cause, 'MGET of')
@@ -97,6 +102,7 @@ export class RedisStateStore implements StateStore {
   async getManyBytes(keys: readonly string[]): Promise<(Buffer | null)[]> {
     if (keys.length === 0) return []
     try {
+      if (this.#cluster) return await this.#afterWrites(() => this.#cluster!.getMany<Buffer>(keys, true))
       return await this.#bytes.mGet(keys.map(k => this.#prefix + k))
     } catch (cause) {
       throw this.#failed(keys.length, cause, 'MGET of')
@@ -110,12 +116,44 @@ export class RedisStateStore implements StateStore {
     appends: ReadonlyArray<readonly [string, Uint8Array]> = []
   ): Promise<void> {
     if (puts.length === 0 && deletes.length === 0 && appends.length === 0) return
+    if (this.#cluster) return this.#clusterWrite(puts, deletes, guards, appends)
     if (guards.length > 0) return this.#fencedWrite(puts, deletes, guards, appends)
     try {
       await this.#transact(this.#client, puts, deletes, appends)
     } catch (cause) {
       throw this.#failed(puts.length, cause)
     }
+  }
+
+  /**
+   * On a cluster, a read waits for the fenced writes in flight. A write there can fail on one
+   * node and land on another; the processor then drops its partitions and reloads them, and the
+   * reload must see whatever of the earlier writes landed (on one server they fail or land
+   * together, and the processor's own ordering is enough).
+   */
+  async #afterWrites<T>(read: () => Promise<T>): Promise<T> {
+    await this.#writing
+    return read()
+  }
+
+  /** On a cluster: one script per hash slot (ClusterState), fenced writes one at a time as here. */
+  #clusterWrite(
+    puts: ReadonlyArray<readonly [string, StateValue]>,
+    deletes: readonly string[],
+    guards: ReadonlyArray<readonly [string, string | null]>,
+    appends: ReadonlyArray<readonly [string, Uint8Array]>
+  ): Promise<void> {
+    const run = async (): Promise<void> => {
+      try {
+        await this.#cluster!.write(puts, deletes, guards, appends)
+      } catch (cause) {
+        throw this.#failed(puts.length, cause)
+      }
+    }
+    if (guards.length === 0) return run()
+    const result = this.#writing.then(run, run)
+    this.#writing = result.catch(() => {})
+    return result
   }
 
   /** Guards checked and writes applied in one optimistic transaction (see the class comment). */
@@ -172,27 +210,7 @@ export class RedisStateStore implements StateStore {
     guards: ReadonlyArray<readonly [string, string | null]>,
     appends: ReadonlyArray<readonly [string, Uint8Array]>
   ): Promise<void> {
-    const keys: string[] = []
-    const args: (string | Buffer)[] = [
-      String(guards.length),
-      String(puts.length),
-      String(deletes.length),
-      String(appends.length)
-    ]
-    // A guard's expected value: '=' and the value, or '!' for "absent".
-    for (const [k, expected] of guards) {
-      keys.push(this.#prefix + k)
-      args.push(expected === null ? '!' : `=${expected}`)
-    }
-    for (const [k, v] of puts) {
-      keys.push(this.#prefix + k)
-      args.push(arg(v))
-    }
-    for (const k of deletes) keys.push(this.#prefix + k)
-    for (const [k, v] of appends) {
-      keys.push(this.#prefix + k)
-      args.push(arg(v))
-    }
+    const { keys, args } = fencedCall(this.#prefix, puts, deletes, guards, appends)
     let failed: unknown
     try {
       failed = await this.#evalFenced(keys, args)
@@ -236,6 +254,8 @@ export class RedisStateStore implements StateStore {
   }
 
   #failed(keys: number, cause: unknown, what = 'state write of'): DaroogheError {
+    // A conflict, or the cluster's own errors, say what happened already.
+    if (cause instanceof DaroogheError) return cause
     const why = refused(cause)
     return new DaroogheError(
       'REDIS',
@@ -247,6 +267,7 @@ export class RedisStateStore implements StateStore {
 
   async ping(): Promise<boolean> {
     try {
+      if (this.#cluster) return await this.#cluster.ping()
       return (await this.#client.ping()) === 'PONG'
     } catch {
       return false
@@ -255,6 +276,7 @@ export class RedisStateStore implements StateStore {
 
   /** Deletes every key under this store's prefix (tests and `--reset-state`). */
   async clear(): Promise<void> {
+    if (this.#cluster) return this.#cluster.clear()
     let cursor = '0'
     do {
       const res = await this.#client.scan(cursor, { MATCH: `${this.#prefix}*`, COUNT: 1000 })
@@ -264,6 +286,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    if (this.#cluster) return this.#cluster.close()
     for (const c of [this.#writer, this.#client]) {
       try {
         await c.close()
@@ -276,49 +299,3 @@ export class RedisStateStore implements StateStore {
 
 /** Fenced writes up to this many keys go through FENCED_WRITE (one round trip). */
 const SCRIPT_MAX_KEYS = 256
-
-/**
- * KEYS: the guarded keys, then the keys to put, to delete and to append to. ARGV: the four
- * counts, each guard's expectation ('=' and the value, or '!' for absent), the values to put,
- * the bytes to append. Returns 0 once everything is written, or the index (from 1) of the
- * first guard that does not hold, having written nothing. Runs atomically, as every script.
- */
-const FENCED_WRITE = `
-local ng, np, nd, na = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-for i = 1, ng do
-  local have = redis.call('GET', KEYS[i])
-  local want = ARGV[4 + i]
-  if want == '!' then
-    if have then return i end
-  elseif (not have) or have ~= string.sub(want, 2) then
-    return i
-  end
-end
-for i = 1, np do redis.call('SET', KEYS[ng + i], ARGV[4 + ng + i]) end
-if nd > 0 then redis.call('DEL', unpack(KEYS, ng + np + 1, ng + np + nd)) end
-for i = 1, na do redis.call('APPEND', KEYS[ng + np + nd + i], ARGV[4 + ng + np + i]) end
-return 0
-`
-const FENCED_WRITE_SHA = createHash('sha1').update(FENCED_WRITE).digest('hex')
-
-function arg(v: StateValue): string | Buffer {
-  return typeof v === 'string' || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
-}
-
-/**
- * The Redis error code of a refusal no retry gets past (credentials, permissions, a command
- * the server does not know), or null for a failure that may pass (a connection down, a
- * server loading its data, a replica read-only during a failover).
- */
-function refused(error: unknown): string | null {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    const m = /^(WRONGPASS|NOAUTH|NOPERM|ERR unknown command)/.exec(e.message)
-    if (m) return m[1]!
-  }
-  return null
-}
-
-/** Hides a password in a redis:// URL for messages and logs. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@')
-}
