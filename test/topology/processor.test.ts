@@ -179,7 +179,8 @@ describe('error_logs', () => {
     // The one valid event is the journal's one entry; nothing else was recorded.
     const state = d.state()
     assert.deepEqual(
-      state.map(([k]) => k[0]),
+      // Each key is the partition's hash tag, then its kind.
+      state.map(([k]) => /^\{[^}]+\}:(.)/.exec(k)?.[1]),
       ['b', 'j', 'p']
     )
     assert.equal(readFrames(Buffer.from(state[1]![1].replace(/^base64:/, ''), 'base64')).length, 1)

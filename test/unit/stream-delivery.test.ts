@@ -19,7 +19,7 @@ test('state-first remembers every handled record with outputs in the replay log 
   assert.deepEqual(p.next!.offsets, [4])
   const puts: [string, unknown][] = []
   d.statePuts(p, puts as never, new ByteSlab(256))
-  assert.equal(puts[0]![0], 'x:b:in:0')
+  assert.equal(puts[0]![0], 'x:{in:0}:b')
   assert.deepEqual(decodeReplayLog(puts[0]![1] as Buffer).starts, [0, 3])
   d.stateWritten(p)
   assert.equal(p.log, p.next)
@@ -33,11 +33,11 @@ test('outputs-first writes times before the outputs, fenced by a progress rewrit
   d.handled(p, 4, true, 1000, [], 0)
   d.handled(p, 2, false, Number.NaN, [out('a')], 0) // a re-emit keeps no time
   p.dirty = true
-  assert.deepEqual(guards('x:', [p]), [['x:p:in:0', '{"v":1,"o":3,"t":null}']])
+  assert.deepEqual(guards('x:', [p]), [['x:{in:0}:p', '{"v":1,"o":3,"t":null}']])
   const puts = d.earlyPuts([p], new ByteSlab(256))
   assert.deepEqual(
     puts.map(([k]) => k),
-    ['x:p:in:0', 'x:r:in:0']
+    ['x:{in:0}:p', 'x:{in:0}:r']
   )
   assert.equal(decodeMeta(puts[0]![1] as string).processedOffset, 3, 'the stored progress, not the batch’s')
   assert.match(puts[0]![1] as string, /"w":"[0-9a-f]{8}\.1"/)
