@@ -11,7 +11,7 @@
 #
 # Environment (all optional):
 #   KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 REDIS_PORT=6379 MONGO_PORT=27017
-#   REDIS_TLS_PORT=6380 REDIS_CLUSTER_PORT=7001 (first of six) REDIS_CLUSTER_NODE_TIMEOUT_MS=2000
+#   REDIS_TLS_PORT=6380 with the default REDIS_PORT, else off   REDIS_CLUSTER_PORT=7001 (first of six) REDIS_CLUSTER_NODE_TIMEOUT_MS=2000
 #   KAFKA_ADVERTISED_PORT=$KAFKA_PORT (the port clients are told to use: a proxy's, in tests)
 #   KAFKA_SASL_SSL_PORT=9094 with the default KAFKA_PORT, else off (set a port to add it)
 #   MONGO_BACKEND=h2|memory (h2 keeps data on disk)   SERVICES_HOST=127.0.0.1
@@ -46,7 +46,10 @@ if [ -z "${KAFKA_SASL_SSL_PORT:-}" ]; then
 fi
 KAFKA_SASL_USER=darooghe
 REDIS_PORT=${REDIS_PORT:-6379}
-REDIS_TLS_PORT=${REDIS_TLS_PORT:-6380}
+# Likewise Redis's TLS port: 6380 belongs to the main server; others get none unless asked.
+if [ -z "${REDIS_TLS_PORT:-}" ]; then
+  if [ "$REDIS_PORT" = 6379 ]; then REDIS_TLS_PORT=6380; else REDIS_TLS_PORT=off; fi
+fi
 # The cluster's six nodes: REDIS_CLUSTER_PORT .. REDIS_CLUSTER_PORT+5.
 REDIS_CLUSTER_PORT=${REDIS_CLUSTER_PORT:-7001}
 MONGO_PORT=${MONGO_PORT:-27017}
@@ -437,7 +440,7 @@ redis_up() {
   check_port redis "$REDIS_PORT" || rc=$?
   if [ "$rc" -eq 10 ]; then
     report_running redis "$REDIS_PORT"
-    port_open "$REDIS_TLS_PORT" || say "redis   no TLS on $HOST:$REDIS_TLS_PORT (a server started before TLS was added): down and up again for it"
+    [ "$REDIS_TLS_PORT" = off ] || port_open "$REDIS_TLS_PORT" || say "redis   no TLS on $HOST:$REDIS_TLS_PORT (a server started before TLS was added): down and up again for it"
     return
   fi
   ensure_redis_server
@@ -447,12 +450,16 @@ redis_up() {
   # AOF with fsync every second: the state store must survive a restart of Redis itself.
   # The ACL file keeps the default user open (as before) and adds the `darooghe` user; the TLS
   # port serves the same data with the locally made certificate (clients need none of their own).
+  local tls=()
+  if [ "$REDIS_TLS_PORT" != off ]; then
+    tls=(--tls-port "$REDIS_TLS_PORT" --tls-cert-file "$REDIS_TLS/server.crt"
+      --tls-key-file "$REDIS_TLS/server.key" --tls-ca-cert-file "$REDIS_TLS/ca.crt"
+      --tls-auth-clients no)
+  fi
   redis-server --bind "$HOST" --port "$REDIS_PORT" --dir "$STATE/redis" --save "" \
     --appendonly yes --appendfsync everysec --daemonize yes --pidfile "$PIDS/redis.pid" \
     --logfile "$LOGS/redis.log" --protected-mode no --aclfile "$REDIS_TLS/users.acl" \
-    --tls-port "$REDIS_TLS_PORT" --tls-cert-file "$REDIS_TLS/server.crt" \
-    --tls-key-file "$REDIS_TLS/server.key" --tls-ca-cert-file "$REDIS_TLS/ca.crt" \
-    --tls-auth-clients no >/dev/null ||
+    "${tls[@]}" >/dev/null ||
     fail "redis-server failed to start (log: $LOGS/redis.log)"
   local i pid=""
   for i in $(seq 1 50); do
@@ -463,7 +470,11 @@ redis_up() {
   # Redis answers only once its append-only file is loaded: after long benchmark sessions that
   # took 15 s and more (a process that dies is still reported at once).
   wait_ready redis redis "$REDIS_PORT" 120 "$pid"
-  say "redis   $HOST:$REDIS_PORT started (pid $pid), TLS on $HOST:$REDIS_TLS_PORT (user darooghe: $REDIS_TLS/tls.env)"
+  if [ "$REDIS_TLS_PORT" = off ]; then
+    say "redis   $HOST:$REDIS_PORT started (pid $pid)"
+  else
+    say "redis   $HOST:$REDIS_PORT started (pid $pid), TLS on $HOST:$REDIS_TLS_PORT (user darooghe: $REDIS_TLS/tls.env)"
+  fi
 }
 
 # TLS and ACL material, made once under $STATE/redis/tls and reused: a CA, a server certificate
@@ -498,6 +509,7 @@ redis_tls_files() {
 user default on nopass ~* &* +@all
 user darooghe on #$hash ~* &* +@all -@dangerous +info +cluster|info +cluster|slots +cluster|shards +cluster|nodes +cluster|myid
 EOF
+  [ "$REDIS_TLS_PORT" != off ] || return 0
   (
     umask 077
     printf 'DAROOGHE_REDIS=rediss://darooghe:%s@%s:%s\nDAROOGHE_REDIS_CA=%s\n' \
