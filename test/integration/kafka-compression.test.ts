@@ -57,7 +57,18 @@ async function batchCodecs(topic: string, partitions: number): Promise<number[]>
         (error, value) => (error ? reject(error) : resolve(value as PartitionData[]))
       )
     })
-    return parts.sort((a, b) => a.partition - b.partition).map(p => p.records!.readInt16BE(21) & 7)
+    // A partition's codec: the one its batches carry. A producer may send a batch that does not
+    // shrink uncompressed (librdkafka does, e.g. a first batch of one record), so any batch counts.
+    return parts
+      .sort((a, b) => a.partition - b.partition)
+      .map(p => {
+        const buf = p.records!
+        let codec = 0
+        for (let at = 0; at + 23 <= buf.length; at += 12 + buf.readInt32BE(at + 8)) {
+          codec = Math.max(codec, buf.readInt16BE(at + 21) & 7)
+        }
+        return codec
+      })
   } finally {
     await connection.close()
   }
